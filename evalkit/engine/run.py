@@ -1,0 +1,208 @@
+"""Planning and running cases: the one engine both the CLI and the pytest plugin use.
+
+Planning renders every case's requests up front, so a missing variable or a bad template
+is a configuration error (exit 2) before any request is sent. Running answers each request
+through the mode (recording, API, or recording-then-API), applies the checks, and hands
+each finished case to a callback at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..checks import Observation, evaluate
+from ..config import Mode, Settings
+from ..errors import CaseError, ConfigError, RecordingMissing, TemplateError
+from ..pricing import cost_usd
+from ..requests import Request, build_messages, build_request
+from ..results import CaseResult, CheckResult, SampleResult
+from ..suite import Case, Suite, Target
+from .live import LiveClient
+from .recordings import RecordingStore
+from .response import Response
+
+NO_RECORDING = (
+    "no recording for this request: the prompt, model or params changed; "
+    "run with --evalkit-mode=record (or `evalkit record`)"
+)
+
+
+@dataclass(frozen=True)
+class PlannedCase:
+    suite: Suite
+    case: Case
+    target: Target
+    requests: tuple[Request, ...]
+    prompt_digest: str
+
+    @property
+    def item_id(self) -> str:
+        variant = f"[{self.target.variant}]" if self.target.variant else ""
+        return f"{self.suite.name}::{self.case.id}{variant}"
+
+
+def plan_case(suite: Suite, case: Case, variant: str | None = None) -> PlannedCase:
+    target = suite.target(variant)
+    prompts = suite.prompts
+    try:
+        messages = build_messages(target, case, prompts)
+    except TemplateError as exc:
+        raise TemplateError(
+            f"{exc.message} (case {case.id!r} at {case.file}:{case.line})", exc.file, exc.line
+        ) from None
+    requests = tuple(build_request(target, messages, sample) for sample in range(suite.repeat))
+    return PlannedCase(suite, case, target, requests, prompts.digest(target.prompt))
+
+
+def plan(suite: Suite, variant: str | None = None) -> list[PlannedCase]:
+    return [plan_case(suite, case, variant) for case in suite.cases]
+
+
+class Engine:
+    """Answers planned cases under one mode; holds the single API client of the process."""
+
+    def __init__(
+        self, settings: Settings, mode: Mode | None = None, store: RecordingStore | None = None
+    ):
+        self.settings = settings
+        self.mode = mode or settings.mode
+        self.store = store or RecordingStore(settings.snapshots_dir / "recordings")
+        self.live = LiveClient(settings)
+
+    async def answer(self, planned: PlannedCase, request: Request) -> Response:
+        suite, case = planned.suite.name, planned.case.id
+        if self.mode in (Mode.REPLAY, Mode.RECORD):
+            recorded = self.store.get(suite, case, request)
+            if recorded is not None:
+                return recorded
+            if self.mode is Mode.REPLAY:
+                raise RecordingMissing(NO_RECORDING)
+        response = await self.live.send(request)
+        if self.mode in (Mode.RECORD, Mode.RERECORD):
+            self.store.put(suite, case, request, response)
+        return response
+
+    async def run_case(self, planned: PlannedCase) -> CaseResult:
+        samples = []
+        for request in planned.requests:
+            samples.append(await self._sample(planned, request))
+        if self.mode in (Mode.RECORD, Mode.RERECORD):
+            self.store.forget(planned.suite.name, planned.case.id)
+        passed_share = sum(s.passed for s in samples) / len(samples)
+        return CaseResult(
+            suite=planned.suite.name,
+            case=planned.case.id,
+            variant=planned.target.variant,
+            file=str(planned.case.file),
+            line=planned.case.line,
+            passed=passed_share >= planned.suite.case_threshold,
+            prompt=str(planned.target.prompt),
+            prompt_digest=planned.prompt_digest,
+            model_requested=planned.target.model,
+            mode=self.mode.value,
+            case_threshold=planned.suite.case_threshold,
+            samples=samples,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+    async def _sample(self, planned: PlannedCase, request: Request) -> SampleResult:
+        try:
+            response = await self.answer(planned, request)
+        except CaseError as exc:
+            return SampleResult(
+                sample=request.sample, passed=False, error=str(exc), request_key=request.key
+            )
+        cost = cost_usd(
+            planned.target.model,
+            response.input_tokens,
+            response.cached_tokens,
+            response.output_tokens,
+            self.settings.prices,
+        )
+        obs = Observation(
+            text=response.text,
+            vars={**planned.target.vars, **planned.case.vars},
+            case_id=planned.case.id,
+            suite=planned.suite.name,
+            schema=planned.target.schema_model,
+            finish_reason=response.finish_reason,
+            input_tokens=response.input_tokens,
+            cached_tokens=response.cached_tokens,
+            output_tokens=response.output_tokens,
+            cost_usd=cost,
+            latency_ms=response.latency_ms,
+            model=planned.target.model,
+        )
+        checks = []
+        for index, spec in enumerate(planned.case.asserts):
+            outcome = evaluate(spec, obs)
+            checks.append(
+                CheckResult(
+                    index=index,
+                    type=spec.describe(),
+                    path=spec.path,
+                    passed=outcome.passed,
+                    score=outcome.score,
+                    weight=spec.weight,
+                    message=outcome.message,
+                    line=spec.line,
+                )
+            )
+        return SampleResult(
+            sample=request.sample,
+            passed=all(c.passed for c in checks if c.weight > 0),
+            output=response.text,
+            checks=checks,
+            request_key=request.key,
+            request_id=response.request_id,
+            model=response.model,
+            source="recording" if response.replayed else "api",
+            latency_ms=response.latency_ms,
+            input_tokens=response.input_tokens,
+            cached_tokens=response.cached_tokens,
+            output_tokens=response.output_tokens,
+            cost_usd=cost,
+            finish_reason=response.finish_reason,
+            retries=response.retries,
+        )
+
+    async def run(
+        self,
+        cases: Iterable[PlannedCase],
+        on_result: Callable[[CaseResult], None] | None = None,
+        *,
+        close: bool = True,
+    ) -> list[CaseResult]:
+        """Run cases with bounded concurrency; each result is handed over as it finishes.
+        ``close=False`` keeps the API client open for further runs on the same loop."""
+        limit = asyncio.Semaphore(self.settings.concurrency)
+        results: list[CaseResult] = []
+
+        async def one(planned: PlannedCase) -> None:
+            async with limit:
+                result = await self.run_case(planned)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for planned in cases:
+                    group.create_task(one(planned))
+        finally:
+            if close:
+                await self.live.aclose()
+        return results
+
+    def run_sync(
+        self,
+        cases: Iterable[PlannedCase],
+        on_result: Callable[[CaseResult], None] | None = None,
+    ) -> list[CaseResult]:
+        return asyncio.run(self.run(cases, on_result))
+
+
+__all__ = ["ConfigError", "Engine", "PlannedCase", "plan", "plan_case"]

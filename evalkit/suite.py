@@ -1,0 +1,528 @@
+"""Suite files: YAML → typed :class:`Suite`, with every error pointing at its line.
+
+Validation happens here, once, before any request is built: shape (pydantic), assertion
+arguments (each check's own model), case ids, case files, schema imports, prompt
+references and model pins. A suite that loads is a suite that can run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .checks import REGISTRY, AssertionSpec
+from .checks.python import import_object
+from .config import Settings, activate_root, find_root, load_settings
+from .errors import ConfigError
+from .prompts import PromptRef, PromptStore
+from .yamlfile import LineDict, LineList, line_of, load_yaml
+
+Api = Literal["chat", "responses"]
+Structured = Literal["json_schema", "json_object", "prompt"]
+_PINNED = re.compile(r"\d{4}-\d{2}-\d{2}|-\d{4}$")
+UNPINNED_OK = ("text-embedding-",)  # models OpenAI publishes without dated snapshots
+PLANNED = {"similar", "judge", "snapshot"}
+
+
+def is_pinned(model: str) -> bool:
+    return bool(_PINNED.search(model)) or model.startswith(UNPINNED_OK)
+
+
+# -- raw shapes: what the YAML may hold ---------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Budget(_Strict):
+    input_tokens: int | None = Field(None, ge=0)
+    output_tokens: int | None = Field(None, ge=0)
+    cost_usd: float | None = Field(None, ge=0)
+    latency_ms: float | None = Field(None, ge=0)
+
+
+class RawVariant(_Strict):
+    prompt: str | None = None
+    model: str | None = None
+    api: Api | None = None
+    params: dict[str, Any] | None = None
+    schema_: str | None = Field(None, alias="schema")
+    structured: Structured | None = None
+    vars: dict[str, Any] = {}
+    allow_unpinned: bool | None = None
+
+
+class RawCase(_Strict):
+    id: str | int  # ints are allowed and used as text
+    description: str = ""
+    vars: dict[str, Any] = {}
+    expect: dict[str, Any] = {}
+    assert_: list[Any] = Field([], alias="assert")
+
+
+class RawCasesFrom(_Strict):
+    cases_from: str
+
+
+class RawSuite(_Strict):
+    suite: str | None = None
+    description: str = ""
+    prompt: str
+    model: str
+    allow_unpinned: bool = False
+    api: Api = "chat"
+    params: dict[str, Any] = {}
+    schema_: str | None = Field(None, alias="schema")
+    structured: Structured = "json_schema"
+    vars: dict[str, Any] = {}
+    budget: Budget | None = None
+    repeat: int = Field(1, ge=1)
+    case_threshold: float = Field(1.0, ge=0, le=1)
+    threshold: float = Field(1.0, ge=0, le=1)
+    assert_: list[Any] = Field([], alias="assert")
+    cases: list[dict[str, Any]] = Field(min_length=1)
+    variants: dict[str, RawVariant] = {}
+
+
+# -- the loaded suite ----------------------------------------------------------
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    description: str = ""
+    vars: dict[str, Any]
+    asserts: tuple[AssertionSpec, ...]
+    file: Path
+    line: int | None = None
+
+
+class Target(BaseModel):
+    """What a case is sent as: the suite's settings with one variant applied."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    variant: str | None
+    prompt: PromptRef
+    model: str
+    api: Api
+    params: dict[str, Any]
+    schema_ref: str | None
+    schema_model: type[BaseModel] | None
+    structured: Structured
+    vars: dict[str, Any]
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    description: str
+    path: Path
+    settings: Settings
+    base: Target
+    variants: dict[str, Target]
+    repeat: int
+    case_threshold: float
+    threshold: float
+    cases: tuple[Case, ...]
+
+    @property
+    def prompts(self) -> PromptStore:
+        return PromptStore(self.settings.prompts_dir)
+
+    def target(self, variant: str | None) -> Target:
+        if variant is None:
+            return self.base
+        if variant not in self.variants:
+            known = ", ".join(self.variants) or "none defined"
+            raise ConfigError(
+                f"suite {self.name!r} has no variant {variant!r} (variants: {known})", self.path
+            )
+        return self.variants[variant]
+
+
+# -- loading -------------------------------------------------------------------
+
+
+class _Loader:
+    def __init__(self, path: Path, settings: Settings):
+        self.path = path
+        self.settings = settings
+        self.prompts = PromptStore(settings.prompts_dir)
+
+    def fail(self, message: str, line: int | None, file: Path | None = None) -> ConfigError:
+        return ConfigError(message, file or self.path, line)
+
+    def from_validation(
+        self, exc: ValidationError, data: Any, prefix: str = "", file: Path | None = None
+    ) -> ConfigError:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if p != "assert_"]
+        line = line_of(data, loc)
+        where = ".".join(str(p) for p in loc)
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}"
+            where = ".".join(str(p) for p in loc[:-1])
+        elif err["type"] == "missing":
+            message = f"missing required field {loc[-1]!r}"
+            where = ".".join(str(p) for p in loc[:-1])
+        where = f"{prefix}{where}" if prefix or where else ""
+        return self.fail(f"{where}: {message}" if where else message, line, file)
+
+    def load(self) -> Suite:
+        data = load_yaml(self.path)
+        if not isinstance(data, LineDict):
+            raise self.fail(
+                "a suite file must be a YAML mapping (suite:, prompt:, model:, cases: ...)", 1
+            )
+        try:
+            raw = RawSuite.model_validate(data)
+        except ValidationError as exc:
+            raise self.from_validation(exc, data) from None
+
+        name = raw.suite or self.path.stem
+        suite_asserts = (
+            [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
+            if raw.assert_
+            else []
+        )
+        if raw.budget:
+            line = data.key_lines.get("budget")
+            for key, value in raw.budget.model_dump(exclude_none=True).items():
+                suite_asserts.append(
+                    AssertionSpec(type=key, args=REGISTRY[key].args(max=value), line=line)
+                )
+        if not any(a.type == "finish_reason" for a in suite_asserts):
+            suite_asserts.append(_NOT_TRUNCATED)
+
+        base = self.target(None, raw.model_dump(by_alias=False), data, raw.allow_unpinned)
+        variants: dict[str, Target] = {}
+        for vname, variant in raw.variants.items():
+            merged = raw.model_dump(by_alias=False)
+            overrides = variant.model_dump(exclude_none=True, by_alias=False)
+            merged.update({k: v for k, v in overrides.items() if k != "vars"})
+            merged["vars"] = {**raw.vars, **variant.vars}
+            node = data["variants"][vname]
+            allow = (
+                variant.allow_unpinned if variant.allow_unpinned is not None else raw.allow_unpinned
+            )
+            variants[vname] = self.target(vname, merged, node, allow)
+
+        cases = self.cases(raw, data, suite_asserts)
+        return Suite(
+            name=name,
+            description=raw.description,
+            path=self.path,
+            settings=self.settings,
+            base=base,
+            variants=variants,
+            repeat=raw.repeat,
+            case_threshold=raw.case_threshold,
+            threshold=raw.threshold,
+            cases=tuple(cases),
+        )
+
+    def target(
+        self, variant: str | None, values: dict[str, Any], node: LineDict, allow_unpinned: bool
+    ) -> Target:
+        def line(key: str) -> int | None:
+            return node.key_lines.get(key, node.line) if isinstance(node, LineDict) else None
+
+        try:
+            ref = PromptRef.parse(values["prompt"])
+        except ValueError as exc:
+            raise self.fail(str(exc), line("prompt")) from None
+        try:
+            self.prompts.require(ref)
+        except ConfigError as exc:
+            raise self.fail(exc.message, line("prompt")) from None
+        model = values["model"]
+        if not allow_unpinned and not is_pinned(model):
+            raise self.fail(
+                f"model {model!r} is not a pinned snapshot: use a dated one such as "
+                f"'{model}-2025-04-14' (see the provider's model list), or set "
+                "`allow_unpinned: true` to accept silent model upgrades",
+                line("model"),
+            )
+        schema_model = None
+        if values.get("schema_"):
+            schema_model = self.schema(values["schema_"], line("schema"))
+        return Target(
+            variant=variant,
+            prompt=ref,
+            model=model,
+            api=values["api"],
+            params=values["params"],
+            schema_ref=values.get("schema_"),
+            schema_model=schema_model,
+            structured=values["structured"],
+            vars=values["vars"],
+        )
+
+    def schema(self, ref: str, line: int | None) -> type[BaseModel]:
+        try:
+            obj = import_object(ref)
+        except ValueError as exc:
+            raise self.fail(
+                f"schema {ref!r}: {exc} (imports resolve from the project root {self.settings.root})",
+                line,
+            ) from None
+        if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
+            raise self.fail(f"schema {ref!r} is not a pydantic model class", line)
+        return obj
+
+    def assertion(self, raw: Any, seq: Any, index: int, file: Path | None = None) -> AssertionSpec:
+        line = seq.item_lines[index] if isinstance(seq, LineList) else getattr(seq, "line", None)
+        if isinstance(raw, str):
+            raw = {"type": raw}
+        if not isinstance(raw, dict):
+            raise self.fail(
+                f"an assertion is a type name or a mapping with `type:`, got {raw!r}", line, file
+            )
+        body = dict(raw)
+        kind = body.pop("type", None)
+        if kind is None:
+            raise self.fail("assertion has no `type:`", line, file)
+        if kind in PLANNED:
+            raise self.fail(
+                f"assertion type {kind!r} is not available in this version of evalkit yet",
+                line,
+                file,
+            )
+        if kind not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise self.fail(f"unknown assertion type {kind!r}; known types: {known}", line, file)
+        common: dict[str, Any] = {"type": kind, "line": line}
+        for key, target in (
+            ("path", "path"),
+            ("not", "negate"),
+            ("weight", "weight"),
+            ("threshold", "threshold"),
+        ):
+            if key in body:
+                common[target] = body.pop(key)
+        try:
+            args = REGISTRY[kind].args.model_validate(body)
+            return AssertionSpec(args=args, **common)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            message = (
+                f"unknown argument {field!r}" if err["type"] == "extra_forbidden" else err["msg"]
+            )
+            if err["type"] == "missing":
+                message = f"missing argument {field!r}"
+            elif field and err["type"] != "extra_forbidden":
+                message = f"{field}: {message}"
+            arg_line = (
+                raw.key_lines.get(err["loc"][0], line)
+                if isinstance(raw, LineDict) and err["loc"]
+                else line
+            )
+            raise self.fail(
+                f"bad arguments for assertion {kind!r}: {message}", arg_line, file
+            ) from None
+
+    def cases(
+        self, raw: RawSuite, data: LineDict, suite_asserts: list[AssertionSpec]
+    ) -> list[Case]:
+        out: list[Case] = []
+        seen: dict[str, tuple[Path, int | None]] = {}
+        case_nodes: LineList = data["cases"]
+        for index, node in enumerate(case_nodes):
+            line = case_nodes.item_lines[index]
+            if "cases_from" in node:
+                try:
+                    ref = RawCasesFrom.model_validate(node)
+                except ValidationError as exc:
+                    raise self.from_validation(exc, node, f"cases.{index}.") from None
+                rows = self.cases_from(ref.cases_from, node.key_lines.get("cases_from", line))
+            else:
+                rows = [(node, self.path, line)]
+            for row, file, row_line in rows:
+                case = self.case(row, file, row_line, raw, suite_asserts)
+                if case.id in seen:
+                    first_file, first_line = seen[case.id]
+                    raise self.fail(
+                        f"duplicate case id {case.id!r} (first at {first_file}:{first_line})",
+                        row_line,
+                        file,
+                    )
+                seen[case.id] = (file, row_line)
+                out.append(case)
+        return out
+
+    def case(
+        self,
+        row: Any,
+        file: Path,
+        line: int | None,
+        raw: RawSuite,
+        suite_asserts: list[AssertionSpec],
+    ) -> Case:
+        if not isinstance(row, dict):
+            raise self.fail(
+                f"a case is a mapping with id, vars, expect, assert; got {row!r}", line, file
+            )
+        try:
+            spec = RawCase.model_validate(row)
+        except ValidationError as exc:
+            raise self.from_validation(exc, row, "case ", file) from None
+        case_id = str(spec.id).strip()
+        if not case_id:
+            raise self.fail("case id is empty", line, file)
+        asserts = list(suite_asserts)
+        expect_line = row.key_lines.get("expect", line) if isinstance(row, LineDict) else line
+        for field, value in spec.expect.items():
+            asserts.append(
+                AssertionSpec(
+                    type="equals",
+                    path=field,
+                    args=REGISTRY["equals"].args(value=value),
+                    line=expect_line,
+                )
+            )
+        seq = row.get("assert", [])
+        asserts += [
+            self.assertion(a, seq if isinstance(seq, LineList) else _lines(seq, line), i, file)
+            for i, a in enumerate(spec.assert_)
+        ]
+        if any(a.type == "finish_reason" and not a.implicit for a in asserts):
+            asserts = [a for a in asserts if not a.implicit]
+        return Case(
+            id=case_id,
+            description=spec.description,
+            vars=spec.vars,
+            asserts=tuple(asserts),
+            file=file,
+            line=line,
+        )
+
+    def cases_from(self, ref: str, line: int | None) -> list[tuple[Any, Path, int | None]]:
+        path = (self.path.parent / ref).resolve()
+        if not path.is_file():
+            raise self.fail(
+                f"cases_from file not found: {path} (paths are relative to the suite file)", line
+            )
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            return _jsonl_rows(path)
+        if suffix == ".csv":
+            return _csv_rows(path)
+        if suffix in (".yaml", ".yml"):
+            data = load_yaml(path)
+            if not isinstance(data, LineList):
+                raise self.fail("a YAML cases file must be a list of cases", 1, path)
+            return [(row, path, data.item_lines[i]) for i, row in enumerate(data)]
+        raise self.fail(
+            f"cases_from {ref!r}: unsupported file type {suffix!r}; use .jsonl, .csv or .yaml", line
+        )
+
+
+_NOT_TRUNCATED = AssertionSpec(
+    type="finish_reason",
+    negate=True,
+    args=REGISTRY["finish_reason"].args(value="length"),
+    implicit=True,
+)
+
+
+def _lines(seq: Any, line: int | None) -> LineList:
+    out = LineList(seq if isinstance(seq, list) else [])
+    out.line = line or 0
+    out.item_lines = [line or 0] * len(out)
+    return out
+
+
+def _jsonl_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
+    rows: list[tuple[Any, Path, int | None]] = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            rows.append((json.loads(text), path, number))
+        except ValueError as exc:
+            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+    return rows
+
+
+def _csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
+    """CSV: an ``id`` column, ``expect.<field>`` columns, an optional ``assert`` column
+    holding a JSON list; every other column is a variable."""
+    rows: list[tuple[Any, Path, int | None]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        line = reader.line_num + 1
+        for record in reader:
+            row: dict[str, Any] = {"vars": {}, "expect": {}}
+            for column, value in record.items():
+                if column is None:
+                    raise ConfigError("row has more cells than the header has columns", path, line)
+                if column == "id":
+                    row["id"] = value
+                elif column == "description":
+                    row["description"] = value
+                elif column == "assert":
+                    if value:
+                        try:
+                            row["assert"] = json.loads(value)
+                        except ValueError as exc:
+                            raise ConfigError(
+                                f"the assert column must hold a JSON list: {exc}", path, line
+                            ) from None
+                elif column.startswith("expect."):
+                    row["expect"][column.removeprefix("expect.")] = value
+                else:
+                    row["vars"][column] = value
+            rows.append((row, path, line))
+            line = reader.line_num + 1
+    return rows
+
+
+def load_suite(path: str | Path, settings: Settings | None = None) -> Suite:
+    """Load and validate one suite file (raises :class:`ConfigError` with file and line)."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"suite file not found: {path}")
+    if settings is None:
+        settings = load_settings(find_root(path))
+    activate_root(settings.root)
+    return _Loader(path, settings).load()
+
+
+def is_suite_file(path: Path) -> bool:
+    """A ``.yaml``/``.yml`` file whose top level is a mapping (a list is a cases file)."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for raw in handle:
+                line = raw.strip()
+                if line and not line.startswith("#") and line != "---":
+                    return not line.startswith("- ") and line != "-"
+    except OSError:
+        return False
+    return False
+
+
+def discover(paths: list[Path], settings: Settings) -> list[Path]:
+    """Suite files named or found under folders; with no paths, the suites folder."""
+    targets = paths or [settings.suites_dir]
+    found: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            found += sorted(p for p in target.rglob("*") if p.is_file() and is_suite_file(p))
+        elif target.is_file():
+            found.append(target)
+        else:
+            raise ConfigError(f"no such suite file or folder: {target}")
+    return [p.resolve() for p in found]
