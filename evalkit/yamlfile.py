@@ -72,6 +72,13 @@ def parse_yaml(text: str, path: str | Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if (
+            exc.context
+            and exc.context_mark
+            and exc.problem_mark
+            and exc.context_mark.line != exc.problem_mark.line
+        ):
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise ConfigError(f"YAML syntax error: {problem}", path, line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", path, None) from None

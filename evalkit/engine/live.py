@@ -36,7 +36,7 @@ class LiveClient:
                 )
             except openai.OpenAIError as exc:
                 raise ConfigError(
-                    f"cannot create the OpenAI client: {exc}. Record and live modes call the API: "
+                    f"cannot create the OpenAI client: {str(exc).rstrip('.')}. Record and live modes call the API: "
                     "set OPENAI_API_KEY (and OPENAI_BASE_URL for another server), or replay "
                     "the committed recordings with --mode replay"
                 ) from None

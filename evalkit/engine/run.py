@@ -188,10 +188,14 @@ class Engine:
             if on_result is not None:
                 on_result(result)
 
+        if self.mode.calls_api:
+            _ = self.live.client  # a missing key is a usage error before any case starts
         try:
             async with asyncio.TaskGroup() as group:
                 for planned in cases:
                     group.create_task(one(planned))
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0] from None  # an engine bug or interrupt, not a case failure
         finally:
             if close:
                 await self.live.aclose()

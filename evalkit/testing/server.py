@@ -44,6 +44,7 @@ class Stats:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # keep-alive handler threads must not hold up stop()
     allow_reuse_address = True
     owner: TestingServer
 
@@ -55,6 +56,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each response waits out a delayed ACK (~40 ms)
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
@@ -312,7 +314,10 @@ class TestingServer:
 
     def start(self) -> TestingServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="evalkit-testing-server", daemon=True
+            target=self._httpd.serve_forever,
+            args=(0.05,),
+            name="evalkit-testing-server",
+            daemon=True,
         )
         self._thread.start()
         return self
