@@ -175,7 +175,7 @@ class _Loader:
         elif err["type"] == "missing":
             message = f"missing required field {loc[-1]!r}"
             where = ".".join(str(p) for p in loc[:-1])
-        where = f"{prefix}{where}" if prefix or where else ""
+        where = f"{prefix}{where}".strip(". ")
         return self.fail(f"{where}: {message}" if where else message, line, file)
 
     def load(self) -> Suite:
@@ -461,6 +461,7 @@ def _csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
     rows: list[tuple[Any, Path, int | None]] = []
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
+        _ = reader.fieldnames  # reads the header
         line = reader.line_num + 1
         for record in reader:
             row: dict[str, Any] = {"vars": {}, "expect": {}}
