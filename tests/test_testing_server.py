@@ -29,9 +29,11 @@ def client() -> openai.OpenAI:
 
 
 def test_chat_rules_and_fallbacks(client: openai.OpenAI) -> None:
-    ask = lambda text, **kw: client.chat.completions.create(
-        model="gpt-4.1-mini-2025-04-14", messages=[{"role": "user", "content": text}], **kw
-    )
+    def ask(text, **kw):
+        return client.chat.completions.create(
+            model="gpt-4.1-mini-2025-04-14", messages=[{"role": "user", "content": text}], **kw
+        )
+
     first = ask("How is the weather?")
     assert first.choices[0].message.content == "Sunny."
     assert first.usage is not None and first.usage.prompt_tokens > 0
@@ -65,10 +67,12 @@ def test_responses_embeddings_models(client: openai.OpenAI) -> None:
     a, b, c = client.embeddings.create(
         model="text-embedding-3-small", input=["the cat sat", "the cat sat down", "quantum flux"]
     ).data
-    cos = lambda x, y: (
-        sum(i * j for i, j in zip(x, y, strict=True))
-        / math.sqrt(sum(i * i for i in x) * sum(j * j for j in y))
-    )
+
+    def cos(x, y):
+        return sum(i * j for i, j in zip(x, y, strict=True)) / math.sqrt(
+            sum(i * i for i in x) * sum(j * j for j in y)
+        )
+
     assert cos(a.embedding, b.embedding) > 0.7 > cos(a.embedding, c.embedding)
     assert "gpt-4.1-mini-2025-04-14" in {m.id for m in client.models.list()}
 
