@@ -218,3 +218,11 @@ def test_suite_threshold_tolerates_failures(
     )
     assert main(["run"]) == 0
     assert "suite triage: 1/2 cases passed (50%); threshold 50%: passed" in capsys.readouterr().out
+
+
+def test_python_api_run(project: Project, server: TestingServer) -> None:
+    import evalkit
+
+    results = evalkit.run(mode="record")
+    assert sorted(r.item_id for r in results) == ["triage::outage", "triage::refund"]
+    assert all(r.passed for r in evalkit.run([project.suite]))
