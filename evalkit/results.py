@@ -105,6 +105,8 @@ class CaseResult(BaseModel):
     def failure_report(self) -> str:
         """What went wrong, with what was expected, what came and where."""
         where = f"{display_path(self.file)}:{self.line}" if self.line else display_path(self.file)
+        if self.status != "done":
+            return f"{self.item_id} {self.status} ({where})"
         head = f"{self.item_id} failed ({where})"
         if len(self.samples) > 1:
             head += f": {self.samples_passed}/{len(self.samples)} samples passed, needed {self.case_threshold:.0%}"

@@ -1,38 +1,91 @@
-"""Calls to the API through the official SDK (one AsyncOpenAI client per engine).
+"""Calls to the API through the official SDK, paced, retried and guarded.
 
-Everything goes through ``client.<resource>.with_raw_response.create`` so the request id,
-headers and latency are seen, and ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` are honoured as
-the SDK honours them (Azure OpenAI and OpenAI-compatible servers work the same way).
+One ``AsyncOpenAI`` client per engine, with the SDK's own retries off (``max_retries=0``)
+so that every retry is ours: counted, jittered, honouring ``retry-after``, and slowing the
+shared limiter on a 429. Every call uses ``with_raw_response`` so the request id, the
+rate-limit headers and the latency are seen. ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` are
+honoured as the SDK honours them (Azure OpenAI and compatible servers work the same way).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import random
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 from openai import AsyncOpenAI
 
+from .. import tokens
 from ..config import Settings
-from ..errors import ApiCallError, ConfigError
+from ..errors import ApiCallError, CaseError, ConfigError
 from ..requests import Request
+from .limits import CircuitBreaker, RateLimiter, RetryPolicy, is_retryable_status, retry_after
 from .response import Response
+
+try:  # the SDK's HTTP library: httpx2 in current releases, httpx before
+    import httpx2 as _http
+except ImportError:  # pragma: no cover - depends on the installed SDK
+    import httpx as _http  # type: ignore[no-redef]
 
 TESTING_SERVER_HEADER = "x-evalkit-testing-server"
 
 
+class CircuitOpen(CaseError):
+    """The breaker is open: this request was not sent."""
+
+
+class _Malformed(Exception):
+    """A 200 whose body is not the JSON the endpoint returns."""
+
+
+@dataclass
+class LiveStats:
+    """Counters a progress display reads while a run goes on."""
+
+    started: float = field(default_factory=time.monotonic)
+    sent: int = 0
+    answered: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    failed: int = 0
+    tokens: int = 0
+
+    def per_second(self) -> float:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return self.answered / elapsed
+
+    def tokens_per_minute(self) -> float:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return self.tokens * 60 / elapsed
+
+
 class LiveClient:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, seed: int | None = None):
         self.settings = settings
+        self.stats = LiveStats()
+        self.limiter = RateLimiter(settings.rpm, settings.tpm)
+        self.breaker = CircuitBreaker()
+        self.policy = RetryPolicy(max_retries=settings.max_retries)
+        self.rng = random.Random(seed)
         self._client: AsyncOpenAI | None = None
 
     @property
     def client(self) -> AsyncOpenAI:
         if self._client is None:
+            connections = max(self.settings.concurrency, 10)
+            http = openai.DefaultAsyncHttpxClient(
+                limits=_http.Limits(
+                    max_connections=connections, max_keepalive_connections=connections
+                ),
+                timeout=self.settings.timeout_s,
+            )
             try:
                 self._client = AsyncOpenAI(
-                    timeout=self.settings.timeout_s,
-                    max_retries=self.settings.max_retries,
+                    timeout=self.settings.timeout_s, max_retries=0, http_client=http
                 )
             except openai.OpenAIError as exc:
                 raise ConfigError(
@@ -45,51 +98,89 @@ class LiveClient:
     def source(self, headers: Any) -> str:
         marker = headers.get(TESTING_SERVER_HEADER)
         if marker:
-            return marker
+            return str(marker)
         return self.client.base_url.host or str(self.client.base_url)
 
-    async def send(self, request: Request) -> Response:
+    async def _call(self, request: Request) -> Any:
         body = dict(request.body)
         model = body.pop("model")
-        client = self.client
-        started = time.perf_counter()
-        try:
-            if request.endpoint == "chat.completions":
-                raw: Any = await client.chat.completions.with_raw_response.create(
-                    model=model, messages=body.pop("messages"), extra_body=body
-                )
-            elif request.endpoint == "responses":
-                raw = await client.responses.with_raw_response.create(
-                    model=model, input=body.pop("input"), extra_body=body
-                )
-            else:
-                raw = await client.embeddings.with_raw_response.create(
-                    model=model, input=body.pop("input"), encoding_format="float", extra_body=body
-                )
-        except openai.APIStatusError as exc:
-            raise ApiCallError(
-                f"the API answered {exc.status_code}: {_message(exc)}",
-                exc.status_code,
-                exc.request_id,
-            ) from None
-        except openai.APITimeoutError:
-            raise ApiCallError(
-                f"request timed out after {self.settings.timeout_s:g}s ({client.base_url})"
-            ) from None
-        except openai.APIConnectionError as exc:
-            raise ApiCallError(
-                f"could not connect to {client.base_url}: {exc.__cause__ or exc}"
-            ) from None
-        latency_ms = (time.perf_counter() - started) * 1000
-        parsed = raw.parse()
-        return Response(
-            endpoint=request.endpoint,
-            body=parsed.model_dump(mode="json", exclude_unset=True),
-            request_id=raw.request_id,
-            latency_ms=latency_ms,
-            source=self.source(raw.headers),
-            retries=getattr(raw, "retries_taken", 0),
+        resources = self.client.with_raw_response
+        if request.endpoint == "chat.completions":
+            return await resources.chat.completions.create(
+                model=model, messages=body.pop("messages"), extra_body=body
+            )
+        if request.endpoint == "responses":
+            return await resources.responses.create(
+                model=model, input=body.pop("input"), extra_body=body
+            )
+        return await resources.embeddings.create(
+            model=model, input=body.pop("input"), encoding_format="float", extra_body=body
         )
+
+    async def send(self, request: Request) -> Response:
+        """Send one request, retrying what is worth retrying; raises ApiCallError."""
+        weight = tokens.rate_tokens(request.endpoint, request.body)
+        client = self.client
+        error = ""
+        for attempt in range(self.policy.max_retries + 1):
+            if self.breaker.opened:
+                raise CircuitOpen(f"not run: circuit open ({self.breaker.describe()})")
+            await self.limiter.acquire(weight)
+            self.stats.sent += 1
+            hint: float | None = None
+            started = time.perf_counter()
+            try:
+                raw = await self._call(request)
+                latency_ms = (time.perf_counter() - started) * 1000
+                self.limiter.observe(raw.headers)
+                body = _decode(request, raw.http_response.content)
+            except openai.APIStatusError as exc:
+                headers = exc.response.headers
+                self.limiter.observe(headers)
+                hint = retry_after(headers)
+                error = f"the API answered {exc.status_code}: {_message(exc)}"
+                if exc.status_code == 429 and _code(exc) != "insufficient_quota":
+                    self.stats.rate_limited += 1
+                    self.limiter.penalize(
+                        hint if hint is not None else self.policy.delay(attempt, None, self.rng)
+                    )
+                else:
+                    self.breaker.record(False, error)
+                    if (
+                        not is_retryable_status(exc.status_code)
+                        or _code(exc) == "insufficient_quota"
+                    ):
+                        self.stats.failed += 1
+                        raise ApiCallError(error, exc.status_code, exc.request_id) from None
+            except openai.APITimeoutError:
+                error = f"request timed out after {self.settings.timeout_s:g}s ({client.base_url})"
+                self.breaker.record(False, error)
+            except openai.APIConnectionError as exc:
+                error = f"could not connect to {client.base_url}: {exc.__cause__ or exc}"
+                self.breaker.record(False, error)
+            except _Malformed as exc:
+                error = f"malformed response body: {exc}"
+                self.breaker.record(False, error)
+            else:
+                self.breaker.record(True)
+                self.stats.answered += 1
+                response = Response(
+                    endpoint=request.endpoint,
+                    body=body,
+                    request_id=raw.request_id,
+                    latency_ms=latency_ms,
+                    source=self.source(raw.headers),
+                    retries=attempt,
+                )
+                self.stats.tokens += response.input_tokens + response.output_tokens
+                return response
+            finally:
+                self.limiter.release(weight)
+            if attempt < self.policy.max_retries:
+                self.stats.retries += 1
+                await asyncio.sleep(self.policy.delay(attempt, hint, self.rng))
+        self.stats.failed += 1
+        raise ApiCallError(f"gave up after {self.policy.max_retries + 1} attempts: {error}")
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -97,10 +188,31 @@ class LiveClient:
             self._client = None
 
 
-def _message(exc: openai.APIStatusError) -> str:
+_SHAPE = {"chat.completions": "choices", "responses": "output", "embeddings": "data"}
+
+
+def _decode(request: Request, content: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(content)
+    except ValueError as exc:
+        raise _Malformed(f"not JSON ({exc}): {content[:80]!r}") from None
+    if not isinstance(body, dict) or not isinstance(body.get(_SHAPE[request.endpoint]), list):
+        raise _Malformed(f"no {_SHAPE[request.endpoint]!r} list in {content[:80]!r}")
+    return body
+
+
+def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return exc.message
+        if isinstance(error, dict):
+            return error
+    return {}
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    return str(_error_body(exc).get("message") or exc.message)
+
+
+def _code(exc: openai.APIStatusError) -> str:
+    return str(_error_body(exc).get("code") or "")

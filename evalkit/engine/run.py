@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from .. import tokens
 from ..checks import Observation, evaluate
 from ..config import Mode, Settings
 from ..errors import CaseError, ConfigError, RecordingMissing, TemplateError
@@ -20,7 +21,7 @@ from ..pricing import cost_usd
 from ..requests import Request, build_messages, build_request
 from ..results import CaseResult, CheckResult, SampleResult
 from ..suite import Case, Suite, Target
-from .live import LiveClient
+from .live import CircuitOpen, LiveClient
 from .recordings import RecordingStore
 from .response import Response
 
@@ -61,6 +62,10 @@ def plan(suite: Suite, variant: str | None = None) -> list[PlannedCase]:
     return [plan_case(suite, case, variant) for case in suite.cases]
 
 
+class BudgetExceeded(CaseError):
+    """The estimated input is over the case's input_tokens budget: not worth sending."""
+
+
 class Engine:
     """Answers planned cases under one mode; holds the single API client of the process."""
 
@@ -80,25 +85,38 @@ class Engine:
                 return recorded
             if self.mode is Mode.REPLAY:
                 raise RecordingMissing(NO_RECORDING)
+        self._check_input_budget(planned, request)
         response = await self.live.send(request)
         if self.mode in (Mode.RECORD, Mode.RERECORD):
             self.store.put(suite, case, request, response)
         return response
 
-    async def run_case(self, planned: PlannedCase) -> CaseResult:
-        samples = []
-        for request in planned.requests:
-            samples.append(await self._sample(planned, request))
-        if self.mode in (Mode.RECORD, Mode.RERECORD):
-            self.store.forget(planned.suite.name, planned.case.id)
-        passed_share = sum(s.passed for s in samples) / len(samples)
+    def _check_input_budget(self, planned: PlannedCase, request: Request) -> None:
+        limits = [
+            a.args.max
+            for a in planned.case.asserts
+            if a.type == "input_tokens" and not a.negate and a.weight > 0
+        ]
+        if limits:
+            estimate = tokens.input_tokens(request.endpoint, request.body)
+            if estimate > min(limits):
+                raise BudgetExceeded(
+                    f"estimated {estimate} input tokens exceed the input_tokens budget "
+                    f"({min(limits):g}): the request was not sent"
+                )
+
+    def _result(
+        self, planned: PlannedCase, samples: list[SampleResult], status: str = "done"
+    ) -> CaseResult:
+        passed_share = sum(s.passed for s in samples) / len(samples) if samples else 0.0
         return CaseResult(
             suite=planned.suite.name,
             case=planned.case.id,
             variant=planned.target.variant,
             file=str(planned.case.file),
             line=planned.case.line,
-            passed=passed_share >= planned.suite.case_threshold,
+            passed=bool(samples) and passed_share >= planned.suite.case_threshold,
+            status=status,
             prompt=str(planned.target.prompt),
             prompt_digest=planned.prompt_digest,
             model_requested=planned.target.model,
@@ -108,9 +126,26 @@ class Engine:
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
+    def not_run(self, planned: PlannedCase, why: str) -> CaseResult:
+        return self._result(planned, [], status=f"not run: {why}")
+
+    async def run_case(self, planned: PlannedCase) -> CaseResult:
+        samples = []
+        try:
+            for request in planned.requests:
+                samples.append(await self._sample(planned, request))
+        except CircuitOpen:
+            return self.not_run(planned, "circuit open")
+        finally:
+            if self.mode in (Mode.RECORD, Mode.RERECORD):
+                self.store.forget(planned.suite.name, planned.case.id)
+        return self._result(planned, samples)
+
     async def _sample(self, planned: PlannedCase, request: Request) -> SampleResult:
         try:
             response = await self.answer(planned, request)
+        except CircuitOpen:
+            raise
         except CaseError as exc:
             return SampleResult(
                 sample=request.sample, passed=False, error=str(exc), request_key=request.key
@@ -183,7 +218,10 @@ class Engine:
 
         async def one(planned: PlannedCase) -> None:
             async with limit:
-                result = await self.run_case(planned)
+                if self.live.breaker.opened:
+                    result = self.not_run(planned, "circuit open")
+                else:
+                    result = await self.run_case(planned)
             results.append(result)
             if on_result is not None:
                 on_result(result)

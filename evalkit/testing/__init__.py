@@ -1,15 +1,15 @@
 """A local OpenAI-compatible server with a scriptable model, for tests and offline trials."""
 
-from .model import Rule, Script, ScriptedModel, count_tokens, embed, schema_instance
-from .server import SERVER_NAME, TestingServer
+from .model import Rule, Script, ScriptedModel, embed, schema_instance
+from .server import SERVER_NAME, Faults, TestingServer
 
 __all__ = [
     "SERVER_NAME",
+    "Faults",
     "Rule",
     "Script",
     "ScriptedModel",
     "TestingServer",
-    "count_tokens",
     "embed",
     "schema_instance",
 ]

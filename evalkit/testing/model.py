@@ -18,13 +18,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def count_tokens(text: str) -> int:
-    """A stable, tokenizer-like count: words and punctuation marks."""
-    return len(_TOKEN.findall(text))
-
 
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")

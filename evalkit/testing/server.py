@@ -1,9 +1,12 @@
 """An OpenAI-compatible HTTP server on 127.0.0.1, for tests and for trying evalkit offline.
 
 It speaks the wire format the official SDK expects for ``/v1/chat/completions``,
-``/v1/responses``, ``/v1/embeddings`` and ``/v1/models``, with OpenAI's error bodies and
-``x-request-id`` headers, and answers from a :class:`ScriptedModel`. Every response carries
-an ``x-evalkit-testing-server`` header so recordings say honestly where they came from.
+``/v1/responses``, ``/v1/embeddings`` and ``/v1/models``, with OpenAI's error bodies,
+``x-request-id`` and ``x-ratelimit-*`` headers, and answers from a :class:`ScriptedModel`.
+It can enforce requests- and tokens-per-minute limits with OpenAI's 429s, add latency, and
+inject faults (5xx, hangs, malformed bodies, dropped connections) so clients can be tested
+against what a real API does on a bad night. Every response carries an
+``x-evalkit-testing-server`` header so recordings say honestly where they came from.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
+import socket
 import struct
 import threading
 import time
@@ -18,16 +23,39 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .model import Script, ScriptedModel, count_tokens, embed
+from .. import tokens
+from ..engine.limits import Bucket
+from .model import Script, ScriptedModel, embed
 
 SERVER_NAME = "evalkit testing server (deterministic stand-in, not OpenAI)"
 CREATED = 1_735_689_600  # fixed, so identical requests give identical bodies
+_ENDPOINTS = {
+    "/v1/chat/completions": "chat.completions",
+    "/v1/responses": "responses",
+    "/v1/embeddings": "embeddings",
+}
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Probabilities (0..1) of each fault per request, drawn from a seeded generator."""
+
+    error_rate: float = 0.0  # a 500/502/503 with OpenAI's server_error body
+    hang_rate: float = 0.0  # no answer for hang_s seconds, then the connection closes
+    malformed_rate: float = 0.0  # a 200 whose JSON body is cut short
+    drop_rate: float = 0.0  # the connection closes without an answer
+    hang_s: float = 30.0
+    seed: int = 0
 
 
 @dataclass
 class Stats:
     connections: int = 0
     requests: int = 0
+    answered: int = 0
+    rate_limited: int = 0
+    faults: int = 0
+    tokens: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
     bodies: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
@@ -35,17 +63,63 @@ class Stats:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {
-                "connections": self.connections,
-                "requests": self.requests,
-                "by_path": dict(self.by_path),
+            return dict(
+                connections=self.connections,
+                requests=self.requests,
+                answered=self.answered,
+                rate_limited=self.rate_limited,
+                faults=self.faults,
+                tokens=self.tokens,
+                by_path=dict(self.by_path),
+            )
+
+
+def _reset(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3f}s"
+
+
+class _Limits:
+    """Server-side RPM/TPM buckets, as OpenAI enforces them (input + max tokens)."""
+
+    def __init__(self, rpm: int | None, tpm: int | None):
+        now = time.monotonic()
+        self.requests, self.tokens = Bucket(), Bucket()
+        if rpm:
+            self.requests.set_limit(rpm, now)
+        if tpm:
+            self.tokens.set_limit(tpm, now)
+        self.lock = threading.Lock()
+
+    def admit(self, weight: int) -> tuple[float, dict[str, str], str]:
+        """(seconds to wait or 0, headers, which limit) and takes the budget when admitted."""
+        with self.lock:
+            now = time.monotonic()
+            waits = {
+                "requests": self.requests.wait(1, now),
+                "tokens": self.tokens.wait(weight, now),
             }
+            admitted = all(w == 0 for w in waits.values())
+            if admitted:
+                self.requests.take(1)
+                self.tokens.take(weight)
+            headers: dict[str, str] = {}
+            for kind, bucket in (("requests", self.requests), ("tokens", self.tokens)):
+                if bucket.limit is None:
+                    continue
+                headers[f"x-ratelimit-limit-{kind}"] = str(int(bucket.limit))
+                headers[f"x-ratelimit-remaining-{kind}"] = str(max(int(bucket.level), 0))
+                headers[f"x-ratelimit-reset-{kind}"] = _reset(
+                    (bucket.limit - bucket.level) * 60 / bucket.limit
+                )
+            wait = 0.0 if admitted else max(waits.values())
+            return wait, headers, max(waits, key=lambda k: waits[k])
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # keep-alive handler threads must not hold up stop()
     allow_reuse_address = True
+    request_queue_size = 256
     owner: TestingServer
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
@@ -64,26 +138,49 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -------------------------------------------------------------
 
-    def _send(self, status: int, payload: dict[str, Any], request_id: str) -> None:
-        data = json.dumps(payload).encode()
+    def _send(
+        self,
+        status: int,
+        payload: dict[str, Any] | bytes,
+        request_id: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.send_header("x-request-id", request_id)
         self.send_header("openai-processing-ms", "1")
         self.send_header("x-evalkit-testing-server", SERVER_NAME)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, status: int, message: str, kind: str, code: str | None = None) -> None:
+    def _error(
+        self,
+        status: int,
+        message: str,
+        kind: str,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-        self._send(status, body, "req_error")
+        self._send(status, body, "req_error", headers)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _authorized(self) -> bool:
         header = self.headers.get("authorization", "")
         owner = self.server.owner
         with owner.stats.lock:
-            owner.stats.auth_headers.append(header)
+            if owner.keep_bodies:
+                owner.stats.auth_headers.append(header)
         if not header.startswith("Bearer ") or not header[7:].strip():
             self._error(401, "You didn't provide an API key.", "invalid_request_error")
             return False
@@ -106,6 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0].rstrip("/")
+        if path == "/v1/stats":  # the harness's own view; no key needed
+            self._send(200, self.server.owner.stats.snapshot(), "req_stats")
+            return
         self._count(path, None)
         if not self._authorized():
             return
@@ -115,14 +215,13 @@ class _Handler(BaseHTTPRequestHandler):
                 for m in self.server.owner.models
             ]
             self._send(200, {"object": "list", "data": models}, "req_models")
-        elif path == "/v1/stats":
-            self._send(200, self.server.owner.stats.snapshot(), "req_stats")
         else:
             self._error(
                 404, f"Unknown request URL: GET {path}", "invalid_request_error", "unknown_url"
             )
 
     def do_POST(self) -> None:
+        owner = self.server.owner
         path = self.path.split("?")[0].rstrip("/")
         length = int(self.headers.get("content-length", 0))
         raw = self.rfile.read(length) if length else b""
@@ -137,12 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._count(path, body)
         if not self._authorized():
             return
-        handler = {
-            "/v1/chat/completions": self._chat,
-            "/v1/responses": self._responses,
-            "/v1/embeddings": self._embeddings,
-        }.get(path)
-        if handler is None:
+        endpoint = _ENDPOINTS.get(path)
+        if endpoint is None:
             self._error(
                 404, f"Unknown request URL: POST {path}", "invalid_request_error", "unknown_url"
             )
@@ -150,8 +245,73 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body.get("model"), str) or not body["model"]:
             self._error(400, "you must provide a model parameter", "invalid_request_error")
             return
+        try:
+            weight = tokens.rate_tokens(endpoint, body)
+        except (TypeError, AttributeError):
+            weight = 1
+        wait, limit_headers, kind = owner.limits.admit(weight)
+        if wait > 0:
+            with owner.stats.lock:
+                owner.stats.rate_limited += 1
+            retry = {"retry-after-ms": f"{wait * 1000:.0f}"} if owner.retry_after_headers else {}
+            limit = limit_headers.get(f"x-ratelimit-limit-{kind}", "?")
+            self._error(
+                429,
+                f"Rate limit reached for {body['model']} in organization org-evalkit on {kind} per min: "
+                f"Limit {limit}. Please try again in {wait:.3f}s.",
+                kind,
+                "rate_limit_exceeded",
+                {**limit_headers, **retry},
+            )
+            return
+        if owner.latency_s:
+            time.sleep(owner.latency_s)
+        if self._fault():
+            return
         request_id = "req_" + hashlib.sha256(raw).hexdigest()[:24]
-        handler(body, request_id)
+        payload = getattr(self, "_" + endpoint.replace(".", "_"))(body)
+        if payload is None:
+            return
+        with owner.stats.lock:
+            owner.stats.answered += 1
+            owner.stats.tokens += weight
+        self._send(200, payload, request_id, limit_headers)
+
+    def _fault(self) -> bool:
+        owner = self.server.owner
+        faults = owner.faults
+        with owner.stats.lock:
+            draw = owner.rng.random()
+        edges = [
+            (faults.error_rate, "error"),
+            (faults.hang_rate, "hang"),
+            (faults.malformed_rate, "malformed"),
+            (faults.drop_rate, "drop"),
+        ]
+        total = 0.0
+        for rate, kind in edges:
+            total += rate
+            if draw < total:
+                with owner.stats.lock:
+                    owner.stats.faults += 1
+                if kind == "error":
+                    status = (500, 502, 503)[int(draw * 1000) % 3]
+                    self._error(
+                        status,
+                        "The server had an error while processing your request. Sorry about that!",
+                        "server_error",
+                    )
+                elif kind == "malformed":
+                    self._send(
+                        200, b'{"id": "chatcmpl-broken", "object": "chat.comp', "req_malformed"
+                    )
+                elif kind == "hang":
+                    time.sleep(faults.hang_s)
+                    self._drop()
+                else:
+                    self._drop()
+                return True
+        return False
 
     def _complete(
         self,
@@ -160,21 +320,23 @@ class _Handler(BaseHTTPRequestHandler):
         schema: dict[str, Any] | None,
         limit: int | None,
     ) -> tuple[str, str, int, int]:
-        text, finish = self.server.owner.model.reply(body["model"], messages, schema)
-        output_tokens = count_tokens(text)
+        model = body["model"]
+        text, finish = self.server.owner.model.reply(model, messages, schema)
+        output_tokens = tokens.count(model, text)
         if limit is not None and output_tokens > limit:
             words = text.split(" ")
-            while words and count_tokens(" ".join(words)) > limit:
+            while words and tokens.count(model, " ".join(words)) > limit:
                 words.pop()
-            text, finish, output_tokens = " ".join(words), "length", count_tokens(" ".join(words))
-        input_tokens = sum(count_tokens(json.dumps(m.get("content", ""))) + 3 for m in messages)
-        return text, finish, input_tokens, output_tokens
+            text, finish = " ".join(words), "length"
+            output_tokens = tokens.count(model, text)
+        endpoint = "chat.completions" if "messages" in body else "responses"
+        return text, finish, tokens.input_tokens(endpoint, body), output_tokens
 
-    def _chat(self, body: dict[str, Any], request_id: str) -> None:
+    def _chat_completions(self, body: dict[str, Any]) -> dict[str, Any] | None:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             self._error(400, "'messages' must be a non-empty array", "invalid_request_error")
-            return
+            return None
         fmt = body.get("response_format") or {}
         schema = (
             (fmt.get("json_schema") or {}).get("schema")
@@ -183,8 +345,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
         text, finish, n_in, n_out = self._complete(body, messages, schema, limit)
-        payload = {
-            "id": "chatcmpl-" + request_id[4:],
+        rid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+        return {
+            "id": "chatcmpl-" + rid,
             "object": "chat.completion",
             "created": CREATED,
             "model": body["model"],
@@ -204,16 +367,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "prompt_tokens_details": {"cached_tokens": 0},
             },
         }
-        self._send(200, payload, request_id)
 
-    def _responses(self, body: dict[str, Any], request_id: str) -> None:
+    def _responses(self, body: dict[str, Any]) -> dict[str, Any] | None:
         items = body.get("input")
         messages = [{"role": "user", "content": items}] if isinstance(items, str) else items
         if not isinstance(messages, list) or not messages:
             self._error(
                 400, "'input' must be a string or a non-empty array", "invalid_request_error"
             )
-            return
+            return None
         if body.get("instructions"):
             messages = [{"role": "system", "content": body["instructions"]}, *messages]
         fmt = (body.get("text") or {}).get("format") or {}
@@ -222,8 +384,9 @@ class _Handler(BaseHTTPRequestHandler):
             body, messages, schema, body.get("max_output_tokens")
         )
         truncated = finish == "length"
-        payload = {
-            "id": "resp_" + request_id[4:],
+        rid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+        return {
+            "id": "resp_" + rid,
             "object": "response",
             "created_at": CREATED,
             "status": "incomplete" if truncated else "completed",
@@ -232,7 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
             "output": [
                 {
                     "type": "message",
-                    "id": "msg_" + request_id[4:],
+                    "id": "msg_" + rid,
                     "status": "incomplete" if truncated else "completed",
                     "role": "assistant",
                     "content": [{"type": "output_text", "text": text, "annotations": []}],
@@ -249,9 +412,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "output_tokens_details": {"reasoning_tokens": 0},
             },
         }
-        self._send(200, payload, request_id)
 
-    def _embeddings(self, body: dict[str, Any], request_id: str) -> None:
+    def _embeddings(self, body: dict[str, Any]) -> dict[str, Any] | None:
         texts = body.get("input")
         if isinstance(texts, str):
             texts = [texts]
@@ -259,21 +421,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(
                 400, "'input' must be a string or an array of strings", "invalid_request_error"
             )
-            return
+            return None
         data = []
         for index, text in enumerate(texts):
             vector: Any = embed(text)
             if body.get("encoding_format") == "base64":
                 vector = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
             data.append({"object": "embedding", "index": index, "embedding": vector})
-        tokens = sum(count_tokens(t) for t in texts)
-        payload = {
+        used = sum(tokens.count(body["model"], t) for t in texts)
+        return {
             "object": "list",
             "data": data,
             "model": body["model"],
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            "usage": {"prompt_tokens": used, "total_tokens": used},
         }
-        self._send(200, payload, request_id)
 
 
 class TestingServer:
@@ -293,11 +454,21 @@ class TestingServer:
             "gpt-4.1-2025-04-14",
             "text-embedding-3-small",
         ),
+        rpm: int | None = None,
+        tpm: int | None = None,
+        latency_ms: float = 0.0,
+        faults: Faults | None = None,
+        retry_after_headers: bool = True,
         keep_bodies: bool = True,
     ):
         self.model = ScriptedModel(script)
         self.api_key = api_key
         self.models = models
+        self.limits = _Limits(rpm, tpm)
+        self.latency_s = latency_ms / 1000
+        self.faults = faults or Faults()
+        self.rng = random.Random(self.faults.seed)
+        self.retry_after_headers = retry_after_headers
         self.keep_bodies = keep_bodies
         self.stats = Stats()
         self._httpd = _HTTPServer((host, port), _Handler)
@@ -330,7 +501,7 @@ class TestingServer:
 
     def serve_forever(self) -> None:
         try:
-            self._httpd.serve_forever()
+            self._httpd.serve_forever(0.05)
         finally:
             self._httpd.server_close()
 
@@ -339,6 +510,3 @@ class TestingServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def wait_idle(self, seconds: float = 0.05) -> None:
-        time.sleep(seconds)
