@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .config import Mode, find_root, load_settings
-from .engine.run import Engine
+from .display import RunDisplay
+from .engine.run import Engine, PlannedCase
 from .errors import ConfigError, EvalkitError
 from .project import open_project
 from .prompts import PromptStore
-from .results import CaseResult, RunWriter, new_run_id, summarize
+from .results import CaseResult, RunWriter, latest_results, new_run_id, summarize
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -43,7 +47,17 @@ def _engine_flags(parser: argparse.ArgumentParser, mode: bool = True) -> None:
         "--timeout", type=float, dest="timeout_s", help="seconds per request (default 60)"
     )
     parser.add_argument("--max-retries", type=int, help="retries per request (default 6)")
+    parser.add_argument(
+        "--rpm", type=int, help="requests per minute (default: learned from the API's headers)"
+    )
+    parser.add_argument(
+        "--tpm", type=int, help="tokens per minute (default: learned from the API's headers)"
+    )
     parser.add_argument("--results", help="folder for run results (default .evalkit/runs)")
+    parser.add_argument(
+        "--resume", metavar="RUN", help="finish an interrupted run (its folder or run id)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print passing cases too")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,56 +80,104 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("mode", "concurrency", "timeout_s", "max_retries", "results")
+    keys = ("mode", "concurrency", "timeout_s", "max_retries", "results", "rpm", "tpm")
     return {k: getattr(args, k, None) for k in keys}
 
 
-def _describe(result: CaseResult) -> str:
-    verdict = "PASS" if result.passed else "FAIL"
-    cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost n/a"
-    sources = sorted({s.source for s in result.samples if s.source}) or ["-"]
-    detail = f"{'+'.join(sources)}, {result.input_tokens} in/{result.output_tokens} out tokens, {cost}, {result.latency_ms:.0f} ms"
-    return f"{verdict} {result.item_id}  ({detail})"
+def _resolve_run(ref: str, results_dir: Path) -> Path:
+    for candidate in (Path(ref), results_dir / ref):
+        if (candidate / "run.json").is_file():
+            return candidate
+    raise ConfigError(
+        f"no run {ref!r}: expected a run folder (with run.json) or a run id under {results_dir}"
+    )
+
+
+async def _until_signal(
+    engine: Engine, planned: list[PlannedCase], on_result: Any
+) -> list[CaseResult]:
+    """Run; SIGINT or SIGTERM cancels cleanly (finished cases are already written)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await engine.run(planned, on_result)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     overrides = _overrides(args)
     if mode is not None:
         overrides["mode"] = mode
-    project = open_project(args.suites, overrides)
-    planned = project.plan(args.variant)
+    suites, variant = list(args.suites), args.variant
+    done: set[str] = set()
+    folder: Path | None = None
+    if args.resume:
+        base = load_settings(find_root(Path.cwd()), overrides)
+        folder = _resolve_run(args.resume, base.results_dir)
+        meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        suites, variant = meta["suites"], meta.get("variant")
+        overrides = {
+            **meta.get("overrides", {}),
+            **{k: v for k, v in overrides.items() if v is not None},
+        }
+        done = {r.item_id for r in latest_results(folder) if r.status == "done"}
+    project = open_project(suites, overrides)
+    planned = [p for p in project.plan(variant) if p.item_id not in done]
     settings = project.settings
-    run_id = new_run_id()
     engine = Engine(settings)
+    run_id = folder.name if folder else new_run_id()
+    folder = folder or settings.results_dir / run_id
     meta = {
         "run_id": run_id,
         "mode": engine.mode.value,
-        "variant": args.variant,
+        "variant": variant,
         "suites": [str(s.path) for s in project.suites],
-        "cases": len(planned),
+        "overrides": {
+            k: v for k, v in _overrides(args).items() if v is not None and k != "results"
+        },
+        "cases": len(planned) + len(done),
     }
-    finished: list[CaseResult] = []
-    with RunWriter(settings.results_dir / run_id, meta) as writer:
+    display = RunDisplay(len(planned), engine.live.stats, verbose=args.verbose)
+    if done:
+        display._print(
+            f"resuming run {run_id}: {len(done)} cases already finished, {len(planned)} to go"
+        )
+    with RunWriter(folder, meta) as writer, display:
 
         def on_result(result: CaseResult) -> None:
             writer.write(result)
-            finished.append(result)
-            print(_describe(result), flush=True)
-            if not result.passed:
-                print("  " + result.failure_report().replace("\n", "\n  "), flush=True)
+            display.result(result)
 
         try:
-            engine.run_sync(planned, on_result)
-        except KeyboardInterrupt:
-            print(
-                f"\ninterrupted: {len(finished)} of {len(planned)} cases finished and kept in {writer.path}",
-                file=sys.stderr,
-            )
-            return EXIT_INTERRUPTED
-    summaries = summarize(finished, project.thresholds())
-    for summary in summaries:
-        print(summary.line())
+            asyncio.run(_until_signal(engine, planned, on_result))
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            interrupted = True
+        else:
+            interrupted = False
+    if interrupted:
+        print(
+            f"\ninterrupted: {display.done} of {len(planned)} cases finished and kept in {writer.path}\n"
+            f"resume with: evalkit run --resume {run_id}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    results = latest_results(folder)
+    summaries = summarize(results, project.thresholds())
+    display.close(results, summaries)
     print(f"results: {writer.path}")
+    breaker = engine.live.breaker
+    if breaker.opened:
+        print(
+            f"circuit breaker open: {breaker.describe()}; stopped sending to save quota, "
+            f"{display.not_run} cases not run.\nfix the cause, then: evalkit run --resume {run_id}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK if all(s.gate_passed for s in summaries) else EXIT_FAILED
 
 

@@ -52,6 +52,10 @@ class Settings(BaseModel):
     tpm: int | None = Field(None, ge=1)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(6, ge=0)
+    retry_base_s: float = Field(0.5, gt=0)  # first backoff ceiling; doubles per retry
+    retry_cap_s: float = Field(30.0, gt=0)  # backoff ceiling
+    breaker_window: int = Field(20, ge=1)
+    breaker_threshold: float = Field(0.5, gt=0, le=1)
     prices: dict[str, Price] = {}
 
     def path(self, p: Path) -> Path:

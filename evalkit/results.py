@@ -217,3 +217,11 @@ def read_results(path: Path) -> Iterator[CaseResult]:
                     yield CaseResult.model_validate_json(line)
                 except ValueError:
                     continue
+
+
+def latest_results(path: Path) -> list[CaseResult]:
+    """One result per case: the last line wins (a resumed run appends its re-runs)."""
+    latest: dict[str, CaseResult] = {}
+    for result in read_results(path):
+        latest[result.item_id] = result
+    return list(latest.values())

@@ -68,8 +68,8 @@ class LiveClient:
         self.settings = settings
         self.stats = LiveStats()
         self.limiter = RateLimiter(settings.rpm, settings.tpm)
-        self.breaker = CircuitBreaker()
-        self.policy = RetryPolicy(max_retries=settings.max_retries)
+        self.breaker = CircuitBreaker(settings.breaker_window, settings.breaker_threshold)
+        self.policy = RetryPolicy(settings.max_retries, settings.retry_base_s, settings.retry_cap_s)
         self.rng = random.Random(seed)
         self._client: AsyncOpenAI | None = None
 

@@ -12,6 +12,7 @@ against what a real API does on a bad night. Every response carries an
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import random
@@ -81,19 +82,23 @@ def _reset(seconds: float) -> str:
 class _Limits:
     """Server-side RPM/TPM buckets, as OpenAI enforces them (input + max tokens)."""
 
-    def __init__(self, rpm: int | None, tpm: int | None):
+    def __init__(self, rpm: int | None, tpm: int | None, burst: float = 1.0):
         now = time.monotonic()
         self.requests, self.tokens = Bucket(), Bucket()
-        if rpm:
-            self.requests.set_limit(rpm, now)
-        if tpm:
-            self.tokens.set_limit(tpm, now)
+        for bucket, limit in ((self.requests, rpm), (self.tokens, tpm)):
+            if limit:
+                bucket.set_limit(limit, now)
+                bucket.level = limit * burst
         self.lock = threading.Lock()
+        self.started = False
 
     def admit(self, weight: int) -> tuple[float, dict[str, str], str]:
         """(seconds to wait or 0, headers, which limit) and takes the budget when admitted."""
         with self.lock:
             now = time.monotonic()
+            if not self.started:  # the budgets start filling with the first request
+                self.started = True
+                self.requests.updated = self.tokens.updated = now
             waits = {
                 "requests": self.requests.wait(1, now),
                 "tokens": self.tokens.wait(weight, now),
@@ -170,10 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _authorized(self) -> bool:
         header = self.headers.get("authorization", "")
@@ -458,13 +461,14 @@ class TestingServer:
         tpm: int | None = None,
         latency_ms: float = 0.0,
         faults: Faults | None = None,
+        burst: float = 1.0,
         retry_after_headers: bool = True,
         keep_bodies: bool = True,
     ):
         self.model = ScriptedModel(script)
         self.api_key = api_key
         self.models = models
-        self.limits = _Limits(rpm, tpm)
+        self.limits = _Limits(rpm, tpm, burst)  # burst: share of each budget available at start
         self.latency_s = latency_ms / 1000
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)

@@ -1,0 +1,164 @@
+"""What a person watching ``evalkit run`` sees: a progress bar on a terminal, plain
+progress lines in CI logs, failures as they happen, and a closing table."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from .engine.live import LiveStats
+from .results import CaseResult, SuiteSummary, percentile
+
+
+class _Rates(ProgressColumn):
+    """pass/fail, requests/s, tokens/min and 429s, read live from the engine's counters."""
+
+    def __init__(self, display: RunDisplay):
+        super().__init__()
+        self.display = display
+
+    def render(self, task: Task) -> Text:
+        return Text(self.display.rates())
+
+
+class RunDisplay:
+    PLAIN_EVERY_S = 5.0
+
+    def __init__(
+        self, total: int, stats: LiveStats, *, console: Console | None = None, verbose: bool = False
+    ):
+        self.total = total
+        self.stats = stats
+        if console is None:
+            console = Console(soft_wrap=True, highlight=False)
+            if not console.is_terminal:  # CI logs: wide enough for the closing table
+                console = Console(soft_wrap=True, highlight=False, width=160)
+        self.console = console
+        self.verbose = verbose
+        self.done = self.passed = self.failed = self.not_run = 0
+        self.started = time.monotonic()
+        self._last_plain = self.started
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def rates(self) -> str:
+        s = self.stats
+        return (
+            f"{self.passed} pass {self.failed} fail"
+            + (f" {self.not_run} not run" if self.not_run else "")
+            + f" | {s.per_second():.1f} req/s {s.tokens_per_minute():,.0f} tok/min {s.rate_limited}×429"
+        )
+
+    def __enter__(self) -> RunDisplay:
+        if self.console.is_terminal:
+            self._progress = Progress(
+                TextColumn("{task.completed}/{task.total}"),
+                BarColumn(),
+                _Rates(self),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("run", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _print(self, text: str) -> None:
+        self.console.print(text, markup=False, soft_wrap=True, highlight=False)
+
+    def result(self, result: CaseResult) -> None:
+        self.done += 1
+        if result.status != "done":
+            self.not_run += 1
+        elif result.passed:
+            self.passed += 1
+        else:
+            self.failed += 1
+        if not result.passed and result.status == "done":
+            report = result.failure_report().replace(f"{result.item_id} failed", result.item_id, 1)
+            self._print("FAIL " + report)
+        elif self.verbose:
+            self._print(describe(result))
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.done)
+        elif time.monotonic() - self._last_plain >= self.PLAIN_EVERY_S:
+            self._last_plain = time.monotonic()
+            self._print(f"progress: {self.done}/{self.total} | {self.rates()} | ETA {self.eta()}")
+
+    def eta(self) -> str:
+        elapsed = time.monotonic() - self.started
+        if not self.done:
+            return "?"
+        left = elapsed / self.done * (self.total - self.done)
+        return f"{int(left // 60)}m{int(left % 60):02d}s"
+
+    def close(self, results: Iterable[CaseResult], summaries: list[SuiteSummary]) -> None:
+        """The closing table: per suite pass rate, tokens, cost, latency, retries."""
+        by_suite: dict[tuple[str, str | None], list[CaseResult]] = {}
+        for result in results:
+            by_suite.setdefault((result.suite, result.variant), []).append(result)
+        table = Table(title=None, show_edge=False, pad_edge=False)
+        for column in (
+            "suite",
+            "passed",
+            "rate",
+            "threshold",
+            "gate",
+            "tokens in/out",
+            "cost $",
+            "p50 ms",
+            "p95 ms",
+            "retries",
+            "not run",
+        ):
+            table.add_column(column, justify="left" if column in ("suite", "gate") else "right")
+        for summary in summaries:
+            items = by_suite.get((summary.suite, summary.variant), [])
+            latencies = [s.latency_ms for r in items for s in r.samples if s.error is None]
+            costs = [r.cost_usd for r in items]
+            cost = (
+                "n/a"
+                if any(c is None for c in costs)
+                else f"{sum(c for c in costs if c is not None):.4f}"
+            )
+            table.add_row(
+                summary.suite + (f"[{summary.variant}]" if summary.variant else ""),
+                f"{summary.passed}/{summary.total}",
+                f"{summary.pass_rate:.0%}",
+                f"{summary.threshold:.0%}",
+                "passed" if summary.gate_passed else "FAILED",
+                f"{sum(r.input_tokens for r in items):,}/{sum(r.output_tokens for r in items):,}",
+                cost,
+                f"{percentile(latencies, 50):.0f}",
+                f"{percentile(latencies, 95):.0f}",
+                str(sum(s.retries for r in items for s in r.samples)),
+                str(sum(r.status != "done" for r in items)),
+            )
+        self.console.print(table, soft_wrap=False, crop=False)
+        elapsed = time.monotonic() - self.started
+        s = self.stats
+        self._print(
+            f"{self.done} cases in {elapsed:.1f}s; API: {s.sent} requests sent, {s.retries} retries, "
+            f"{s.rate_limited}×429, {s.failed} failed for good"
+        )
+        for summary in summaries:
+            self._print(summary.line())
+
+
+def describe(result: CaseResult) -> str:
+    verdict = "PASS" if result.passed else "FAIL"
+    cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost n/a"
+    sources = sorted({s.source for s in result.samples if s.source}) or ["-"]
+    detail = f"{'+'.join(sources)}, {result.input_tokens} in/{result.output_tokens} out tokens, {cost}, {result.latency_ms:.0f} ms"
+    return f"{verdict} {result.item_id}  ({detail})"
