@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         },
         "cases": len(planned) + len(done),
     }
-    display = RunDisplay(len(planned), engine.live.stats, verbose=args.verbose)
+    display = RunDisplay(len(planned), engine.stats, verbose=args.verbose)
     if done:
         display._print(
             f"resuming run {run_id}: {len(done)} cases already finished, {len(planned)} to go"
@@ -170,7 +170,7 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     summaries = summarize(results, project.thresholds())
     display.close(results, summaries)
     print(f"results: {writer.path}")
-    breaker = engine.live.breaker
+    breaker = engine.breaker
     if breaker.opened:
         print(
             f"circuit breaker open: {breaker.describe()}; stopped sending to save quota, "

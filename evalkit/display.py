@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from .engine.live import LiveStats
+from .engine.limits import LiveStats
 from .results import CaseResult, SuiteSummary, percentile
 
 

@@ -57,6 +57,10 @@ class RecordingMissing(CaseError):
     """Replay found no recording for a request."""
 
 
+class CircuitOpen(CaseError):
+    """The circuit breaker is open: the request was not sent."""
+
+
 class ApiCallError(CaseError):
     """The API refused or failed a request for good (after any retries)."""
 

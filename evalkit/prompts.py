@@ -119,6 +119,7 @@ class PromptStore:
         self.folder = folder
         self._env = _environment(folder)
         self._templates: dict[PromptRef, jinja2.Template] = {}
+        self._digests: dict[PromptRef, str] = {}
 
     def path(self, ref: PromptRef) -> Path:
         return self.folder / ref.name / f"{ref.version}.j2"
@@ -186,7 +187,9 @@ class PromptStore:
         return split_messages(text, path)
 
     def digest(self, ref: PromptRef) -> str:
-        return "sha256:" + hashlib.sha256(self.require(ref).read_bytes()).hexdigest()
+        if ref not in self._digests:
+            self._digests[ref] = "sha256:" + hashlib.sha256(self.require(ref).read_bytes()).hexdigest()
+        return self._digests[ref]
 
     # -- the lock -------------------------------------------------------------
 

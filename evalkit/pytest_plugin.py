@@ -81,7 +81,7 @@ class _State:
     def close(self) -> None:
         if self.runner is not None:
             for engine in self.engines.values():
-                self.runner.run(engine.live.aclose())
+                self.runner.run(engine.aclose())
             self.runner.close()
             self.runner = None
 

@@ -8,6 +8,7 @@ and any change to the prompt, model, params or schema gives a new key.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from functools import cached_property
@@ -44,9 +45,11 @@ class Request(BaseModel):
         return str(self.body.get("model", ""))
 
 
+@functools.cache
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON Schema in the form OpenAI's strict structured outputs accept:
-    every object closed (additionalProperties false) with every property required."""
+    every object closed (additionalProperties false) with every property required.
+    Cached per model and shared by every request: treat it as read-only."""
     schema = copy.deepcopy(model.model_json_schema())
 
     def visit(node: Any) -> None:

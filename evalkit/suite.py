@@ -133,10 +133,7 @@ class Suite(BaseModel):
     case_threshold: float
     threshold: float
     cases: tuple[Case, ...]
-
-    @property
-    def prompts(self) -> PromptStore:
-        return PromptStore(self.settings.prompts_dir)
+    prompts: PromptStore = Field(exclude=True, repr=False)  # shared: templates compile once
 
     def target(self, variant: str | None) -> Target:
         if variant is None:
@@ -229,6 +226,7 @@ class _Loader:
             case_threshold=raw.case_threshold,
             threshold=raw.threshold,
             cases=tuple(cases),
+            prompts=self.prompts,
         )
 
     def target(

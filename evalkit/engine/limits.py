@@ -215,3 +215,22 @@ class CircuitBreaker:
         return (
             f"{failures} of the last {len(self.outcomes)} requests failed (last: {self.last_error})"
         )
+
+
+@dataclass
+class LiveStats:
+    """Counters of a run's API traffic, read by the progress display while it goes on."""
+
+    started: float = field(default_factory=time.monotonic)
+    sent: int = 0
+    answered: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    failed: int = 0
+    tokens: int = 0
+
+    def per_second(self) -> float:
+        return self.answered / max(time.monotonic() - self.started, 1e-9)
+
+    def tokens_per_minute(self) -> float:
+        return self.tokens * 60 / max(time.monotonic() - self.started, 1e-9)

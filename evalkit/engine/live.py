@@ -13,7 +13,6 @@ import asyncio
 import json
 import random
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import openai
@@ -21,9 +20,9 @@ from openai import AsyncOpenAI
 
 from .. import tokens
 from ..config import Settings
-from ..errors import ApiCallError, CaseError, ConfigError
+from ..errors import ApiCallError, CircuitOpen, ConfigError
 from ..requests import Request
-from .limits import CircuitBreaker, RateLimiter, RetryPolicy, is_retryable_status, retry_after
+from .limits import CircuitBreaker, LiveStats, RateLimiter, RetryPolicy, is_retryable_status, retry_after
 from .response import Response
 
 try:  # the SDK's HTTP library: httpx2 in current releases, httpx before
@@ -34,42 +33,26 @@ except ImportError:  # pragma: no cover - depends on the installed SDK
 TESTING_SERVER_HEADER = "x-evalkit-testing-server"
 
 
-class CircuitOpen(CaseError):
-    """The breaker is open: this request was not sent."""
-
-
 class _Malformed(Exception):
     """A 200 whose body is not the JSON the endpoint returns."""
 
 
-@dataclass
-class LiveStats:
-    """Counters a progress display reads while a run goes on."""
-
-    started: float = field(default_factory=time.monotonic)
-    sent: int = 0
-    answered: int = 0
-    rate_limited: int = 0
-    retries: int = 0
-    failed: int = 0
-    tokens: int = 0
-
-    def per_second(self) -> float:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        return self.answered / elapsed
-
-    def tokens_per_minute(self) -> float:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        return self.tokens * 60 / elapsed
-
-
 class LiveClient:
-    def __init__(self, settings: Settings, *, seed: int | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        stats: LiveStats,
+        limiter: RateLimiter,
+        breaker: CircuitBreaker,
+        policy: RetryPolicy,
+        *,
+        seed: int | None = None,
+    ):
         self.settings = settings
-        self.stats = LiveStats()
-        self.limiter = RateLimiter(settings.rpm, settings.tpm)
-        self.breaker = CircuitBreaker(settings.breaker_window, settings.breaker_threshold)
-        self.policy = RetryPolicy(settings.max_retries, settings.retry_base_s, settings.retry_cap_s)
+        self.stats = stats
+        self.limiter = limiter
+        self.breaker = breaker
+        self.policy = policy
         self.rng = random.Random(seed)
         self._client: AsyncOpenAI | None = None
 

@@ -11,19 +11,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import UTC, datetime
 
 from .. import tokens
 from ..checks import Observation, evaluate
 from ..config import Mode, Settings
-from ..errors import CaseError, ConfigError, RecordingMissing, TemplateError
+from ..errors import CaseError, CircuitOpen, ConfigError, RecordingMissing, TemplateError
 from ..pricing import cost_usd
 from ..requests import Request, build_messages, build_request
 from ..results import CaseResult, CheckResult, SampleResult
 from ..suite import Case, Suite, Target
-from .live import CircuitOpen, LiveClient
+from .limits import CircuitBreaker, LiveStats, RateLimiter, RetryPolicy
 from .recordings import RecordingStore
 from .response import Response
+
+if TYPE_CHECKING:
+    from .live import LiveClient
 
 NO_RECORDING = (
     "no recording for this request: the prompt, model or params changed; "
@@ -75,7 +79,24 @@ class Engine:
         self.settings = settings
         self.mode = mode or settings.mode
         self.store = store or RecordingStore(settings.snapshots_dir / "recordings")
-        self.live = LiveClient(settings)
+        self.stats = LiveStats()
+        self.breaker = CircuitBreaker(settings.breaker_window, settings.breaker_threshold)
+        self._limiter = RateLimiter(settings.rpm, settings.tpm)
+        self._policy = RetryPolicy(settings.max_retries, settings.retry_base_s, settings.retry_cap_s)
+        self._live: LiveClient | None = None
+
+    @property
+    def live(self) -> LiveClient:
+        """The API client, created on first use: replay never imports or builds it."""
+        if self._live is None:
+            from .live import LiveClient
+
+            self._live = LiveClient(self.settings, self.stats, self._limiter, self.breaker, self._policy)
+        return self._live
+
+    async def aclose(self) -> None:
+        if self._live is not None:
+            await self._live.aclose()
 
     async def answer(self, planned: PlannedCase, request: Request) -> Response:
         suite, case = planned.suite.name, planned.case.id
@@ -218,7 +239,7 @@ class Engine:
 
         async def one(planned: PlannedCase) -> None:
             async with limit:
-                if self.live.breaker.opened:
+                if self.breaker.opened:
                     result = self.not_run(planned, "circuit open")
                 else:
                     result = await self.run_case(planned)
@@ -236,7 +257,7 @@ class Engine:
             raise group.exceptions[0] from None  # an engine bug or interrupt, not a case failure
         finally:
             if close:
-                await self.live.aclose()
+                await self.aclose()
         return results
 
     def run_sync(

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         "--drop-rate", type=float, default=0.0, help="share whose connection is dropped"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument("--burst", type=float, default=1.0, help="share of each per-minute budget available at the first request (OpenAI: 1)")
     args = parser.parse_args(argv)
     faults = Faults(
         args.error_rate, args.hang_rate, args.malformed_rate, args.drop_rate, seed=args.seed
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         tpm=args.tpm,
         latency_ms=args.latency_ms,
         faults=faults,
+        burst=args.burst,
         keep_bodies=False,
     )
     print(

@@ -1,0 +1,276 @@
+"""evalkit's benchmarks: ``python benchmarks/run.py [--quick]`` prints every figure.
+
+The testing server runs in its own process (so it does not share the client's GIL), on
+127.0.0.1, and every scenario is bounded in size and time.
+
+(a) a rate-limited live run (RPM, then TPM, limits learned from headers): time against the
+    ideal the limit allows, 429s, lost cases;
+(b) no limit, 30 ms latency, concurrency 64: evalkit's throughput against a plain
+    AsyncOpenAI + semaphore loop making the same calls;
+(c) peak RSS of a 20,000-case live run;
+(d) 10,000 recorded cases replayed through `evalkit run` and `pytest --evalkit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "sk-benchmark"
+
+SCRIPT = """rules:
+  - when: ["charged twice"]
+    reply: {category: billing, urgency: high, summary: "Customer was charged twice and wants a refund."}
+"""
+SCHEMA = """from typing import Literal
+from pydantic import BaseModel
+
+
+class Ticket(BaseModel):
+    category: Literal["billing", "technical", "account", "other"]
+    urgency: Literal["low", "medium", "high"]
+    summary: str
+"""
+PROMPT = """{% message "system" %}
+You triage support tickets for {{ company }}. Answer with the category, urgency and a one-line summary.
+{% endmessage %}
+{% message "user" %}
+Ticket {{ n }}: {{ body }}
+{% endmessage %}
+"""
+SUITE = """suite: bench
+prompt: triage@v1
+model: gpt-4.1-mini-2025-04-14
+params: {temperature: 0, max_tokens: 100}
+schema: schemas.triage:Ticket
+vars: {company: Acme}
+assert:
+  - schema
+  - {type: one_of, path: urgency, values: [medium, high]}
+cases:
+  - cases_from: cases.jsonl
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """The testing server in a child process."""
+
+    def __init__(self, root: Path, *args: str):
+        self.port = free_port()
+        script = root / "script.yaml"
+        script.write_text(SCRIPT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "evalkit.testing", "--port", str(self.port), "--script", str(script), "--api-key", KEY, *args],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.base_url}/stats", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the testing server did not start")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def stats(self) -> dict:
+        return json.loads(urllib.request.urlopen(f"{self.base_url}/stats", timeout=5).read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def make_project(root: Path, n: int, extra_settings: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(f'[project]\nname = "bench"\nversion = "0"\n\n[tool.evalkit]\n{extra_settings}')
+    (root / "schemas").mkdir(exist_ok=True)
+    (root / "schemas" / "__init__.py").write_text("")
+    (root / "schemas" / "triage.py").write_text(SCHEMA)
+    (root / "prompts" / "triage").mkdir(parents=True, exist_ok=True)
+    (root / "prompts" / "triage" / "v1.j2").write_text(PROMPT)
+    (root / "suites").mkdir(exist_ok=True)
+    (root / "suites" / "bench.yaml").write_text(SUITE)
+    with (root / "suites" / "cases.jsonl").open("w") as handle:
+        for i in range(n):
+            handle.write(json.dumps({"id": f"c{i:05d}", "vars": {"n": i, "body": "I was charged twice this month"}, "expect": {"category": "billing"}}) + "\n")
+    return root
+
+
+def run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, float, float, str]:
+    """(exit code, wall seconds, peak RSS in MB, output) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, wall, usage.ru_maxrss / 1024, out
+
+
+def env_for(server: Server | None, results: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EVALKIT_"))}
+    env["EVALKIT_RESULTS"] = str(results)
+    if server is not None:
+        env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=KEY)
+    return env
+
+
+def evalkit_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "evalkit.cli", *args]
+
+
+def lost_cases(results_dir: Path, n: int) -> int:
+    from evalkit.results import latest_results
+
+    folder = next(results_dir.iterdir())
+    finished = [r for r in latest_results(folder) if r.status == "done" and r.passed]
+    return n - len(finished)
+
+
+def scenario_a(tmp: Path, quick: bool) -> list[str]:
+    lines = []
+    for label, flag, limit, n in (("RPM", "--rpm", 6000, 600 if quick else 2000), ("TPM", "--tpm", 600_000, 300 if quick else 1000)):
+        root = make_project(tmp / f"a-{label}", n, "concurrency = 64\n")
+        server = Server(root, flag, str(limit), "--burst", "0")
+        try:
+            code, wall, _, out = run_child(evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs"))
+            stats = server.stats()
+        finally:
+            server.stop()
+        if code != 0:
+            print(out[-2000:])
+        per_request = stats["tokens"] / max(stats["answered"], 1)
+        ideal = n / (limit / 60) if label == "RPM" else n * per_request / (limit / 60)
+        lost = lost_cases(root / "runs", n)
+        lines.append(
+            f"(a) {label} limit {limit:,}/min, {n} cases: {wall:.1f}s vs ideal {ideal:.1f}s "
+            f"= {ideal / wall:.0%} of ideal; 429s {stats['rate_limited']} "
+            f"({stats['rate_limited'] / max(stats['requests'], 1):.1%} of requests); lost cases {lost}"
+        )
+    return lines
+
+
+async def _baseline(base_url: str, bodies: list[dict], concurrency: int) -> float:
+    import httpx2
+    import openai
+
+    http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=http)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(body: dict) -> None:
+        async with gate:
+            rest = dict(body)
+            await client.chat.completions.create(model=rest.pop("model"), messages=rest.pop("messages"), extra_body=rest)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(b) for b in bodies))
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return elapsed
+
+
+def scenario_b(tmp: Path, quick: bool) -> list[str]:
+    n = 1000 if quick else 3000
+    root = make_project(tmp / "b", n, "concurrency = 64\n")
+    server = Server(root, "--latency-ms", "30")
+    try:
+        os.environ.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs"))
+        cwd = Path.cwd()
+        os.chdir(root)
+        try:
+            from evalkit.config import Mode
+            from evalkit.engine.run import Engine
+            from evalkit.project import open_project
+
+            project = open_project(None, {"mode": Mode.LIVE})
+            planned = project.plan()
+            bodies = [p.requests[0].body for p in planned]
+            engine = Engine(project.settings)
+            started = time.perf_counter()
+            results = engine.run_sync(planned)
+            ours = time.perf_counter() - started
+            plain = asyncio.run(_baseline(server.base_url, bodies, 64))
+        finally:
+            os.chdir(cwd)
+    finally:
+        server.stop()
+    assert all(r.passed for r in results)
+    return [
+        f"(b) {n} calls, 30 ms latency, concurrency 64: evalkit {n / ours:.0f}/s, "
+        f"plain AsyncOpenAI+semaphore {n / plain:.0f}/s, ratio {plain / ours:.2f}"
+    ]
+
+
+def scenario_c(tmp: Path, quick: bool) -> list[str]:
+    n = 5000 if quick else 20_000
+    root = make_project(tmp / "c", n, "concurrency = 32\n")
+    server = Server(root)
+    try:
+        code, wall, rss, out = run_child(evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs"))
+    finally:
+        server.stop()
+    if code != 0:
+        print(out[-2000:])
+    return [f"(c) live run of {n:,} cases: peak RSS {rss:.0f} MB, {wall:.1f}s ({n / wall:.0f} cases/s), exit {code}, lost {lost_cases(root / 'runs', n)}"]
+
+
+def scenario_d(tmp: Path, quick: bool) -> list[str]:
+    n = 2000 if quick else 10_000
+    root = make_project(tmp / "d", n, "concurrency = 64\n")
+    server = Server(root)
+    try:
+        code, wall, _, out = run_child(evalkit_cmd("record"), root, env_for(server, root / "record-runs"))
+    finally:
+        server.stop()
+    assert code == 0, out[-2000:]
+    lines = []
+    code, wall, rss, out = run_child(evalkit_cmd("run"), root, env_for(None, root / "replay-runs"))
+    lines.append(f"(d) replay of {n:,} recorded cases, evalkit run: {wall:.2f}s = {n / wall:.0f} cases/s, peak RSS {rss:.0f} MB, exit {code}")
+    code, wall, rss, out = run_child([sys.executable, "-m", "pytest", "--evalkit", "suites/", "-q", "-p", "no:cacheprovider"], root, env_for(None, root / "pytest-runs"))
+    lines.append(f"(d) replay of {n:,} recorded cases, pytest --evalkit: {wall:.2f}s = {n / wall:.0f} cases/s, peak RSS {rss:.0f} MB, exit {code}")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or so)")
+    parser.add_argument("--only", choices=list("abcd"), action="append", help="run only these scenarios")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
+    lines: list[str] = []
+    try:
+        for key, scenario in (("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d)):
+            if args.only and key not in args.only:
+                continue
+            for line in scenario(tmp, args.quick):
+                print(line, flush=True)
+                lines.append(line)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
