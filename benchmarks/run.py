@@ -77,7 +77,18 @@ class Server:
         script = root / "script.yaml"
         script.write_text(SCRIPT)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "evalkit.testing", "--port", str(self.port), "--script", str(script), "--api-key", KEY, *args],
+            [
+                sys.executable,
+                "-m",
+                "evalkit.testing",
+                "--port",
+                str(self.port),
+                "--script",
+                str(script),
+                "--api-key",
+                KEY,
+                *args,
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 15
@@ -103,7 +114,9 @@ class Server:
 
 def make_project(root: Path, n: int, extra_settings: str = "") -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(f'[project]\nname = "bench"\nversion = "0"\n\n[tool.evalkit]\n{extra_settings}')
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "bench"\nversion = "0"\n\n[tool.evalkit]\n{extra_settings}'
+    )
     (root / "schemas").mkdir(exist_ok=True)
     (root / "schemas" / "__init__.py").write_text("")
     (root / "schemas" / "triage.py").write_text(SCHEMA)
@@ -113,14 +126,25 @@ def make_project(root: Path, n: int, extra_settings: str = "") -> Path:
     (root / "suites" / "bench.yaml").write_text(SUITE)
     with (root / "suites" / "cases.jsonl").open("w") as handle:
         for i in range(n):
-            handle.write(json.dumps({"id": f"c{i:05d}", "vars": {"n": i, "body": "I was charged twice this month"}, "expect": {"category": "billing"}}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "id": f"c{i:05d}",
+                        "vars": {"n": i, "body": "I was charged twice this month"},
+                        "expect": {"category": "billing"},
+                    }
+                )
+                + "\n"
+            )
     return root
 
 
 def run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, float, float, str]:
     """(exit code, wall seconds, peak RSS in MB, output) of one child process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
@@ -150,11 +174,16 @@ def lost_cases(results_dir: Path, n: int) -> int:
 
 def scenario_a(tmp: Path, quick: bool) -> list[str]:
     lines = []
-    for label, flag, limit, n in (("RPM", "--rpm", 6000, 600 if quick else 2000), ("TPM", "--tpm", 600_000, 300 if quick else 1000)):
+    for label, flag, limit, n in (
+        ("RPM", "--rpm", 6000, 600 if quick else 2000),
+        ("TPM", "--tpm", 600_000, 300 if quick else 1000),
+    ):
         root = make_project(tmp / f"a-{label}", n, "concurrency = 64\n")
         server = Server(root, flag, str(limit), "--burst", "0")
         try:
-            code, wall, _, out = run_child(evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs"))
+            code, wall, _, out = run_child(
+                evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs")
+            )
             stats = server.stats()
         finally:
             server.stop()
@@ -175,14 +204,18 @@ async def _baseline(base_url: str, bodies: list[dict], concurrency: int) -> floa
     import httpx2
     import openai
 
-    http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
+    http = openai.DefaultAsyncHttpxClient(
+        limits=httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    )
     client = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=http)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(body: dict) -> None:
         async with gate:
             rest = dict(body)
-            await client.chat.completions.create(model=rest.pop("model"), messages=rest.pop("messages"), extra_body=rest)
+            await client.chat.completions.create(
+                model=rest.pop("model"), messages=rest.pop("messages"), extra_body=rest
+            )
 
     started = time.perf_counter()
     await asyncio.gather(*(one(b) for b in bodies))
@@ -196,7 +229,9 @@ def scenario_b(tmp: Path, quick: bool) -> list[str]:
     root = make_project(tmp / "b", n, "concurrency = 64\n")
     server = Server(root, "--latency-ms", "30")
     try:
-        os.environ.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs"))
+        os.environ.update(
+            OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs")
+        )
         cwd = Path.cwd()
         os.chdir(root)
         try:
@@ -228,12 +263,16 @@ def scenario_c(tmp: Path, quick: bool) -> list[str]:
     root = make_project(tmp / "c", n, "concurrency = 32\n")
     server = Server(root)
     try:
-        code, wall, rss, out = run_child(evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs"))
+        code, wall, rss, out = run_child(
+            evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs")
+        )
     finally:
         server.stop()
     if code != 0:
         print(out[-2000:])
-    return [f"(c) live run of {n:,} cases: peak RSS {rss:.0f} MB, {wall:.1f}s ({n / wall:.0f} cases/s), exit {code}, lost {lost_cases(root / 'runs', n)}"]
+    return [
+        f"(c) live run of {n:,} cases: peak RSS {rss:.0f} MB, {wall:.1f}s ({n / wall:.0f} cases/s), exit {code}, lost {lost_cases(root / 'runs', n)}"
+    ]
 
 
 def scenario_d(tmp: Path, quick: bool) -> list[str]:
@@ -241,27 +280,46 @@ def scenario_d(tmp: Path, quick: bool) -> list[str]:
     root = make_project(tmp / "d", n, "concurrency = 64\n")
     server = Server(root)
     try:
-        code, wall, _, out = run_child(evalkit_cmd("record"), root, env_for(server, root / "record-runs"))
+        code, wall, _, out = run_child(
+            evalkit_cmd("record"), root, env_for(server, root / "record-runs")
+        )
     finally:
         server.stop()
     assert code == 0, out[-2000:]
     lines = []
     code, wall, rss, out = run_child(evalkit_cmd("run"), root, env_for(None, root / "replay-runs"))
-    lines.append(f"(d) replay of {n:,} recorded cases, evalkit run: {wall:.2f}s = {n / wall:.0f} cases/s, peak RSS {rss:.0f} MB, exit {code}")
-    code, wall, rss, out = run_child([sys.executable, "-m", "pytest", "--evalkit", "suites/", "-q", "-p", "no:cacheprovider"], root, env_for(None, root / "pytest-runs"))
-    lines.append(f"(d) replay of {n:,} recorded cases, pytest --evalkit: {wall:.2f}s = {n / wall:.0f} cases/s, peak RSS {rss:.0f} MB, exit {code}")
+    lines.append(
+        f"(d) replay of {n:,} recorded cases, evalkit run: {wall:.2f}s = {n / wall:.0f} cases/s, peak RSS {rss:.0f} MB, exit {code}"
+    )
+    code, wall, rss, out = run_child(
+        [sys.executable, "-m", "pytest", "--evalkit", "suites/", "-q", "-p", "no:cacheprovider"],
+        root,
+        env_for(None, root / "pytest-runs"),
+    )
+    lines.append(
+        f"(d) replay of {n:,} recorded cases, pytest --evalkit: {wall:.2f}s = {n / wall:.0f} cases/s, peak RSS {rss:.0f} MB, exit {code}"
+    )
     return lines
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or so)")
-    parser.add_argument("--only", choices=list("abcd"), action="append", help="run only these scenarios")
+    parser.add_argument(
+        "--only", choices=list("abcd"), action="append", help="run only these scenarios"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     lines: list[str] = []
     try:
-        for key, scenario in (("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d)):
+        for key, scenario in (
+            ("a", scenario_a),
+            ("b", scenario_b),
+            ("c", scenario_c),
+            ("d", scenario_d),
+        ):
             if args.only and key not in args.only:
                 continue
             for line in scenario(tmp, args.quick):

@@ -17,7 +17,7 @@ from .engine.run import Engine, PlannedCase
 from .errors import ConfigError, EvalkitError
 from .project import open_project
 from .prompts import PromptStore
-from .results import CaseResult, RunWriter, latest_results, new_run_id, summarize
+from .results import CaseResult, RunWriter, latest_results, new_run_id
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -115,6 +115,7 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         overrides["mode"] = mode
     suites, variant = list(args.suites), args.variant
     done: set[str] = set()
+    finished: list[CaseResult] = []
     folder: Path | None = None
     if args.resume:
         base = load_settings(find_root(Path.cwd()), overrides)
@@ -125,7 +126,8 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
             **meta.get("overrides", {}),
             **{k: v for k, v in overrides.items() if v is not None},
         }
-        done = {r.item_id for r in latest_results(folder) if r.status == "done"}
+        finished = [r for r in latest_results(folder) if r.status == "done"]
+        done = {r.item_id for r in finished}
     project = open_project(suites, overrides)
     planned = [p for p in project.plan(variant) if p.item_id not in done]
     settings = project.settings
@@ -143,6 +145,9 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         "cases": len(planned) + len(done),
     }
     display = RunDisplay(len(planned), engine.stats, verbose=args.verbose)
+    for result in finished:
+        display.tally(result)
+    finished.clear()
     if done:
         display._print(
             f"resuming run {run_id}: {len(done)} cases already finished, {len(planned)} to go"
@@ -166,9 +171,8 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    results = latest_results(folder)
-    summaries = summarize(results, project.thresholds())
-    display.close(results, summaries)
+    summaries = display.summaries(project.thresholds())
+    display.close(summaries)
     print(f"results: {writer.path}")
     breaker = engine.breaker
     if breaker.opened:

@@ -4,7 +4,6 @@ progress lines in CI logs, failures as they happen, and a closing table."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -46,6 +45,7 @@ class RunDisplay:
         self._last_plain = self.started
         self._progress: Progress | None = None
         self._task: Any = None
+        self.suites: dict[tuple[str, str | None], _Tally] = {}
 
     def rates(self) -> str:
         s = self.stats
@@ -78,6 +78,7 @@ class RunDisplay:
         self.console.print(text, markup=False, soft_wrap=True, highlight=False)
 
     def result(self, result: CaseResult) -> None:
+        self.tally(result)
         self.done += 1
         if result.status != "done":
             self.not_run += 1
@@ -103,11 +104,22 @@ class RunDisplay:
         left = elapsed / self.done * (self.total - self.done)
         return f"{int(left // 60)}m{int(left % 60):02d}s"
 
-    def close(self, results: Iterable[CaseResult], summaries: list[SuiteSummary]) -> None:
+    def tally(self, result: CaseResult) -> None:
+        """Fold a result into its suite's totals (results are not kept: a long run's
+        closing table costs a few numbers per suite, not every result)."""
+        key = (result.suite, result.variant)
+        self.suites.setdefault(key, _Tally()).add(result)
+
+    def summaries(self, thresholds: dict[str, float]) -> list[SuiteSummary]:
+        return [
+            SuiteSummary(
+                suite=s, variant=v, total=t.total, passed=t.passed, threshold=thresholds.get(s, 1.0)
+            )
+            for (s, v), t in self.suites.items()
+        ]
+
+    def close(self, summaries: list[SuiteSummary]) -> None:
         """The closing table: per suite pass rate, tokens, cost, latency, retries."""
-        by_suite: dict[tuple[str, str | None], list[CaseResult]] = {}
-        for result in results:
-            by_suite.setdefault((result.suite, result.variant), []).append(result)
         table = Table(title=None, show_edge=False, pad_edge=False)
         for column in (
             "suite",
@@ -124,26 +136,19 @@ class RunDisplay:
         ):
             table.add_column(column, justify="left" if column in ("suite", "gate") else "right")
         for summary in summaries:
-            items = by_suite.get((summary.suite, summary.variant), [])
-            latencies = [s.latency_ms for r in items for s in r.samples if s.error is None]
-            costs = [r.cost_usd for r in items]
-            cost = (
-                "n/a"
-                if any(c is None for c in costs)
-                else f"{sum(c for c in costs if c is not None):.4f}"
-            )
+            t = self.suites[(summary.suite, summary.variant)]
             table.add_row(
                 summary.suite + (f"[{summary.variant}]" if summary.variant else ""),
                 f"{summary.passed}/{summary.total}",
                 f"{summary.pass_rate:.0%}",
                 f"{summary.threshold:.0%}",
                 "passed" if summary.gate_passed else "FAILED",
-                f"{sum(r.input_tokens for r in items):,}/{sum(r.output_tokens for r in items):,}",
-                cost,
-                f"{percentile(latencies, 50):.0f}",
-                f"{percentile(latencies, 95):.0f}",
-                str(sum(s.retries for r in items for s in r.samples)),
-                str(sum(r.status != "done" for r in items)),
+                f"{t.input_tokens:,}/{t.output_tokens:,}",
+                "n/a" if t.cost is None else f"{t.cost:.4f}",
+                f"{percentile(t.latencies, 50):.0f}",
+                f"{percentile(t.latencies, 95):.0f}",
+                str(t.retries),
+                str(t.not_run),
             )
         self.console.print(table, soft_wrap=False, crop=False)
         elapsed = time.monotonic() - self.started
@@ -154,6 +159,27 @@ class RunDisplay:
         )
         for summary in summaries:
             self._print(summary.line())
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.total = self.passed = self.not_run = self.retries = 0
+        self.input_tokens = self.output_tokens = 0
+        self.cost: float | None = 0.0
+        self.latencies: list[float] = []
+
+    def add(self, result: CaseResult) -> None:
+        self.total += 1
+        self.passed += result.passed
+        self.not_run += result.status != "done"
+        self.input_tokens += result.input_tokens
+        self.output_tokens += result.output_tokens
+        cost = result.cost_usd
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+        for sample in result.samples:
+            self.retries += sample.retries
+            if sample.error is None:
+                self.latencies.append(sample.latency_ms)
 
 
 def describe(result: CaseResult) -> str:

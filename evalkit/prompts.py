@@ -188,7 +188,9 @@ class PromptStore:
 
     def digest(self, ref: PromptRef) -> str:
         if ref not in self._digests:
-            self._digests[ref] = "sha256:" + hashlib.sha256(self.require(ref).read_bytes()).hexdigest()
+            self._digests[ref] = (
+                "sha256:" + hashlib.sha256(self.require(ref).read_bytes()).hexdigest()
+            )
         return self._digests[ref]
 
     # -- the lock -------------------------------------------------------------

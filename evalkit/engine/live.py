@@ -22,7 +22,14 @@ from .. import tokens
 from ..config import Settings
 from ..errors import ApiCallError, CircuitOpen, ConfigError
 from ..requests import Request
-from .limits import CircuitBreaker, LiveStats, RateLimiter, RetryPolicy, is_retryable_status, retry_after
+from .limits import (
+    CircuitBreaker,
+    LiveStats,
+    RateLimiter,
+    RetryPolicy,
+    is_retryable_status,
+    retry_after,
+)
 from .response import Response
 
 try:  # the SDK's HTTP library: httpx2 in current releases, httpx before

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .. import tokens
 from ..checks import Observation, evaluate
@@ -82,7 +82,9 @@ class Engine:
         self.stats = LiveStats()
         self.breaker = CircuitBreaker(settings.breaker_window, settings.breaker_threshold)
         self._limiter = RateLimiter(settings.rpm, settings.tpm)
-        self._policy = RetryPolicy(settings.max_retries, settings.retry_base_s, settings.retry_cap_s)
+        self._policy = RetryPolicy(
+            settings.max_retries, settings.retry_base_s, settings.retry_cap_s
+        )
         self._live: LiveClient | None = None
 
     @property
@@ -91,7 +93,9 @@ class Engine:
         if self._live is None:
             from .live import LiveClient
 
-            self._live = LiveClient(self.settings, self.stats, self._limiter, self.breaker, self._policy)
+            self._live = LiveClient(
+                self.settings, self.stats, self._limiter, self.breaker, self._policy
+            )
         return self._live
 
     async def aclose(self) -> None:
@@ -158,8 +162,7 @@ class Engine:
         except CircuitOpen:
             return self.not_run(planned, "circuit open")
         finally:
-            if self.mode in (Mode.RECORD, Mode.RERECORD):
-                self.store.forget(planned.suite.name, planned.case.id)
+            self.store.forget(planned.suite.name, planned.case.id)  # saves what was recorded
         return self._result(planned, samples)
 
     async def _sample(self, planned: PlannedCase, request: Request) -> SampleResult:
@@ -232,27 +235,27 @@ class Engine:
         *,
         close: bool = True,
     ) -> list[CaseResult]:
-        """Run cases with bounded concurrency; each result is handed over as it finishes.
-        ``close=False`` keeps the API client open for further runs on the same loop."""
-        limit = asyncio.Semaphore(self.settings.concurrency)
+        """Run cases with bounded concurrency; each result is handed to ``on_result`` as it
+        finishes (and only then kept in the returned list when there is no callback, so a
+        long run holds only what is in flight). ``close=False`` keeps the API client open
+        for further runs on the same event loop."""
         results: list[CaseResult] = []
+        emit = on_result if on_result is not None else results.append
+        queue = iter(cases)
 
-        async def one(planned: PlannedCase) -> None:
-            async with limit:
+        async def worker() -> None:
+            for planned in queue:  # the workers share one iterator: each case runs once
                 if self.breaker.opened:
-                    result = self.not_run(planned, "circuit open")
+                    emit(self.not_run(planned, "circuit open"))
                 else:
-                    result = await self.run_case(planned)
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
+                    emit(await self.run_case(planned))
 
         if self.mode.calls_api:
             _ = self.live.client  # a missing key is a usage error before any case starts
         try:
             async with asyncio.TaskGroup() as group:
-                for planned in cases:
-                    group.create_task(one(planned))
+                for _ in range(self.settings.concurrency):
+                    group.create_task(worker())
         except BaseExceptionGroup as group:
             raise group.exceptions[0] from None  # an engine bug or interrupt, not a case failure
         finally:

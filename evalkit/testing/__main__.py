@@ -34,7 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         "--drop-rate", type=float, default=0.0, help="share whose connection is dropped"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
-    parser.add_argument("--burst", type=float, default=1.0, help="share of each per-minute budget available at the first request (OpenAI: 1)")
+    parser.add_argument(
+        "--burst",
+        type=float,
+        default=1.0,
+        help="share of each per-minute budget available at the first request (OpenAI: 1)",
+    )
     args = parser.parse_args(argv)
     faults = Faults(
         args.error_rate, args.hang_rate, args.malformed_rate, args.drop_rate, seed=args.seed
