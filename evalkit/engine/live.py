@@ -115,18 +115,18 @@ class LiveClient:
         for attempt in range(self.policy.max_retries + 1):
             if self.breaker.opened:
                 raise CircuitOpen(f"not run: circuit open ({self.breaker.describe()})")
-            await self.limiter.acquire(weight)
+            ticket = await self.limiter.acquire(weight)
             self.stats.sent += 1
             hint: float | None = None
             started = time.perf_counter()
             try:
                 raw = await self._call(request)
                 latency_ms = (time.perf_counter() - started) * 1000
-                self.limiter.observe(raw.headers)
+                self.limiter.observe(raw.headers, ticket)
                 body = _decode(request, raw.http_response.content)
             except openai.APIStatusError as exc:
                 headers = exc.response.headers
-                self.limiter.observe(headers)
+                self.limiter.observe(headers, ticket)
                 hint = retry_after(headers)
                 error = f"the API answered {exc.status_code}: {_message(exc)}"
                 if exc.status_code == 429 and _code(exc) != "insufficient_quota":
@@ -164,8 +164,6 @@ class LiveClient:
                 )
                 self.stats.tokens += response.input_tokens + response.output_tokens
                 return response
-            finally:
-                self.limiter.release(weight)
             if attempt < self.policy.max_retries:
                 self.stats.retries += 1
                 await asyncio.sleep(self.policy.delay(attempt, hint, self.rng))
