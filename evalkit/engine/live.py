@@ -27,6 +27,7 @@ from .limits import (
     LiveStats,
     RateLimiter,
     RetryPolicy,
+    Ticket,
     is_retryable_status,
     retry_after,
 )
@@ -110,65 +111,76 @@ class LiveClient:
     async def send(self, request: Request) -> Response:
         """Send one request, retrying what is worth retrying; raises ApiCallError."""
         weight = tokens.rate_tokens(request.endpoint, request.body)
-        client = self.client
+        _ = self.client  # a configuration error surfaces before any pacing
         error = ""
         for attempt in range(self.policy.max_retries + 1):
             if self.breaker.opened:
                 raise CircuitOpen(f"not run: circuit open ({self.breaker.describe()})")
             ticket = await self.limiter.acquire(weight)
             self.stats.sent += 1
-            hint: float | None = None
-            started = time.perf_counter()
             try:
-                raw = await self._call(request)
-                latency_ms = (time.perf_counter() - started) * 1000
-                self.limiter.observe(raw.headers, ticket)
-                body = _decode(request, raw.http_response.content)
-            except openai.APIStatusError as exc:
-                headers = exc.response.headers
-                self.limiter.observe(headers, ticket)
-                hint = retry_after(headers)
-                error = f"the API answered {exc.status_code}: {_message(exc)}"
-                if exc.status_code == 429 and _code(exc) != "insufficient_quota":
-                    self.stats.rate_limited += 1
-                    self.limiter.penalize(
-                        hint if hint is not None else self.policy.delay(attempt, None, self.rng)
-                    )
-                else:
-                    self.breaker.record(False, error)
-                    if (
-                        not is_retryable_status(exc.status_code)
-                        or _code(exc) == "insufficient_quota"
-                    ):
-                        self.stats.failed += 1
-                        raise ApiCallError(error, exc.status_code, exc.request_id) from None
-            except openai.APITimeoutError:
-                error = f"request timed out after {self.settings.timeout_s:g}s ({client.base_url})"
-                self.breaker.record(False, error)
-            except openai.APIConnectionError as exc:
-                error = f"could not connect to {client.base_url}: {exc.__cause__ or exc}"
-                self.breaker.record(False, error)
-            except _Malformed as exc:
-                error = f"malformed response body: {exc}"
-                self.breaker.record(False, error)
-            else:
-                self.breaker.record(True)
-                self.stats.answered += 1
-                response = Response(
-                    endpoint=request.endpoint,
-                    body=body,
-                    request_id=raw.request_id,
-                    latency_ms=latency_ms,
-                    source=self.source(raw.headers),
-                    retries=attempt,
-                )
-                self.stats.tokens += response.input_tokens + response.output_tokens
-                return response
+                outcome = await self._attempt(request, ticket, attempt)
+            finally:
+                self.limiter.done(ticket)
+            if isinstance(outcome, Response):
+                return outcome
+            error, hint = outcome
             if attempt < self.policy.max_retries:
                 self.stats.retries += 1
                 await asyncio.sleep(self.policy.delay(attempt, hint, self.rng))
         self.stats.failed += 1
         raise ApiCallError(f"gave up after {self.policy.max_retries + 1} attempts: {error}")
+
+    async def _attempt(
+        self, request: Request, ticket: Ticket, attempt: int
+    ) -> Response | tuple[str, float | None]:
+        """One try: the response, or (what went wrong, the server's retry-after) when it is
+        worth another; raises ApiCallError when it is not."""
+        client = self.client
+        started = time.perf_counter()
+        try:
+            raw = await self._call(request)
+            latency_ms = (time.perf_counter() - started) * 1000
+            self.limiter.observe(raw.headers, ticket)
+            body = _decode(request, raw.http_response.content)
+        except openai.APIStatusError as exc:
+            headers = exc.response.headers
+            self.limiter.observe(headers, ticket)
+            hint = retry_after(headers)
+            error = f"the API answered {exc.status_code}: {_message(exc)}"
+            quota = _code(exc) == "insufficient_quota"
+            if exc.status_code == 429 and not quota:
+                self.stats.rate_limited += 1
+                self.limiter.penalize(
+                    hint if hint is not None else self.policy.delay(attempt, None, self.rng)
+                )
+                return error, hint
+            self.breaker.record(False, error)
+            if quota or not is_retryable_status(exc.status_code):
+                self.stats.failed += 1
+                raise ApiCallError(error, exc.status_code, exc.request_id) from None
+            return error, hint
+        except openai.APITimeoutError:
+            error = f"request timed out after {self.settings.timeout_s:g}s ({client.base_url})"
+        except openai.APIConnectionError as exc:
+            error = f"could not connect to {client.base_url}: {exc.__cause__ or exc}"
+        except _Malformed as exc:
+            error = f"malformed response body: {exc}"
+        else:
+            self.breaker.record(True)
+            self.stats.answered += 1
+            response = Response(
+                endpoint=request.endpoint,
+                body=body,
+                request_id=raw.request_id,
+                latency_ms=latency_ms,
+                source=self.source(raw.headers),
+                retries=attempt,
+            )
+            self.stats.tokens += response.input_tokens + response.output_tokens
+            return response
+        self.breaker.record(False, error)
+        return error, None
 
     async def aclose(self) -> None:
         if self._client is not None:
