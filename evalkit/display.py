@@ -145,6 +145,10 @@ class RunDisplay:
                 "passed" if summary.gate_passed else "FAILED",
                 f"{t.input_tokens:,}/{t.output_tokens:,}",
                 "n/a" if t.cost is None else f"{t.cost:.4f}",
+                "-"
+                if not t.aux_tokens
+                else f"{t.aux_tokens:,} tok, "
+                + ("$n/a" if t.aux_cost is None else f"${t.aux_cost:.4f}"),
                 f"{percentile(t.latencies, 50):.0f}",
                 f"{percentile(t.latencies, 95):.0f}",
                 str(t.retries),
@@ -163,7 +167,10 @@ class RunDisplay:
 
 class _Tally:
     def __init__(self) -> None:
-        self.total = self.passed = self.not_run = self.retries = 0
+        self.total = self.passed = self.not_run = self.retries = self.every_sample = 0
+        self.repeat = 1
+        self.aux_tokens = 0
+        self.aux_cost: float | None = 0.0
         self.input_tokens = self.output_tokens = 0
         self.cost: float | None = 0.0
         self.latencies: list[float] = []
@@ -172,6 +179,13 @@ class _Tally:
         self.total += 1
         self.passed += result.passed
         self.not_run += result.status != "done"
+        self.every_sample += result.every_sample_passed
+        self.repeat = max(self.repeat, len(result.samples))
+        aux = result.aux_cost_usd
+        self.aux_cost = None if aux is None or self.aux_cost is None else self.aux_cost + aux
+        self.aux_tokens += sum(
+            a.input_tokens + a.output_tokens for s in result.samples for a in s.aux
+        )
         self.input_tokens += result.input_tokens
         self.output_tokens += result.output_tokens
         cost = result.cost_usd

@@ -239,7 +239,7 @@ class _Gate:
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.outcomes: dict[tuple[str, str | None], list[bool]] = {}
+        self.outcomes: dict[tuple[str, str | None], list[tuple[bool, int, int]]] = {}
         self.thresholds: dict[str, float] = {}
         self.other_failures = 0
 
@@ -249,7 +249,10 @@ class _Gate:
         if report.when == "call" and "evalkit_suite" in props:
             suite = str(props["evalkit_suite"])
             key = (suite, str(props.get("evalkit_variant") or "") or None)
-            self.outcomes.setdefault(key, []).append(bool(props["evalkit_passed"]))
+            k, _, n = str(props.get("evalkit_samples", "1/1")).partition("/")
+            self.outcomes.setdefault(key, []).append(
+                (bool(props["evalkit_passed"]), int(k), int(n))
+            )
             self.thresholds[suite] = float(props["evalkit_threshold"])
         elif report.failed:
             self.other_failures += 1
@@ -260,8 +263,10 @@ class _Gate:
                 suite=s,
                 variant=v,
                 total=len(o),
-                passed=sum(o),
+                passed=sum(passed for passed, _, _ in o),
                 threshold=self.thresholds.get(s, 1.0),
+                repeat=max((n for _, _, n in o), default=1),
+                every_sample=sum(k == n > 0 for _, k, n in o),
             )
             for (s, v), o in sorted(
                 self.outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")

@@ -29,6 +29,17 @@ class CheckResult(BaseModel):
     line: int | None = None
 
 
+class AuxCall(BaseModel):
+    """A call a check made (an embedding batch, a judge verdict): counted apart."""
+
+    kind: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    source: str = ""
+
+
 class SampleResult(BaseModel):
     sample: int = 0
     passed: bool
@@ -46,6 +57,7 @@ class SampleResult(BaseModel):
     cost_usd: float | None = None
     finish_reason: str | None = None
     retries: int = 0
+    aux: list[AuxCall] = []
 
     @property
     def score(self) -> float:
@@ -86,6 +98,10 @@ class CaseResult(BaseModel):
         return sum(s.passed for s in self.samples)
 
     @property
+    def every_sample_passed(self) -> bool:
+        return bool(self.samples) and all(s.passed for s in self.samples)
+
+    @property
     def input_tokens(self) -> int:
         return sum(s.input_tokens for s in self.samples)
 
@@ -96,6 +112,12 @@ class CaseResult(BaseModel):
     @property
     def cost_usd(self) -> float | None:
         costs = [s.cost_usd for s in self.samples]
+        return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+
+    @property
+    def aux_cost_usd(self) -> float | None:
+        """What the checks' own calls (judge, embeddings) cost, apart from the case's."""
+        costs = [a.cost_usd for s in self.samples for a in s.aux]
         return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
 
     @property
@@ -134,6 +156,8 @@ class SuiteSummary(BaseModel):
     total: int
     passed: int
     threshold: float
+    repeat: int = 1
+    every_sample: int = 0  # cases whose every sample passed: pass^k with k = repeat
 
     @property
     def pass_rate(self) -> float:
@@ -146,8 +170,11 @@ class SuiteSummary(BaseModel):
     def line(self) -> str:
         verdict = "passed" if self.gate_passed else "FAILED"
         name = self.suite + (f"[{self.variant}]" if self.variant else "")
+        pass_k = ""
+        if self.repeat > 1 and self.total:
+            pass_k = f"; pass^{self.repeat} {self.every_sample}/{self.total} ({self.every_sample / self.total:.0%}: every sample passed)"
         return (
-            f"suite {name}: {self.passed}/{self.total} cases passed ({self.pass_rate:.0%}); "
+            f"suite {name}: {self.passed}/{self.total} cases passed ({self.pass_rate:.0%}){pass_k}; "
             f"threshold {self.threshold:.0%}: {verdict}"
         )
 
@@ -163,6 +190,8 @@ def summarize(results: Iterable[CaseResult], thresholds: dict[str, float]) -> li
             total=len(items),
             passed=sum(r.passed for r in items),
             threshold=thresholds.get(suite, 1.0),
+            repeat=max((len(r.samples) for r in items), default=1),
+            every_sample=sum(r.every_sample_passed for r in items),
         )
         for (suite, variant), items in groups.items()
     ]

@@ -26,7 +26,7 @@ Api = Literal["chat", "responses"]
 Structured = Literal["json_schema", "json_object", "prompt"]
 _PINNED = re.compile(r"\d{4}-\d{2}-\d{2}|-\d{4}$")
 UNPINNED_OK = ("text-embedding-",)  # models OpenAI publishes without dated snapshots
-PLANNED = {"similar", "judge", "snapshot"}
+PLANNED = {"snapshot"}
 
 
 def is_pinned(model: str) -> bool:
@@ -151,6 +151,7 @@ class Suite(BaseModel):
 
 class _Loader:
     def __init__(self, path: Path, settings: Settings):
+        self.allow_unpinned = False
         self.path = path
         self.settings = settings
         self.prompts = PromptStore(settings.prompts_dir)
@@ -187,6 +188,7 @@ class _Loader:
             raise self.from_validation(exc, data) from None
 
         name = raw.suite or self.path.stem
+        self.allow_unpinned = raw.allow_unpinned
         suite_asserts = (
             [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
             if raw.assert_
@@ -310,7 +312,7 @@ class _Loader:
                 common[target] = body.pop(key)
         try:
             args = REGISTRY[kind].args.model_validate(body)
-            return AssertionSpec(args=args, **common)
+            spec = AssertionSpec(args=args, **common)
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
@@ -329,6 +331,29 @@ class _Loader:
             raise self.fail(
                 f"bad arguments for assertion {kind!r}: {message}", arg_line, file
             ) from None
+        if kind == "judge":
+            self.check_judge(args, raw, line, file)
+        return spec
+
+    def check_judge(self, args: Any, raw: Any, line: int | None, file: Path | None) -> None:
+        """A judge model is pinned like any other, and a replaced judge prompt must exist."""
+
+        def key_line(key: str) -> int | None:
+            return raw.key_lines.get(key, line) if isinstance(raw, LineDict) else line
+
+        if not self.allow_unpinned and not is_pinned(args.model):
+            raise self.fail(
+                f"judge model {args.model!r} is not a pinned snapshot: use a dated one, "
+                "or set `allow_unpinned: true`",
+                key_line("model"),
+                file,
+            )
+        if args.prompt:
+            try:
+                self.prompts.require(PromptRef.parse(args.prompt))
+            except (ValueError, ConfigError) as exc:
+                message = exc.message if isinstance(exc, ConfigError) else str(exc)
+                raise self.fail(f"judge prompt: {message}", key_line("prompt"), file) from None
 
     def cases(
         self, raw: RawSuite, data: LineDict, suite_asserts: list[AssertionSpec]

@@ -38,6 +38,8 @@ class Observation:
     cost_usd: float | None = None
     latency_ms: float = 0.0
     model: str = ""
+    embeddings: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False)
+    verdicts: dict[Any, Any] = field(default_factory=dict, repr=False)
     _parsed: Any = field(default=_MISSING, repr=False)
 
     @property
@@ -71,16 +73,21 @@ class CheckDef:
     args: type[BaseModel]
     fn: CheckFn
     scored: bool = False
+    default_threshold: float = 1.0
 
 
 REGISTRY: dict[str, CheckDef] = {}
 
 
 def register(
-    name: str, args: type[BaseModel] = NoArgs, *, scored: bool = False
+    name: str,
+    args: type[BaseModel] = NoArgs,
+    *,
+    scored: bool = False,
+    default_threshold: float = 1.0,
 ) -> Callable[[CheckFn], CheckFn]:
     def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY[name] = CheckDef(name, args, fn, scored)
+        REGISTRY[name] = CheckDef(name, args, fn, scored, default_threshold)
         return fn
 
     return deco
@@ -144,7 +151,7 @@ def evaluate(spec: AssertionSpec, obs: Observation) -> Outcome:
     except CheckFailed as exc:
         return Outcome(False, str(exc))
     if definition.scored and outcome.score is not None:
-        threshold = spec.threshold if spec.threshold is not None else 1.0
+        threshold = spec.threshold if spec.threshold is not None else definition.default_threshold
         passed = outcome.score >= threshold
         message = outcome.message or f"score {outcome.score:.3f}"
         outcome = Outcome(passed, f"{message} (threshold {threshold})", outcome.score)
@@ -155,7 +162,7 @@ def evaluate(spec: AssertionSpec, obs: Observation) -> Outcome:
 
 
 # Registration happens on import of the family modules.
-from . import basic, budget, python, schema  # noqa: E402
+from . import basic, budget, python, schema, semantic  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -169,4 +176,5 @@ __all__ = [
     "python",
     "register",
     "schema",
+    "semantic",
 ]

@@ -22,6 +22,7 @@ from ..pricing import cost_usd
 from ..requests import Request, build_messages, build_request
 from ..results import CaseResult, CheckResult, SampleResult
 from ..suite import Case, Suite, Target
+from .auxiliary import Auxiliary
 from .limits import CircuitBreaker, LiveStats, RateLimiter, RetryPolicy
 from .recordings import RecordingStore
 from .response import Response
@@ -86,6 +87,7 @@ class Engine:
             settings.max_retries, settings.retry_base_s, settings.retry_cap_s
         )
         self._live: LiveClient | None = None
+        self.auxiliary = Auxiliary(self)
 
     @property
     def live(self) -> LiveClient:
@@ -102,7 +104,9 @@ class Engine:
         if self._live is not None:
             await self._live.aclose()
 
-    async def answer(self, planned: PlannedCase, request: Request) -> Response:
+    async def answer(
+        self, planned: PlannedCase, request: Request, *, check_budget: bool = True
+    ) -> Response:
         suite, case = planned.suite.name, planned.case.id
         if self.mode in (Mode.REPLAY, Mode.RECORD):
             recorded = self.store.get(suite, case, request)
@@ -110,7 +114,8 @@ class Engine:
                 return recorded
             if self.mode is Mode.REPLAY:
                 raise RecordingMissing(NO_RECORDING)
-        self._check_input_budget(planned, request)
+        if check_budget:
+            self._check_input_budget(planned, request)
         response = await self.live.send(request)
         if self.mode in (Mode.RECORD, Mode.RERECORD):
             self.store.put(suite, case, request, response)
@@ -195,6 +200,18 @@ class Engine:
             latency_ms=response.latency_ms,
             model=planned.target.model,
         )
+        try:
+            aux = await self.auxiliary.fetch(planned, obs)
+        except CircuitOpen:
+            raise
+        except CaseError as exc:
+            return SampleResult(
+                sample=request.sample,
+                passed=False,
+                output=response.text,
+                error=str(exc),
+                request_key=request.key,
+            )
         checks = []
         for index, spec in enumerate(planned.case.asserts):
             outcome = evaluate(spec, obs)
@@ -226,6 +243,7 @@ class Engine:
             cost_usd=cost,
             finish_reason=response.finish_reason,
             retries=response.retries,
+            aux=aux,
         )
 
     async def run(
