@@ -113,7 +113,13 @@ class RunDisplay:
     def summaries(self, thresholds: dict[str, float]) -> list[SuiteSummary]:
         return [
             SuiteSummary(
-                suite=s, variant=v, total=t.total, passed=t.passed, threshold=thresholds.get(s, 1.0)
+                suite=s,
+                variant=v,
+                total=t.total,
+                passed=t.passed,
+                threshold=thresholds.get(s, 1.0),
+                repeat=t.repeat,
+                every_sample=t.every_sample,
             )
             for (s, v), t in self.suites.items()
         ]
@@ -129,6 +135,7 @@ class RunDisplay:
             "gate",
             "tokens in/out",
             "cost $",
+            "checks' calls",
             "p50 ms",
             "p95 ms",
             "retries",
@@ -201,4 +208,6 @@ def describe(result: CaseResult) -> str:
     cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost n/a"
     sources = sorted({s.source for s in result.samples if s.source}) or ["-"]
     detail = f"{'+'.join(sources)}, {result.input_tokens} in/{result.output_tokens} out tokens, {cost}, {result.latency_ms:.0f} ms"
+    if len(result.samples) > 1:
+        detail = f"{result.samples_passed}/{len(result.samples)} samples, {detail}"
     return f"{verdict} {result.item_id}  ({detail})"
