@@ -11,6 +11,7 @@ from typing import Any
 from .config import Mode, Settings, load_settings
 from .engine.run import Engine, PlannedCase, plan
 from .errors import ConfigError, EvalkitError
+from .handwritten import Answer, check
 from .project import Project, open_project
 from .results import CaseResult, SampleResult, SuiteSummary, summarize
 from .suite import Case, Suite, load_suite
@@ -33,6 +34,7 @@ def run(
 
 
 __all__ = [
+    "Answer",
     "Case",
     "CaseResult",
     "ConfigError",
@@ -46,6 +48,7 @@ __all__ = [
     "Settings",
     "Suite",
     "SuiteSummary",
+    "check",
     "load_settings",
     "load_suite",
     "open_project",

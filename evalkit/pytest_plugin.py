@@ -299,3 +299,27 @@ class _Gate:
             terminalreporter.write_line(
                 "every failed case is within its suite's threshold: the gate passes"
             )
+
+
+@pytest.fixture
+def evalkit_suite(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """``evalkit_suite("suites/triage.yaml")`` → a handle whose ``run(id, vars)`` answers the
+    suite's prompt under the session's mode and recordings (see evalkit.handwritten)."""
+    from .handwritten import open_suite
+
+    runner = asyncio.Runner()
+    handles: list[Any] = []
+    mode = request.config.getoption("evalkit_mode")
+
+    def opener(path: str | Path) -> Any:
+        try:
+            handle = open_suite(path, mode, runner)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        handles.append(handle)
+        return handle
+
+    yield opener
+    for handle in handles:
+        runner.run(handle.engine.aclose())
+    runner.close()

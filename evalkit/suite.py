@@ -550,3 +550,10 @@ def discover(paths: list[Path], settings: Settings) -> list[Path]:
         else:
             raise ConfigError(f"no such suite file or folder: {target}")
     return [p.resolve() for p in found]
+
+
+def parse_assertions(raw: list[Any], where: Path, settings: Settings) -> list[AssertionSpec]:
+    """Assertions written in Python (``"schema"``, ``{"type": "contains", ...}``), validated
+    exactly as a suite's are; errors name ``where`` (the calling test file)."""
+    loader = _Loader(where, settings)
+    return [loader.assertion(item, raw, index) for index, item in enumerate(raw)]
