@@ -61,6 +61,8 @@ assert:
   - {type: one_of, path: urgency, values: [medium, high]}
 cases:
   - cases_from: cases.jsonl
+variants:
+  v2: {prompt: triage@v2}
 """
 
 
@@ -123,6 +125,9 @@ def make_project(root: Path, n: int, extra_settings: str = "") -> Path:
     (root / "schemas" / "triage.py").write_text(SCHEMA)
     (root / "prompts" / "triage").mkdir(parents=True, exist_ok=True)
     (root / "prompts" / "triage" / "v1.j2").write_text(PROMPT)
+    (root / "prompts" / "triage" / "v2.j2").write_text(
+        PROMPT.replace("one-line summary.", "one-line summary. Be brief.")
+    )
     (root / "suites").mkdir(exist_ok=True)
     (root / "suites" / "bench.yaml").write_text(SUITE)
     with (root / "suites" / "cases.jsonl").open("w") as handle:

@@ -60,6 +60,16 @@ def _engine_flags(parser: argparse.ArgumentParser, mode: bool = True) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="print passing cases too")
 
 
+def _outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="write a markdown report (PR comment, job summary)"
+    )
+    parser.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML report with charts"
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the report as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="evalkit", description="Prompt regression tests for the OpenAI API.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -74,6 +84,36 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--strict", action="store_true", help="missing recordings are errors, not warnings"
     )
+    diff = sub.add_parser("diff", help="compare two variants (or two finished runs) case by case")
+    diff.add_argument(
+        "a", nargs="?", metavar="A", help="variant name, `base`, or key=value override"
+    )
+    diff.add_argument(
+        "b",
+        nargs="?",
+        metavar="B",
+        help="variant name, `base`, or key=value override (prompt=triage@v3)",
+    )
+    diff.add_argument("suites", nargs="*", metavar="SUITE")
+    diff.add_argument(
+        "--runs",
+        nargs=2,
+        metavar=("RUN_A", "RUN_B"),
+        help="compare two finished runs (folders, results files or run ids)",
+    )
+    diff.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        help="replay (default) or record to fill what is missing",
+    )
+    diff.add_argument("--concurrency", type=int)
+    diff.add_argument(
+        "--fail-on", choices=["regressions", "pass-rate", "none"], default="regressions"
+    )
+    _outputs(diff)
+    report = sub.add_parser("report", help="render one finished run")
+    report.add_argument("run", metavar="RUN", help="run folder, results file or run id")
+    _outputs(report)
     lock = sub.add_parser("lock", help="add new prompt versions to prompts/evalkit.lock")
     lock.add_argument("--root", default=".", help="project folder (default: the current one)")
     return parser
@@ -185,6 +225,72 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     return EXIT_OK if all(s.gate_passed for s in summaries) else EXIT_FAILED
 
 
+def _run_results(ref: str) -> list[CaseResult]:
+    path = Path(ref)
+    if path.is_file() or (path / "results.jsonl").is_file():
+        return latest_results(path)
+    settings = load_settings(find_root(Path.cwd()))
+    return latest_results(_resolve_run(ref, settings.results_dir))
+
+
+def _label(ref: str) -> str:
+    path = Path(ref)
+    return path.parent.name if path.name == "results.jsonl" else path.name
+
+
+def _write_reports(args: argparse.Namespace, report: Any) -> None:
+    from .report import to_html, to_json, to_markdown
+
+    for flag, render in (("markdown", to_markdown), ("html", to_html), ("json", to_json)):
+        target = getattr(args, flag, None)
+        if target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(render(report), encoding="utf-8")
+            print(f"{flag}: {target}")
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .diff import compare
+    from .report import print_terminal
+
+    if args.runs:
+        if args.a:
+            args.suites = [args.a, *([args.b] if args.b else []), *args.suites]
+        run_a, run_b = args.runs
+        report = compare(_run_results(run_a), _run_results(run_b), _label(run_a), _label(run_b))
+    else:
+        if not args.a or not args.b:
+            raise ConfigError("evalkit diff needs two variants (A B) or --runs RUN_A RUN_B")
+        project = open_project(args.suites, {"mode": args.mode, "concurrency": args.concurrency})
+        engine = Engine(project.settings)
+        sides = []
+        for variant in (args.a, args.b):
+            sides.append(engine.run_sync(project.plan(variant)))
+        report = compare(sides[0], sides[1], args.a, args.b)
+    console = Console(soft_wrap=True, highlight=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, highlight=False, width=180)
+    print_terminal(report, console)
+    _write_reports(args, report)
+    return EXIT_FAILED if report.failed(args.fail_on) else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .diff import compare
+
+    results = _run_results(args.run)
+    report = compare(results, results, _label(args.run), _label(args.run))
+    for suite in report.suites:
+        print(
+            f"{suite.suite}: {suite.a.passed}/{suite.a.total} passed ({suite.a.rate:.0%}, Wilson 95% {suite.a.low:.0%}-{suite.a.high:.0%}); "
+            f"p50/p95 {suite.a.p50_ms:.0f}/{suite.a.p95_ms:.0f} ms; $/1k cases {suite.a.cost_per_1000 if suite.a.cost_per_1000 is not None else 'n/a'}"
+        )
+    _write_reports(args, report)
+    return EXIT_OK if all(s.a.passed == s.a.total for s in report.suites) else EXIT_FAILED
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .checking import run_check
 
@@ -211,6 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args, Mode.RECORD)
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "diff":
+            return cmd_diff(args)
+        if args.command == "report":
+            return cmd_report(args)
         if args.command == "lock":
             return cmd_lock(args)
     except ConfigError as exc:

@@ -24,7 +24,12 @@ class Project:
     def plan(self, variant: str | None = None) -> list[PlannedCase]:
         planned: list[PlannedCase] = []
         for suite in self.suites:
-            if variant is not None and variant not in suite.variants:
+            if (
+                variant is not None
+                and variant != "base"
+                and "=" not in variant
+                and variant not in suite.variants
+            ):
                 known = ", ".join(suite.variants) or "none defined"
                 raise ConfigError(
                     f"suite {suite.name!r} has no variant {variant!r} (variants: {known})",

@@ -120,6 +120,9 @@ class Target(BaseModel):
     vars: dict[str, Any]
 
 
+_AD_HOC = {"prompt", "model", "api", "structured"}
+
+
 class Suite(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -135,9 +138,42 @@ class Suite(BaseModel):
     cases: tuple[Case, ...]
     prompts: PromptStore = Field(exclude=True, repr=False)  # shared: templates compile once
 
+    def _ad_hoc(self, spec: str) -> Target:
+        updates: dict[str, Any] = {"variant": spec}
+        for part in spec.split(","):
+            key, _, value = (x.strip() for x in part.partition("="))
+            if key not in _AD_HOC or not value:
+                raise ConfigError(
+                    f"ad-hoc variant {spec!r}: use key=value with keys {', '.join(sorted(_AD_HOC))}"
+                )
+            if key == "prompt":
+                try:
+                    ref = PromptRef.parse(value)
+                except ValueError as exc:
+                    raise ConfigError(f"ad-hoc variant {spec!r}: {exc}") from None
+                self.prompts.require(ref)
+                updates["prompt"] = ref
+            elif key == "model" and not is_pinned(value):
+                raise ConfigError(
+                    f"ad-hoc variant {spec!r}: model {value!r} is not a pinned snapshot"
+                )
+            elif key == "api" and value not in ("chat", "responses"):
+                raise ConfigError(f"ad-hoc variant {spec!r}: api must be chat or responses")
+            elif key == "structured" and value not in ("json_schema", "json_object", "prompt"):
+                raise ConfigError(
+                    f"ad-hoc variant {spec!r}: structured must be json_schema, json_object or prompt"
+                )
+            else:
+                updates[key] = value
+        return self.base.model_copy(update=updates)
+
     def target(self, variant: str | None) -> Target:
-        if variant is None:
+        """A named variant, ``base`` (the suite as written), or an ad-hoc override such as
+        ``prompt=triage@v3`` or ``model=gpt-5-mini-2025-08-07,api=responses``."""
+        if variant is None or variant == "base":
             return self.base
+        if "=" in variant:
+            return self._ad_hoc(variant)
         if variant not in self.variants:
             known = ", ".join(self.variants) or "none defined"
             raise ConfigError(
