@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
@@ -56,6 +57,15 @@ def _engine_flags(parser: argparse.ArgumentParser, mode: bool = True) -> None:
     parser.add_argument("--results", help="folder for run results (default .evalkit/runs)")
     parser.add_argument(
         "--resume", metavar="RUN", help="finish an interrupted run (its folder or run id)"
+    )
+    parser.add_argument(
+        "--run-id",
+        help="name of the run's folder (default: a timestamp); an existing run is replaced",
+    )
+    parser.add_argument(
+        "--all-variants",
+        action="store_true",
+        help="run the suites as written and under every variant",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print passing cases too")
 
@@ -169,11 +179,19 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         finished = [r for r in latest_results(folder) if r.status == "done"]
         done = {r.item_id for r in finished}
     project = open_project(suites, overrides)
-    planned = [p for p in project.plan(variant) if p.item_id not in done]
+    if getattr(args, "all_variants", False):
+        variants = [None, *sorted({v for s in project.suites for v in s.variants})]
+        candidates = [p for v in variants for p in project.plan_some(v)]
+    else:
+        candidates = project.plan(variant)
+    planned = [p for p in candidates if p.item_id not in done]
     settings = project.settings
     engine = Engine(settings)
-    run_id = folder.name if folder else new_run_id()
-    folder = folder or settings.results_dir / run_id
+    run_id = folder.name if folder else (args.run_id or new_run_id())
+    if folder is None:
+        folder = settings.results_dir / run_id
+        if args.run_id and folder.exists():
+            shutil.rmtree(folder)
     meta = {
         "run_id": run_id,
         "mode": engine.mode.value,

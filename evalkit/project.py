@@ -21,6 +21,17 @@ class Project:
     def thresholds(self) -> dict[str, float]:
         return {s.name: s.threshold for s in self.suites}
 
+    def plan_some(self, variant: str | None) -> list[PlannedCase]:
+        """Like :meth:`plan`, but a named variant runs only in the suites that define it."""
+        if variant is None or variant == "base" or "=" in variant:
+            return self.plan(variant)
+        return [
+            item
+            for suite in self.suites
+            if variant in suite.variants
+            for item in plan(suite, variant)
+        ]
+
     def plan(self, variant: str | None = None) -> list[PlannedCase]:
         planned: list[PlannedCase] = []
         for suite in self.suites:
