@@ -1,19 +1,162 @@
-"""``evalkit check``: everything that can be verified without an API call."""
+"""``evalkit check``: every mistake that can be found without an API call.
+
+Suites, templates, schemas and pins are validated by loading (a configuration error stops
+the check with exit 2, as it would stop a run). Then, gathered rather than stopped at: the
+prompt lock, schemas against the strict structured-output rules, every case rendered under
+StrictUndefined, recordings missing for the current requests (stale after a prompt edit),
+orphan recordings, and recorded answers from another model than the pinned one (drift).
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import dataclass
 
-from .engine.recordings import RecordingStore
-from .engine.run import plan
-from .errors import ConfigError
-from .project import open_project
+from .engine.recordings import RecordingStore, slug
+from .engine.run import PlannedCase, plan
+from .errors import ConfigError, display_path
+from .project import Project, open_project
 from .prompts import PromptStore
+from .strict import strict_problems
+from .suite import is_pinned
 
 
-def run_check(paths: list[str], strict: bool = False) -> int:
-    """Validate suites (shape, assertions, schemas, prompts, pins), render every case of
-    every variant, verify the prompt lock, and look for missing recordings."""
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" or "warning"
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def text(self) -> str:
+        """Compiler style: ``file:line: message`` for errors, ``file:line: warning: message``."""
+        where = (
+            f"{self.file}:{self.line}: "
+            if self.file and self.line
+            else (f"{self.file}: " if self.file else "")
+        )
+        return f"{where}{'warning: ' if self.level == 'warning' else ''}{self.message}"
+
+    def github(self) -> str:
+        """A workflow command, so GitHub annotates the line in the PR."""
+        props = ",".join(
+            p
+            for p in (
+                f"file={self.file}" if self.file else "",
+                f"line={self.line}" if self.line else "",
+            )
+            if p
+        )
+        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{self.level} {props}::{message}" if props else f"::{self.level}::{message}"
+
+
+def _lock(project: Project) -> list[Finding]:
+    return [
+        Finding("error", p.message, p.file, p.line)
+        for p in PromptStore(project.settings.prompts_dir).check_lock()
+    ]
+
+
+def _schemas(project: Project) -> list[Finding]:
+    findings, seen = [], set()
+    for suite in project.suites:
+        for target in (suite.base, *suite.variants.values()):
+            model = target.schema_model
+            if model is None or model in seen:
+                continue
+            seen.add(model)
+            for problem in strict_problems(model):
+                findings.append(
+                    Finding(
+                        "error",
+                        f"schema {target.schema_ref}: field {problem.field} {problem.message}",
+                        display_path(problem.file) if problem.file else display_path(suite.path),
+                        problem.line,
+                    )
+                )
+    return findings
+
+
+def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> list[Finding]:
+    store = RecordingStore(project.settings.snapshots_dir / "recordings")
+    findings: list[Finding] = []
+    expected: dict[tuple[str, str], set[str]] = {}
+    for item in planned:
+        keys = expected.setdefault((item.suite.name, item.case.id), set())
+        where = display_path(item.case.file)
+        for request in item.requests:
+            keys.add(request.key)
+            if store.get(item.suite.name, item.case.id, request) is None:
+                findings.append(
+                    Finding(
+                        "error" if strict else "warning",
+                        f"{item.item_id}: no recording for the current request (stale after an edit, or never recorded); "
+                        "replay would fail: run `evalkit record`",
+                        where,
+                        item.case.line,
+                    )
+                )
+                break
+    for suite in project.suites:
+        folder = store.folder / slug(suite.name)
+        if not folder.is_dir():
+            continue
+        cases = {slug(c.id): c for c in suite.cases}
+        for path in sorted(folder.glob("*.json")):
+            case = cases.get(path.stem)
+            if case is None:
+                findings.append(
+                    Finding(
+                        "warning",
+                        f"orphan recording: suite {suite.name!r} has no case for it; delete the file",
+                        display_path(path),
+                    )
+                )
+                continue
+            interactions = json.loads(path.read_text(encoding="utf-8")).get("interactions", {})
+            for key, entry in sorted(interactions.items()):
+                request = entry.get("request", {})
+                body = request.get("body", {})
+                if request.get("endpoint") == "embeddings" or _is_judge(body):
+                    continue
+                requested, answered = body.get("model", ""), entry.get("model")
+                if answered and requested and is_pinned(requested) and answered != requested:
+                    findings.append(
+                        Finding(
+                            "error",
+                            f"{suite.name}::{case.id}: model drift: {requested} was requested but {answered} answered "
+                            f"(recording {key[:12]}); re-record, and check the change before accepting it",
+                            display_path(case.file),
+                            case.line,
+                        )
+                    )
+                if key not in expected.get((suite.name, case.id), set()):
+                    findings.append(
+                        Finding(
+                            "warning",
+                            f"{suite.name}::{case.id}: orphan recording {key[:12]} matches no current request "
+                            f"(left over from an earlier prompt or params); remove it from {display_path(path)}",
+                            display_path(case.file),
+                            case.line,
+                        )
+                    )
+    return findings
+
+
+def _is_judge(body: dict) -> bool:
+    fmt = body.get("response_format") or (body.get("text") or {}).get("format") or {}
+    name = (fmt.get("json_schema") or {}).get("name") or fmt.get("name")
+    return name == "Verdict"
+
+
+def run_check(paths: list[str], strict: bool = False, fmt: str = "text") -> int:
+    emit = (
+        (lambda f: print(f.github()))
+        if fmt == "github"
+        else (lambda f: print(f.text(), file=sys.stderr))
+    )
     try:
         project = open_project(paths)
         planned = [
@@ -23,32 +166,14 @@ def run_check(paths: list[str], strict: bool = False) -> int:
             for item in plan(suite, variant)
         ]
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        emit(Finding("error", exc.message, exc.file, exc.line))
         return 2
-    settings = project.settings
-    failures = 0
-    for problem in PromptStore(settings.prompts_dir).check_lock():
-        print(f"error: {problem}", file=sys.stderr)
-        failures += 1
-    store = RecordingStore(settings.snapshots_dir / "recordings")
-    missing = 0
-    for item in planned:
-        for request in item.requests:
-            if store.get(item.suite.name, item.case.id, request) is None:
-                missing += 1
-                level = "error" if strict else "warning"
-                where = f"{item.case.file}:{item.case.line}"
-                print(
-                    f"{level}: {where}: {item.item_id}: no recording for the current request "
-                    f"(replay would fail; run `evalkit record`)",
-                    file=sys.stderr,
-                )
-                break
-    if strict and missing:
-        failures += missing
-    cases = len(planned)
+    findings = _lock(project) + _schemas(project) + _recordings(project, planned, strict)
+    for finding in findings:
+        emit(finding)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
     print(
-        f"checked {len(project.suites)} suite(s), {cases} case plan(s): "
-        f"{failures} error(s), {missing if not strict else 0} warning(s)"
+        f"checked {len(project.suites)} suite(s), {len(planned)} case plan(s): {errors} error(s), {warnings} warning(s)"
     )
-    return 1 if failures else 0
+    return 1 if errors else 0

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--strict", action="store_true", help="missing recordings are errors, not warnings"
     )
+    check.add_argument(
+        "--format", choices=["text", "github"], default="text", help="github: workflow annotations"
+    )
     diff = sub.add_parser("diff", help="compare two variants (or two finished runs) case by case")
     diff.add_argument(
         "a", nargs="?", metavar="A", help="variant name, `base`, or key=value override"
@@ -312,7 +315,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .checking import run_check
 
-    return run_check(args.suites, strict=args.strict)
+    return run_check(args.suites, strict=args.strict, fmt=args.format)
 
 
 def cmd_lock(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ FORMAT = "evalkit-recording/1"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     slug = _UNSAFE.sub("-", text).strip("-.") or "case"
     if slug != text:
         slug += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
@@ -39,7 +39,7 @@ class RecordingStore:
         self._dirty: set[tuple[str, str]] = set()
 
     def path(self, suite: str, case: str) -> Path:
-        return self.folder / _slug(suite) / f"{_slug(case)}.json"
+        return self.folder / slug(suite) / f"{slug(case)}.json"
 
     def _entries(self, suite: str, case: str) -> dict[str, Any]:
         key = (suite, case)
