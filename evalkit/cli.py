@@ -15,7 +15,7 @@ from typing import Any
 from .config import Mode, find_root, load_settings
 from .display import RunDisplay
 from .engine.run import Engine, PlannedCase
-from .errors import ConfigError, EvalkitError
+from .errors import ConfigError, EvalkitError, display_path
 from .project import open_project
 from .prompts import PromptStore
 from .results import CaseResult, RunWriter, latest_results, new_run_id
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="render one finished run")
     report.add_argument("run", metavar="RUN", help="run folder, results file or run id")
     _outputs(report)
+    init = sub.add_parser("init", help="scaffold a working example project (recorded offline)")
+    init.add_argument("dir", nargs="?", default=".", metavar="DIR")
     lock = sub.add_parser("lock", help="add new prompt versions to prompts/evalkit.lock")
     lock.add_argument("--root", default=".", help="project folder (default: the current one)")
     return parser
@@ -318,6 +320,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args.suites, strict=args.strict, fmt=args.format)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import record, scaffold
+
+    folder = Path(args.dir).resolve()
+    written = scaffold(folder)
+    code = record(folder)
+    if code == 2:
+        return EXIT_USAGE
+    print(
+        f"\nevalkit project in {display_path(folder)}: {len(written)} files, recordings from the bundled testing server."
+    )
+    print("next: cd into it and run `pytest --evalkit suites/` (offline), then read README.md")
+    return EXIT_OK
+
+
 def cmd_lock(args: argparse.Namespace) -> int:
     settings = load_settings(find_root(Path(args.root)))
     store = PromptStore(settings.prompts_dir)
@@ -344,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "lock":
             return cmd_lock(args)
+        if args.command == "init":
+            return cmd_init(args)
     except ConfigError as exc:
         print(f"{exc}", file=sys.stderr)
         return EXIT_USAGE
