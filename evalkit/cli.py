@@ -68,6 +68,12 @@ def _engine_flags(parser: argparse.ArgumentParser, mode: bool = True) -> None:
         help="run the suites as written and under every variant",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print passing cases too")
+    parser.add_argument(
+        "--snapshot-update",
+        action="store_true",
+        dest="update_snapshots",
+        help="accept changed output snapshots",
+    )
 
 
 def _outputs(parser: argparse.ArgumentParser) -> None:
@@ -135,7 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("mode", "concurrency", "timeout_s", "max_retries", "results", "rpm", "tpm")
+    keys = (
+        "mode",
+        "concurrency",
+        "timeout_s",
+        "max_retries",
+        "results",
+        "rpm",
+        "tpm",
+        "update_snapshots",
+    )
     return {k: getattr(args, k, None) for k in keys}
 
 
@@ -162,6 +177,25 @@ async def _until_signal(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def snapshot_lines(engine: Engine, suites: list[str]) -> list[str]:
+    """What --snapshot-update wrote, and which snapshots no case used (syrupy's way):
+    reported, or deleted with --snapshot-update."""
+    store, lines = engine.snapshots, []
+    if store.written:
+        lines.append(f"{len(store.written)} snapshot(s) written or updated")
+    unused = store.unused(suites)
+    names = ", ".join(display_path(p) for p in unused)
+    if unused and engine.settings.update_snapshots:
+        for path in unused:
+            path.unlink()
+        lines.append(f"{len(unused)} unused snapshot(s) deleted: {names}")
+    elif unused:
+        lines.append(
+            f"{len(unused)} snapshot(s) unused: {names} (delete them with --snapshot-update)"
+        )
+    return lines
 
 
 def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
@@ -236,6 +270,9 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         return EXIT_INTERRUPTED
     summaries = display.summaries(project.thresholds())
     display.close(summaries)
+    if not done:  # a whole run: snapshots no case read are unused
+        for line in snapshot_lines(engine, [s.name for s in project.suites]):
+            print(line)
     print(f"results: {writer.path}")
     breaker = engine.breaker
     if breaker.opened:

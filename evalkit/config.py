@@ -57,6 +57,7 @@ class Settings(BaseModel):
     breaker_window: int = Field(20, ge=1)
     breaker_threshold: float = Field(0.5, gt=0, le=1)
     prices: dict[str, Price] = {}
+    update_snapshots: bool = False  # --snapshot-update: accept changed output snapshots
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p

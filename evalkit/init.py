@@ -96,6 +96,7 @@ def record(folder: Path) -> int:
                     "--mode",
                     "rerecord",
                     "--all-variants",
+                    "--snapshot-update",
                     "--results",
                     str(folder / ".evalkit" / "init"),
                 ]

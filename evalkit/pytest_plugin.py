@@ -54,6 +54,7 @@ class _State:
     engines: dict[Path, Engine] = field(default_factory=dict)
     runner: asyncio.Runner | None = None
     results: dict[str, CaseResult] = field(default_factory=dict)
+    whole_suites: dict[Path, list[str]] = field(default_factory=dict)  # root → suites run whole
 
     def settings_for(self, path: Path) -> Settings:
         root = find_root(path)
@@ -63,7 +64,10 @@ class _State:
                 raise ConfigError(
                     f"--evalkit-mode {mode!r}: use one of replay, record, rerecord, live"
                 )
-            self.settings[root] = load_settings(root, {"mode": mode})
+            update = bool(self.config.getoption("update_snapshots", False))  # syrupy's flag
+            self.settings[root] = load_settings(
+                root, {"mode": mode, "update_snapshots": update or None}
+            )
             activate_root(root)
         return self.settings[root]
 
@@ -190,6 +194,8 @@ class SuiteNode(pytest.Collector):
             for item in self.session.items
             if isinstance(item, CaseItem) and item.parent is self
         ]
+        if len(mine) == len(self.planned):
+            state.whole_suites.setdefault(self.suite.settings.root, []).append(self.suite.name)
         state.run(state.engine(self.suite.settings), mine)
 
 
@@ -294,6 +300,14 @@ class _Gate:
         terminalreporter.section("evalkit")
         for summary in summaries:
             terminalreporter.write_line(summary.line())
+        state = self.config.stash.get(_STATE, None)
+        if state is not None:
+            from .cli import snapshot_lines
+
+            for root, suites in state.whole_suites.items():
+                if root in state.engines:
+                    for line in snapshot_lines(state.engines[root], suites):
+                        terminalreporter.write_line(line)
         tolerated = [s for s in summaries if s.gate_passed and s.passed < s.total]
         if tolerated and all(s.gate_passed for s in summaries) and not self.other_failures:
             terminalreporter.write_line(

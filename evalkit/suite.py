@@ -26,7 +26,7 @@ Api = Literal["chat", "responses"]
 Structured = Literal["json_schema", "json_object", "prompt"]
 _PINNED = re.compile(r"\d{4}-\d{2}-\d{2}|-\d{4}$")
 UNPINNED_OK = ("text-embedding-",)  # models OpenAI publishes without dated snapshots
-PLANNED = {"snapshot"}
+PLANNED: set[str] = set()
 
 
 def is_pinned(model: str) -> bool:

@@ -4,8 +4,8 @@
 
 The recordings under snapshots/recordings/ then say, in each interaction's "source",
 that they came from the testing server and not from OpenAI. To record against the real
-API instead: export OPENAI_API_KEY=sk-... and run `evalkit record --mode rerecord`-style:
-`evalkit run --mode rerecord` then `evalkit run --mode rerecord --variant v1`.
+API instead: export OPENAI_API_KEY=sk-... and run
+`evalkit run --mode rerecord --all-variants --snapshot-update` (then review the snapshots).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def record() -> int:
     with TestingServer(script) as server:
         os.environ["OPENAI_BASE_URL"] = server.base_url
         os.environ["OPENAI_API_KEY"] = "sk-evalkit-testing-server"
-        codes = [main(["run", "--mode", "rerecord", *extra]) for extra in ([], ["--variant", "v1"])]
+        codes = [main(["run", "--mode", "rerecord", "--all-variants", "--snapshot-update"])]
     # v1 fails invoice-copy on purpose (the example's diff shows v2 fixing it): exit 1 from
     # a run means a gate failed, not that recording did.
     return 2 if 2 in codes else 0

@@ -40,6 +40,8 @@ class Observation:
     model: str = ""
     embeddings: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False)
     verdicts: dict[Any, Any] = field(default_factory=dict, repr=False)
+    snapshot: str | None = None  # the reviewed snapshot's text, read by the engine
+    snapshot_path: str = ""
     _parsed: Any = field(default=_MISSING, repr=False)
 
     @property
@@ -162,7 +164,7 @@ def evaluate(spec: AssertionSpec, obs: Observation) -> Outcome:
 
 
 # Registration happens on import of the family modules.
-from . import basic, budget, python, schema, semantic  # noqa: E402
+from . import basic, budget, python, schema, semantic, snapshot  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -177,4 +179,5 @@ __all__ = [
     "register",
     "schema",
     "semantic",
+    "snapshot",
 ]

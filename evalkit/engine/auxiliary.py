@@ -96,7 +96,10 @@ class Auxiliary:
                 self.vectors[request.key] = recorded.embeddings[0]
             elif request.key in self.vectors and engine.mode is not Mode.REPLAY:
                 # embedded earlier in this run: record it for this case too, at no cost
-                if engine.mode in (Mode.RECORD, Mode.RERECORD):
+                if (
+                    engine.mode in (Mode.RECORD, Mode.RERECORD)
+                    and engine.store.get(suite, case, request) is None
+                ):
                     body = {
                         "object": "list",
                         "data": [

@@ -15,12 +15,21 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .. import tokens
-from ..checks import Observation, evaluate
+from ..checks import Observation, Outcome, evaluate
+from ..checks.snapshot import serialize
 from ..config import Mode, Settings
-from ..errors import CaseError, CircuitOpen, ConfigError, RecordingMissing, TemplateError
+from ..errors import (
+    CaseError,
+    CircuitOpen,
+    ConfigError,
+    RecordingMissing,
+    TemplateError,
+    display_path,
+)
 from ..pricing import cost_usd
 from ..requests import Request, build_messages, build_request
 from ..results import CaseResult, CheckResult, SampleResult
+from ..snapshots import SnapshotStore
 from ..suite import Case, Suite, Target
 from .auxiliary import Auxiliary
 from .limits import CircuitBreaker, LiveStats, RateLimiter, RetryPolicy
@@ -88,6 +97,7 @@ class Engine:
         )
         self._live: LiveClient | None = None
         self.auxiliary = Auxiliary(self)
+        self.snapshots = SnapshotStore(settings.snapshots_dir / "outputs")
 
     @property
     def live(self) -> LiveClient:
@@ -212,9 +222,36 @@ class Engine:
                 error=str(exc),
                 request_key=request.key,
             )
+        snapshot_path = None
+        if any(spec.type == "snapshot" for spec in planned.case.asserts):
+            # a named variant has its own reviewed snapshots; an ad-hoc override (`prompt=...`)
+            # is held to the suite's own
+            variant = (
+                planned.target.variant
+                if planned.target.variant and "=" not in planned.target.variant
+                else None
+            )
+            snapshot_path = self.snapshots.path(
+                planned.suite.name, planned.case.id, variant, request.sample
+            )
+            obs.snapshot, obs.snapshot_path = (
+                self.snapshots.read(snapshot_path),
+                display_path(snapshot_path),
+            )
         checks = []
         for index, spec in enumerate(planned.case.asserts):
             outcome = evaluate(spec, obs)
+            if (
+                spec.type == "snapshot"
+                and not outcome.passed
+                and self.settings.update_snapshots
+                and snapshot_path
+            ):
+                self.snapshots.write(snapshot_path, serialize(obs, spec.args))
+                outcome = Outcome(
+                    True,
+                    f"snapshot {'updated' if obs.snapshot is not None else 'written'}: {obs.snapshot_path}",
+                )
             checks.append(
                 CheckResult(
                     index=index,
