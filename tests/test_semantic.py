@@ -10,7 +10,7 @@ from evalkit.cli import main
 from evalkit.results import latest_results
 from evalkit.testing import Rule, Script, TestingServer
 
-from .conftest import API_KEY, SUITE, Project
+from .conftest import API_KEY, RULES, SUITE, Project
 
 JUDGE_PASS = {"pass": True, "score": 0.9, "reason": "The summary names the double charge."}
 JUDGE_FAIL = {"pass": False, "score": 0.1, "reason": "Nothing about a double charge."}
@@ -22,18 +22,7 @@ SCRIPT = Script(
             reply=JUDGE_PASS,
         ),
         Rule(when=["Rubric: "], reply=JUDGE_FAIL),
-        Rule(
-            when=["charged twice"],
-            reply={
-                "category": "billing",
-                "urgency": "high",
-                "summary": "Double charge, wants refund",
-            },
-        ),
-        Rule(
-            when=["is down"],
-            reply={"category": "technical", "urgency": "high", "summary": "Site outage"},
-        ),
+        *RULES.rules,  # the triage model of every other test
     ]
 )
 
