@@ -8,7 +8,8 @@ The testing server runs in its own process (so it does not share the client's GI
 (b) no limit, 30 ms latency, concurrency 64: evalkit's throughput against a plain
     AsyncOpenAI + semaphore loop making the same calls;
 (c) peak RSS of a 20,000-case live run;
-(d) 10,000 recorded cases replayed through `evalkit run` and `pytest --evalkit`.
+(d) 10,000 recorded cases replayed through `evalkit run` and `pytest --evalkit`;
+(e) `evalkit diff` of 10,000 cases under two variants, from recordings.
 """
 
 from __future__ import annotations
@@ -319,13 +320,45 @@ def scenario_d(tmp: Path, quick: bool) -> list[str]:
     return lines
 
 
+def scenario_e(tmp: Path, quick: bool) -> list[str]:
+    """`evalkit diff` of the same cases under two variants, from recordings."""
+    n = 2000 if quick else 10_000
+    root = make_project(tmp / "e", n, "concurrency = 64\n")
+    server = Server(root)
+    try:
+        code, _, _, out = run_child(
+            evalkit_cmd("record", "--all-variants"), root, env_for(server, root / "record-runs")
+        )
+    finally:
+        server.stop()
+    assert code == 0, out[-2000:]
+    code, wall, rss, out = run_child(
+        evalkit_cmd(
+            "diff",
+            "base",
+            "v2",
+            "--markdown",
+            "diff.md",
+            "--html",
+            "diff.html",
+            "--json",
+            "diff.json",
+        ),
+        root,
+        env_for(None, root / "diff-runs"),
+    )
+    return [
+        f"(e) evalkit diff of {n:,} cases under two variants, from recordings: {wall:.2f}s, peak RSS {rss:.0f} MB, exit {code}"
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or so)")
     parser.add_argument(
-        "--only", choices=list("abcd"), action="append", help="run only these scenarios"
+        "--only", choices=list("abcde"), action="append", help="run only these scenarios"
     )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
@@ -336,6 +369,7 @@ def main() -> int:
             ("b", scenario_b),
             ("c", scenario_c),
             ("d", scenario_d),
+            ("e", scenario_e),
         ):
             if args.only and key not in args.only:
                 continue

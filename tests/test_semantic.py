@@ -180,3 +180,33 @@ def test_repeat_reports_k_of_n_and_pass_k(
     )
     assert main(["record"]) == 0
     assert "pass^3 2/2 (100%: every sample passed)" in capsys.readouterr().out
+
+
+def test_one_suite_with_every_check_replays_with_the_same_verdicts(
+    project: Project, judge_server: TestingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = SEMANTIC.replace(
+        "vars: {company: Acme}", "vars: {company: Acme}\nrepeat: 2\ncase_threshold: 0.5"
+    ).replace("  - schema\n", "  - schema\n  - {type: snapshot, exclude: [urgency]}\n")
+    project.write("suites/triage.yaml", everything)
+    assert main(["record", "--snapshot-update"]) == 0
+    recorded = {
+        name: [(c.type, c.passed, c.score) for s in r.samples for c in s.checks]
+        for name, r in results(project).items()
+    }
+    assert all(len(r.samples) == 2 for r in results(project).values())
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert main(["run"]) == 0
+    replayed = {
+        name: [(c.type, c.passed, c.score) for s in r.samples for c in s.checks]
+        for name, r in results(project).items()
+    }
+    assert replayed == recorded
+    assert {t for checks in replayed.values() for t, _, _ in checks} >= {
+        "schema",
+        "snapshot",
+        "similar at summary",
+        "judge at summary",
+        "equals at category",
+    }

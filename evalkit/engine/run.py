@@ -148,8 +148,10 @@ class Engine:
     def _result(
         self, planned: PlannedCase, samples: list[SampleResult], status: str = "done"
     ) -> CaseResult:
+        # Results are assembled from values that are already typed, so they are built with
+        # model_construct: validating them again costs more than replaying the case.
         passed_share = sum(s.passed for s in samples) / len(samples) if samples else 0.0
-        return CaseResult(
+        return CaseResult.model_construct(
             suite=planned.suite.name,
             case=planned.case.id,
             variant=planned.target.variant,
@@ -253,7 +255,7 @@ class Engine:
                     f"snapshot {'updated' if obs.snapshot is not None else 'written'}: {obs.snapshot_path}",
                 )
             checks.append(
-                CheckResult(
+                CheckResult.model_construct(
                     index=index,
                     type=spec.describe(),
                     path=spec.path,
@@ -264,7 +266,7 @@ class Engine:
                     line=spec.line,
                 )
             )
-        return SampleResult(
+        return SampleResult.model_construct(
             sample=request.sample,
             passed=all(c.passed for c in checks if c.weight > 0),
             output=response.text,
