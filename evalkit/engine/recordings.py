@@ -8,6 +8,7 @@ request body (which holds no credentials), the response body and a few metadata 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ FORMAT = "evalkit-recording/1"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def slug(text: str) -> str:
     slug = _UNSAFE.sub("-", text).strip("-.") or "case"
     if slug != text:
