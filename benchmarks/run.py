@@ -172,11 +172,17 @@ def evalkit_cmd(*args: str) -> list[str]:
 
 
 def lost_cases(results_dir: Path, n: int) -> int:
-    from evalkit.results import latest_results
-
+    """Cases without a passing result, read line by line: this process must stay small,
+    since a child's peak RSS starts from its parent's at the fork."""
+    latest: dict[str, bool] = {}
     folder = next(results_dir.iterdir())
-    finished = [r for r in latest_results(folder) if r.status == "done" and r.passed]
-    return n - len(finished)
+    with (folder / "results.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            latest[f"{row['suite']}::{row['case']}::{row.get('variant')}"] = (
+                row["status"] == "done" and row["passed"]
+            )
+    return n - sum(latest.values())
 
 
 def scenario_a(tmp: Path, quick: bool) -> list[str]:
@@ -233,45 +239,56 @@ async def _baseline(base_url: str, bodies: list[dict], concurrency: int) -> floa
     return elapsed
 
 
+def _measure_b(root: Path, base_url: str) -> dict[str, float]:
+    """In a child process (so this one stays small and its RSS does not leak into the
+    peak-RSS figures of later children): evalkit's engine, then the plain loop."""
+    os.environ.update(
+        OPENAI_BASE_URL=base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs")
+    )
+    os.chdir(root)
+    from evalkit import tokens
+    from evalkit.config import Mode
+    from evalkit.engine.run import Engine
+    from evalkit.project import open_project
+
+    project = open_project(None, {"mode": Mode.LIVE})
+    planned = project.plan()
+    bodies = [p.requests[0].body for p in planned]
+    tokens.count("gpt-4.1-mini-2025-04-14", "warm up")  # load the encoding outside the timing
+    engine = Engine(project.settings)
+    cpu, started = time.process_time(), time.perf_counter()
+    results = engine.run_sync(planned)
+    ours, ours_cpu = time.perf_counter() - started, time.process_time() - cpu
+    assert all(r.passed for r in results)
+    cpu = time.process_time()
+    plain = asyncio.run(_baseline(base_url, bodies, 64))
+    return {
+        "n": len(planned),
+        "ours": ours,
+        "ours_cpu": ours_cpu,
+        "plain": plain,
+        "plain_cpu": time.process_time() - cpu,
+    }
+
+
 def scenario_b(tmp: Path, quick: bool) -> list[str]:
     n = 1000 if quick else 3000
     root = make_project(tmp / "b", n, "concurrency = 64\n")
     server = Server(root, "--latency-ms", "30")
     try:
-        os.environ.update(
-            OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs")
+        code, _, _, out = run_child(
+            [sys.executable, __file__, "--measure-b", str(root), server.base_url],
+            root,
+            env_for(None, root / "runs"),
         )
-        cwd = Path.cwd()
-        os.chdir(root)
-        try:
-            from evalkit.config import Mode
-            from evalkit.engine.run import Engine
-            from evalkit.project import open_project
-
-            project = open_project(None, {"mode": Mode.LIVE})
-            planned = project.plan()
-            bodies = [p.requests[0].body for p in planned]
-            engine = Engine(project.settings)
-            from evalkit import tokens
-
-            tokens.count(
-                "gpt-4.1-mini-2025-04-14", "warm up"
-            )  # load the encoding outside the timing
-            cpu, started = time.process_time(), time.perf_counter()
-            results = engine.run_sync(planned)
-            ours, ours_cpu = time.perf_counter() - started, time.process_time() - cpu
-            cpu = time.process_time()
-            plain = asyncio.run(_baseline(server.base_url, bodies, 64))
-            plain_cpu = time.process_time() - cpu
-        finally:
-            os.chdir(cwd)
     finally:
         server.stop()
-    assert all(r.passed for r in results)
+    assert code == 0, out[-2000:]
+    m = json.loads(out.strip().splitlines()[-1])
     return [
-        f"(b) {n} calls, 30 ms latency, concurrency 64: evalkit {n / ours:.0f}/s, "
-        f"plain AsyncOpenAI+semaphore {n / plain:.0f}/s, ratio {plain / ours:.2f}; "
-        f"client CPU per call: evalkit {ours_cpu / n * 1000:.2f} ms, plain {plain_cpu / n * 1000:.2f} ms "
+        f"(b) {n} calls, 30 ms latency, concurrency 64: evalkit {n / m['ours']:.0f}/s, "
+        f"plain AsyncOpenAI+semaphore {n / m['plain']:.0f}/s, ratio {m['plain'] / m['ours']:.2f}; "
+        f"client CPU per call: evalkit {m['ours_cpu'] / n * 1000:.2f} ms, plain {m['plain_cpu'] / n * 1000:.2f} ms "
         f"(the single-process testing server caps both)"
     ]
 
@@ -360,7 +377,13 @@ def main() -> int:
     parser.add_argument(
         "--only", choices=list("abcde"), action="append", help="run only these scenarios"
     )
+    parser.add_argument(
+        "--measure-b", nargs=2, metavar=("ROOT", "BASE_URL"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.measure_b:
+        print(json.dumps(_measure_b(Path(args.measure_b[0]), args.measure_b[1])))
+        return 0
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     lines: list[str] = []
     try:

@@ -309,6 +309,13 @@ def _write_reports(args: argparse.Namespace, report: Any) -> None:
             print(f"{flag}: {target}")
 
 
+def _slim(result: CaseResult) -> CaseResult:
+    """What a diff needs of a result: verdicts, outputs and usage, not every check's message
+    (a 10,000-case diff holds both sides at once)."""
+    samples = [s.model_copy(update={"checks": [], "aux": []}) for s in result.samples]
+    return result.model_copy(update={"samples": samples})
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -327,7 +334,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         engine = Engine(project.settings)
         sides = []
         for variant in (args.a, args.b):
-            sides.append(engine.run_sync(project.plan(variant)))
+            kept: list[CaseResult] = []
+            engine.run_sync(project.plan(variant), lambda r, kept=kept: kept.append(_slim(r)))
+            sides.append(kept)
         report = compare(sides[0], sides[1], args.a, args.b)
     console = Console(soft_wrap=True, highlight=False)
     if not console.is_terminal:

@@ -45,7 +45,10 @@ def test_plain_progress_lines_and_closing_table_in_ci_logs() -> None:
     assert "progress: 1/3 | 1 pass 0 fail |" in text and "progress: 3/3 | 2 pass 1 fail |" in text
     assert "1×429" in text and "ETA" in text
     assert "FAIL triage::b (suites/triage.yaml:3)" in text
-    assert "triage │    2/3 │  67% │      100% │ FAILED │        150/30 │ 0.0003 │             - │    120 │    120 │       1 │       0" in text
+    assert (
+        "triage │    2/3 │  67% │      100% │ FAILED │        150/30 │ 0.0003 │             - │    120 │    120 │       1 │       0"
+        in text
+    )
     assert "API: 4 requests sent, 1 retries, 1×429, 0 failed for good" in text
     assert "suite triage: 2/3 cases passed (67%); threshold 100%: FAILED" in text
 
