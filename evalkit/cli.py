@@ -8,7 +8,7 @@ import json
 import shutil
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from .errors import ConfigError, EvalkitError, display_path
 from .project import open_project
 from .prompts import PromptStore
 from .results import CaseResult, RunWriter, latest_results, new_run_id
+from .snapshots import snapshot_variant
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -179,13 +180,13 @@ async def _until_signal(
             loop.remove_signal_handler(sig)
 
 
-def snapshot_lines(engine: Engine, suites: list[str]) -> list[str]:
+def snapshot_lines(engine: Engine, ran: Iterable[tuple[str, str | None]]) -> list[str]:
     """What --snapshot-update wrote, and which snapshots no case used (syrupy's way):
     reported, or deleted with --snapshot-update."""
     store, lines = engine.snapshots, []
     if store.written:
         lines.append(f"{len(store.written)} snapshot(s) written or updated")
-    unused = store.unused(suites)
+    unused = store.unused(ran)
     names = ", ".join(display_path(p) for p in unused)
     if unused and engine.settings.update_snapshots:
         for path in unused:
@@ -271,7 +272,8 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     summaries = display.summaries(project.thresholds())
     display.close(summaries)
     if not done:  # a whole run: snapshots no case read are unused
-        for line in snapshot_lines(engine, [s.name for s in project.suites]):
+        ran = {(p.suite.name, snapshot_variant(p.target.variant)) for p in candidates}
+        for line in snapshot_lines(engine, ran):
             print(line)
     print(f"results: {writer.path}")
     breaker = engine.breaker

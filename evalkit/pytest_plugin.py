@@ -20,6 +20,7 @@ from .config import Mode, Settings, activate_root, find_root, load_settings
 from .engine.run import Engine, PlannedCase, plan
 from .errors import ConfigError
 from .results import CaseResult, SuiteSummary
+from .snapshots import snapshot_variant
 from .suite import Suite, is_suite_file, load_suite
 
 _PROP = "evalkit"
@@ -54,7 +55,9 @@ class _State:
     engines: dict[Path, Engine] = field(default_factory=dict)
     runner: asyncio.Runner | None = None
     results: dict[str, CaseResult] = field(default_factory=dict)
-    whole_suites: dict[Path, list[str]] = field(default_factory=dict)  # root → suites run whole
+    whole_suites: dict[Path, list[tuple[str, str | None]]] = field(
+        default_factory=dict
+    )  # root → (suite, variant) run whole
 
     def settings_for(self, path: Path) -> Settings:
         root = find_root(path)
@@ -195,7 +198,10 @@ class SuiteNode(pytest.Collector):
             if isinstance(item, CaseItem) and item.parent is self
         ]
         if len(mine) == len(self.planned):
-            state.whole_suites.setdefault(self.suite.settings.root, []).append(self.suite.name)
+            variant = snapshot_variant(self.planned[0].target.variant) if self.planned else None
+            state.whole_suites.setdefault(self.suite.settings.root, []).append(
+                (self.suite.name, variant)
+            )
         state.run(state.engine(self.suite.settings), mine)
 
 

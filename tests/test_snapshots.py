@@ -90,3 +90,17 @@ def test_snapshot_update_from_pytest(
         passed=2
     )
     pytester.runpytest_subprocess("--evalkit", "suites/").assert_outcomes(passed=2)
+
+
+def test_a_variant_run_never_touches_other_snapshots(
+    project: Project, server: TestingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("suites/triage.yaml", SNAP + "variants:\n  alt: {vars: {company: Initech}}\n")
+    assert main(["record", "--all-variants", "--snapshot-update"]) == 0
+    base = project.root / "snapshots/outputs/triage/refund.json"
+    alt = project.root / "snapshots/outputs/triage/@alt/refund.json"
+    assert base.is_file() and alt.is_file()
+    capsys.readouterr()
+    assert main(["run", "--variant", "alt", "--snapshot-update"]) == 0
+    assert "unused" not in capsys.readouterr().out
+    assert base.is_file() and alt.is_file()

@@ -29,7 +29,7 @@ from ..errors import (
 from ..pricing import cost_usd
 from ..requests import Request, build_messages, build_request
 from ..results import CaseResult, CheckResult, SampleResult
-from ..snapshots import SnapshotStore
+from ..snapshots import SnapshotStore, snapshot_variant
 from ..suite import Case, Suite, Target
 from .auxiliary import Auxiliary
 from .limits import CircuitBreaker, LiveStats, RateLimiter, RetryPolicy
@@ -226,13 +226,7 @@ class Engine:
             )
         snapshot_path = None
         if any(spec.type == "snapshot" for spec in planned.case.asserts):
-            # a named variant has its own reviewed snapshots; an ad-hoc override (`prompt=...`)
-            # is held to the suite's own
-            variant = (
-                planned.target.variant
-                if planned.target.variant and "=" not in planned.target.variant
-                else None
-            )
+            variant = snapshot_variant(planned.target.variant)
             snapshot_path = self.snapshots.path(
                 planned.suite.name, planned.case.id, variant, request.sample
             )
