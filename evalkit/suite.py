@@ -26,7 +26,6 @@ Api = Literal["chat", "responses"]
 Structured = Literal["json_schema", "json_object", "prompt"]
 _PINNED = re.compile(r"\d{4}-\d{2}-\d{2}|-\d{4}$")
 UNPINNED_OK = ("text-embedding-",)  # models OpenAI publishes without dated snapshots
-PLANNED: set[str] = set()
 
 
 def is_pinned(model: str) -> bool:
@@ -328,12 +327,6 @@ class _Loader:
         kind = body.pop("type", None)
         if kind is None:
             raise self.fail("assertion has no `type:`", line, file)
-        if kind in PLANNED:
-            raise self.fail(
-                f"assertion type {kind!r} is not available in this version of evalkit yet",
-                line,
-                file,
-            )
         if kind not in REGISTRY:
             known = ", ".join(sorted(REGISTRY))
             raise self.fail(f"unknown assertion type {kind!r}; known types: {known}", line, file)

@@ -21,7 +21,6 @@ from ..config import Mode, Settings
 from ..errors import (
     CaseError,
     CircuitOpen,
-    ConfigError,
     RecordingMissing,
     TemplateError,
     display_path,
@@ -322,4 +321,4 @@ class Engine:
         return asyncio.run(self.run(cases, on_result))
 
 
-__all__ = ["ConfigError", "Engine", "PlannedCase", "plan", "plan_case"]
+__all__ = ["Engine", "PlannedCase", "plan", "plan_case"]
