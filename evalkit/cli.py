@@ -337,7 +337,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sides = []
         for variant in (args.a, args.b):
             kept: list[CaseResult] = []
-            engine.run_sync(project.plan(variant), lambda r, kept=kept: kept.append(_slim(r)))
+
+            def keep(result: CaseResult, kept: list[CaseResult] = kept) -> None:
+                kept.append(_slim(result))
+
+            engine.run_sync(project.plan(variant), keep)
             sides.append(kept)
         report = compare(sides[0], sides[1], args.a, args.b)
     console = Console(soft_wrap=True, highlight=False)

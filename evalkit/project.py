@@ -3,6 +3,7 @@ the pytest plugin and the Python API, so all three see a project the same way.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class Project:
 
 
 def open_project(
-    paths: list[str | Path] | None = None, overrides: dict[str, Any] | None = None
+    paths: Sequence[str | Path] | None = None, overrides: dict[str, Any] | None = None
 ) -> Project:
     """Settings from the project root of the first path (else the cwd), then every suite."""
     targets = [Path(p) for p in paths or []]

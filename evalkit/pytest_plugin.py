@@ -265,7 +265,7 @@ class _Gate:
             self.outcomes.setdefault(key, []).append(
                 (bool(props["evalkit_passed"]), int(k), int(n))
             )
-            self.thresholds[suite] = float(props["evalkit_threshold"])
+            self.thresholds[suite] = float(str(props["evalkit_threshold"]))
         elif report.failed:
             self.other_failures += 1
 

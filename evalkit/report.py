@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -212,7 +213,10 @@ figcaption{font-size:.85rem;color:#57606a}
 
 
 def _bars(
-    title: str, rows: list[tuple[str, float, float | None, float | None]], unit: str, maximum: float
+    title: str,
+    rows: Sequence[tuple[str, float, float | None, float | None]],
+    unit: str,
+    maximum: float,
 ) -> str:
     """A horizontal bar chart in SVG; optional (low, high) whiskers."""
     height = 26 * len(rows) + 10

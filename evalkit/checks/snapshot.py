@@ -45,7 +45,7 @@ def snapshot(args: SnapshotArgs, obs: Observation, spec: AssertionSpec) -> Outco
         )
     if stored == current:
         return Outcome(True, f"output matches {where}")
-    diff = _EXTENSION.diff_snapshots(current, stored)
+    diff = str(_EXTENSION.diff_snapshots(current, stored))
     return Outcome(
         False,
         f"output differs from the reviewed snapshot {where} (- snapshot, + output); accept with --snapshot-update:\n{diff}",

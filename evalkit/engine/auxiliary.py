@@ -67,16 +67,18 @@ class Auxiliary:
         for spec in planned.case.asserts:
             try:
                 if spec.type == "similar":
-                    args: SimilarArgs = spec.args
-                    texts.setdefault(args.model, set()).update({judged_text(obs, spec), args.value})
+                    similar: SimilarArgs = spec.args
+                    texts.setdefault(similar.model, set()).update(
+                        {judged_text(obs, spec), similar.value}
+                    )
                 elif spec.type == "judge":
                     judges.append((spec, spec.args, judged_text(obs, spec)))
             except CheckFailed:
                 continue  # the check itself will report that it cannot look
         for model, wanted in sorted(texts.items()):
             calls += await self._embed(planned, model, sorted(wanted), obs)
-        for _spec, args, text in judges:
-            calls.append(await self._judge(planned, args, text, obs))
+        for _spec, judge, text in judges:
+            calls.append(await self._judge(planned, judge, text, obs))
         return calls
 
     async def _embed(

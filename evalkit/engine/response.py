@@ -55,7 +55,7 @@ class Response(BaseModel):
                 return "stop"
             reason = (self.body.get("incomplete_details") or {}).get("reason")
             return {"max_output_tokens": "length", "content_filter": "content_filter"}.get(
-                reason, status
+                str(reason), status
             )
         return None
 
