@@ -64,6 +64,11 @@ CASES = [
     (spec("is_json"), True, ""),
     (spec("json_schema", value={"type": "object", "required": ["category"]}), True, ""),
     (
+        spec("json_schema", schema={"type": "object", "required": ["nope"]}),
+        False,
+        "'nope' is a required property",
+    ),
+    (
         spec("json_schema", value={"type": "object", "properties": {"category": {"enum": ["x"]}}}),
         False,
         "at category: 'Billing' is not one of ['x']",

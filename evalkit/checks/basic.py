@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import AssertionSpec, CheckFailed, Observation, Outcome, preview, register, value_at
 
@@ -44,7 +44,8 @@ class OneOfArgs(_Args):
 
 
 class SchemaArgs(_Args):
-    value: dict[str, Any]
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: dict[str, Any] = Field(validation_alias=AliasChoices("value", "schema"))
 
     @field_validator("value")
     @classmethod
