@@ -247,7 +247,7 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         display.tally(result)
     finished.clear()
     if done:
-        display._print(
+        display.say(
             f"resuming run {run_id}: {len(done)} cases already finished, {len(planned)} to go"
         )
     with RunWriter(folder, meta) as writer, display:

@@ -74,7 +74,8 @@ class RunDisplay:
         if self._progress is not None:
             self._progress.stop()
 
-    def _print(self, text: str) -> None:
+    def say(self, text: str) -> None:
+        """A plain line, above the progress bar when there is one."""
         self.console.print(text, markup=False, soft_wrap=True, highlight=False)
 
     def result(self, result: CaseResult) -> None:
@@ -88,14 +89,14 @@ class RunDisplay:
             self.failed += 1
         if not result.passed and result.status == "done":
             report = result.failure_report().replace(f"{result.item_id} failed", result.item_id, 1)
-            self._print("FAIL " + report)
+            self.say("FAIL " + report)
         elif self.verbose:
-            self._print(describe(result))
+            self.say(describe(result))
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done)
         elif time.monotonic() - self._last_plain >= self.PLAIN_EVERY_S:
             self._last_plain = time.monotonic()
-            self._print(f"progress: {self.done}/{self.total} | {self.rates()} | ETA {self.eta()}")
+            self.say(f"progress: {self.done}/{self.total} | {self.rates()} | ETA {self.eta()}")
 
     def eta(self) -> str:
         elapsed = time.monotonic() - self.started
@@ -164,12 +165,12 @@ class RunDisplay:
         self.console.print(table, soft_wrap=False, crop=False)
         elapsed = time.monotonic() - self.started
         s = self.stats
-        self._print(
+        self.say(
             f"{self.done} cases in {elapsed:.1f}s; API: {s.sent} requests sent, {s.retries} retries, "
             f"{s.rate_limited}×429, {s.failed} failed for good"
         )
         for summary in summaries:
-            self._print(summary.line())
+            self.say(summary.line())
 
 
 class _Tally:
