@@ -25,9 +25,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse exits 2 too; keep its message short
+    def error(self, message: str) -> Any:
+        """A usage error: the usage line, the reason, exit 2 (as every usage error here)."""
         self.print_usage(sys.stderr)
-        raise SystemExit(f"evalkit: error: {message}")
+        print(f"evalkit: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
 
 
 def _engine_flags(parser: argparse.ArgumentParser, mode: bool = True) -> None:

@@ -217,3 +217,15 @@ def test_allow_unpinned_accepts_an_alias(project: Project) -> None:
         ),
     )
     assert main(["check"]) == 0
+
+
+@pytest.mark.parametrize(
+    "argv", [["run", "--mode", "bogus"], ["nosuchcommand"], ["diff", "--fail-on", "sometimes"]]
+)
+def test_bad_flags_exit_2(
+    project: Project, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "evalkit: error:" in capsys.readouterr().err
