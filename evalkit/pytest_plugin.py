@@ -19,7 +19,7 @@ import pytest
 from .config import Mode, Settings, activate_root, find_root, load_settings
 from .engine.run import Engine, PlannedCase, plan
 from .errors import ConfigError
-from .results import CaseResult, SuiteSummary
+from .results import CaseResult, RunWriter, SuiteSummary, new_run_id
 from .snapshots import snapshot_variant
 from .suite import Suite, is_suite_file, load_suite
 
@@ -55,6 +55,7 @@ class _State:
     engines: dict[Path, Engine] = field(default_factory=dict)
     runner: asyncio.Runner | None = None
     results: dict[str, CaseResult] = field(default_factory=dict)
+    writers: dict[Path, RunWriter] = field(default_factory=dict)
     whole_suites: dict[Path, list[tuple[str, str | None]]] = field(
         default_factory=dict
     )  # root → (suite, variant) run whole
@@ -79,13 +80,33 @@ class _State:
             self.engines[settings.root] = Engine(settings)
         return self.engines[settings.root]
 
+    def writer(self, settings: Settings) -> RunWriter:
+        """The run's results.jsonl, as `evalkit run` writes it (one per xdist worker)."""
+        if settings.root not in self.writers:
+            worker = getattr(self.config, "workerinput", {}).get("workerid")
+            run_id = new_run_id() + (f"-{worker}" if worker else "")
+            meta: dict[str, object] = {
+                "run_id": run_id,
+                "front": "pytest",
+                "mode": settings.mode.value,
+            }
+            self.writers[settings.root] = RunWriter(settings.results_dir / run_id, meta)
+        return self.writers[settings.root]
+
     def run(self, engine: Engine, cases: list[PlannedCase]) -> None:
         if self.runner is None:
             self.runner = asyncio.Runner()
-        for result in self.runner.run(engine.run(cases, close=False)):
+        writer = self.writer(engine.settings)
+
+        def keep(result: CaseResult) -> None:
+            writer.write(result)  # at once: an interrupted session loses no finished case
             self.results[result.item_id] = result
 
+        self.runner.run(engine.run(cases, keep, close=False))
+
     def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
         if self.runner is not None:
             for engine in self.engines.values():
                 self.runner.run(engine.aclose())
@@ -310,6 +331,8 @@ class _Gate:
         if state is not None:
             from .cli import snapshot_lines
 
+            for writer in state.writers.values():
+                terminalreporter.write_line(f"results: {writer.path}")
             for root, suites in state.whole_suites.items():
                 if root in state.engines:
                     for line in snapshot_lines(state.engines[root], suites):

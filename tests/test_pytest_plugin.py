@@ -148,3 +148,13 @@ def test_xdist(recorded: pytest.Pytester) -> None:
     result = recorded.runpytest_subprocess("--evalkit", "suites/", "-n", "2")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*suite triage: 2/2 cases passed*"])
+
+
+def test_results_file_is_written_as_by_evalkit_run(recorded: pytest.Pytester) -> None:
+    from evalkit.results import latest_results
+
+    result = recorded.runpytest("--evalkit", "suites/")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*results: *results.jsonl"])
+    runs = sorted((recorded.path / ".evalkit" / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert sorted(r.case for r in latest_results(runs[-1])) == ["outage", "refund"]
