@@ -69,8 +69,12 @@ def scaffold(folder: Path) -> list[Path]:
     section = (TEMPLATE / "README-section.md").read_text()
     with readme.open("a", encoding="utf-8") as handle:
         handle.write(section if readme.stat().st_size else f"# {name}\n" + section)
+    ignore = folder / ".gitignore"
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+    if ".evalkit/" not in lines:  # run results are local; recordings and snapshots are committed
+        ignore.write_text("\n".join([*lines, ".evalkit/", ""]).lstrip("\n"), encoding="utf-8")
     PromptStore(folder / "prompts").write_lock()
-    return [*written, pyproject, readme, folder / "prompts" / "evalkit.lock"]
+    return [*written, pyproject, readme, ignore, folder / "prompts" / "evalkit.lock"]
 
 
 def record(folder: Path) -> int:

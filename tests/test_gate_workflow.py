@@ -92,7 +92,6 @@ def repo(tmp_path: Path) -> tuple[Path, str]:
     folder = tmp_path / "repo"
     assert main(["init", str(folder)]) == 0
     git(folder, "init", "-q", "-b", "main")
-    (folder / ".gitignore").write_text(".evalkit/\n")
     git(folder, "add", "-A")
     git(folder, "commit", "-q", "-m", "base")
     return folder, git(folder, "rev-parse", "HEAD")

@@ -43,6 +43,7 @@ def test_init_gives_a_green_offline_project(
         assert (folder / rel).is_file(), rel
     assert 'name = "acme-evals"' in (folder / "pyproject.toml").read_text()
     assert "## Evals (evalkit)" in (folder / "README.md").read_text()
+    assert (folder / ".gitignore").read_text() == ".evalkit/\n"
     recordings = sorted((folder / "snapshots/recordings/triage").glob("*.json"))
     assert len(recordings) == 7 and SERVER_NAME in recordings[0].read_text()
 
