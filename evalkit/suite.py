@@ -489,6 +489,7 @@ _NOT_TRUNCATED = AssertionSpec(
 
 
 def _lines(seq: Any, line: int | None) -> LineList:
+    """JSONL and CSV rows have no line per assertion: each points at its row's line."""
     out = LineList(seq if isinstance(seq, list) else [])
     out.line = line or 0
     out.item_lines = [line or 0] * len(out)
