@@ -167,6 +167,19 @@ def env_for(server: Server | None, results: Path) -> dict[str, str]:
     return env
 
 
+def with_server(
+    root: Path, server_args: list[str], cmd: list[str], results: str
+) -> tuple[int, float, float, str, dict]:
+    """Run one evalkit command against a fresh testing server: the child's figures and the
+    server's counters."""
+    server = Server(root, *server_args)
+    try:
+        code, wall, rss, out = run_child(cmd, root, env_for(server, root / results))
+        return code, wall, rss, out, server.stats()
+    finally:
+        server.stop()
+
+
 def evalkit_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "evalkit.cli", *args]
 
@@ -192,14 +205,9 @@ def scenario_a(tmp: Path, quick: bool) -> list[str]:
         ("TPM", "--tpm", 600_000, 300 if quick else 1000),
     ):
         root = make_project(tmp / f"a-{label}", n, "concurrency = 64\n")
-        server = Server(root, flag, str(limit), "--burst", "0")
-        try:
-            code, wall, _, out = run_child(
-                evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs")
-            )
-            stats = server.stats()
-        finally:
-            server.stop()
+        code, wall, _, out, stats = with_server(
+            root, [flag, str(limit), "--burst", "0"], evalkit_cmd("run", "--mode", "live"), "runs"
+        )
         if code != 0:
             print(out[-2000:])
         per_request = stats["tokens"] / max(stats["answered"], 1)
@@ -296,13 +304,7 @@ def scenario_b(tmp: Path, quick: bool) -> list[str]:
 def scenario_c(tmp: Path, quick: bool) -> list[str]:
     n = 5000 if quick else 20_000
     root = make_project(tmp / "c", n, "concurrency = 32\n")
-    server = Server(root)
-    try:
-        code, wall, rss, out = run_child(
-            evalkit_cmd("run", "--mode", "live"), root, env_for(server, root / "runs")
-        )
-    finally:
-        server.stop()
+    code, wall, rss, out, _ = with_server(root, [], evalkit_cmd("run", "--mode", "live"), "runs")
     if code != 0:
         print(out[-2000:])
     return [
@@ -313,13 +315,7 @@ def scenario_c(tmp: Path, quick: bool) -> list[str]:
 def scenario_d(tmp: Path, quick: bool) -> list[str]:
     n = 2000 if quick else 10_000
     root = make_project(tmp / "d", n, "concurrency = 64\n")
-    server = Server(root)
-    try:
-        code, wall, _, out = run_child(
-            evalkit_cmd("record"), root, env_for(server, root / "record-runs")
-        )
-    finally:
-        server.stop()
+    code, _, _, out, _ = with_server(root, [], evalkit_cmd("record"), "record-runs")
     assert code == 0, out[-2000:]
     lines = []
     code, wall, rss, out = run_child(evalkit_cmd("run"), root, env_for(None, root / "replay-runs"))
@@ -341,13 +337,9 @@ def scenario_e(tmp: Path, quick: bool) -> list[str]:
     """`evalkit diff` of the same cases under two variants, from recordings."""
     n = 2000 if quick else 10_000
     root = make_project(tmp / "e", n, "concurrency = 64\n")
-    server = Server(root)
-    try:
-        code, _, _, out = run_child(
-            evalkit_cmd("record", "--all-variants"), root, env_for(server, root / "record-runs")
-        )
-    finally:
-        server.stop()
+    code, _, _, out, _ = with_server(
+        root, [], evalkit_cmd("record", "--all-variants"), "record-runs"
+    )
     assert code == 0, out[-2000:]
     code, wall, rss, out = run_child(
         evalkit_cmd(

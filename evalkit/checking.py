@@ -9,7 +9,6 @@ orphan recordings, and recorded answers from another model than the pinned one (
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 
@@ -115,7 +114,7 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
                     )
                 )
                 continue
-            interactions = json.loads(path.read_text(encoding="utf-8")).get("interactions", {})
+            interactions = store.entries(suite.name, case.id)  # already read for the lookups
             for key, entry in sorted(interactions.items()):
                 request = entry.get("request", {})
                 body = request.get("body", {})

@@ -59,8 +59,9 @@ class RecordingStore:
             self._cache[key] = entries
         return self._cache[key]
 
-    def keys(self, suite: str, case: str) -> set[str]:
-        return set(self._entries(suite, case))
+    def entries(self, suite: str, case: str) -> dict[str, Any]:
+        """The case's recorded interactions by request key (read once, then cached)."""
+        return self._entries(suite, case)
 
     def get(self, suite: str, case: str, request: Request) -> Response | None:
         entry = self._entries(suite, case).get(request.key)
