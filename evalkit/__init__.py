@@ -1,6 +1,13 @@
 """evalkit: prompt regression tests for the OpenAI API.
 
-The public API is re-exported here; everything else is an implementation detail.
+What users import lives here; everything else is an implementation detail and may change.
+
+- load and run: :func:`load_suite`, :func:`run`, :func:`check` (checks on an answer in a
+  hand-written test), :class:`Suite`, :class:`Case`, :class:`Settings`, :class:`Mode`;
+- results: :class:`CaseResult` (alias :data:`Result`), :class:`SampleResult`,
+  :class:`CheckResult`, :class:`SuiteSummary`, :class:`Verdicts`;
+- errors: :class:`EvalkitError` and its tree (see evalkit.errors);
+- the testing server is :mod:`evalkit.testing` (``from evalkit.testing import TestingServer``).
 """
 
 from __future__ import annotations
@@ -8,12 +15,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import Mode, Settings, load_settings
-from .engine.run import Engine, PlannedCase, plan
-from .errors import ConfigError, EvalkitError
+from .config import Mode, Settings
+from .errors import (
+    ApiCallError,
+    CaseError,
+    CircuitOpen,
+    ConfigError,
+    EvalkitError,
+    LockError,
+    RecordingError,
+    RecordingMissing,
+    RequestRefused,
+    TemplateError,
+)
 from .handwritten import Answer, check
-from .project import Project, open_project
-from .results import CaseResult, SampleResult, SuiteSummary, summarize
+from .project import open_project
+from .results import CaseResult, CheckResult, SampleResult, SuiteSummary, Verdicts
 from .suite import Case, Suite, load_suite
 
 Result = CaseResult
@@ -28,31 +45,38 @@ def run(
     variant: str | None = None,
     **settings: Any,
 ) -> list[CaseResult]:
-    """Run suites as ``evalkit run`` does (replay by default) and return their results."""
+    """Run suites as ``evalkit run`` does (replay by default) and return their results.
+    Settings are keyword arguments (``concurrency=4``); nothing is written to a run folder."""
+    from .engine.run import Engine
+
     project = open_project(suites, {"mode": mode, **settings})
     return Engine(project.settings).run_sync(project.plan(variant))
 
 
 __all__ = [
     "Answer",
+    "ApiCallError",
     "Case",
+    "CaseError",
     "CaseResult",
+    "CheckResult",
+    "CircuitOpen",
     "ConfigError",
-    "Engine",
     "EvalkitError",
+    "LockError",
     "Mode",
-    "PlannedCase",
-    "Project",
+    "RecordingError",
+    "RecordingMissing",
+    "RequestRefused",
     "Result",
     "SampleResult",
     "Settings",
     "Suite",
     "SuiteSummary",
+    "TemplateError",
+    "Verdicts",
+    "__version__",
     "check",
-    "load_settings",
     "load_suite",
-    "open_project",
-    "plan",
     "run",
-    "summarize",
 ]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from .engine.recordings import RecordingStore, slug
-from .engine.run import PlannedCase, plan
-from .errors import ConfigError, display_path
+from .engine.recordings import Owner, RecordingStore
+from .errors import ConfigError, RecordingError, display_path
+from .files import slug
+from .pinning import is_pinned
+from .planning import PlannedCase, plan
 from .project import Project, open_project
 from .prompts import PromptStore
 from .strict import strict_problems
-from .suite import is_pinned
 
 
 @dataclass(frozen=True)
@@ -81,23 +82,31 @@ def _schemas(project: Project) -> list[Finding]:
 def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> list[Finding]:
     store = RecordingStore(project.settings.snapshots_dir / "recordings")
     findings: list[Finding] = []
-    expected: dict[tuple[str, str], set[str]] = {}
+    expected: dict[Owner, set[str]] = {}
+    unreadable: set[Owner] = set()
     for item in planned:
-        keys = expected.setdefault((item.suite.name, item.case.id), set())
+        owner = Owner(item.suite.name, item.case.id)
+        keys = expected.setdefault(owner, set())
         where = display_path(item.case.file)
-        for request in item.requests:
-            keys.add(request.key)
-            if store.get(item.suite.name, item.case.id, request) is None:
-                findings.append(
-                    Finding(
-                        "error" if strict else "warning",
-                        f"{item.item_id}: no recording for the current request (stale after an edit, or never recorded); "
-                        "replay would fail: run `evalkit record`",
-                        where,
-                        item.case.line,
-                    )
+        keys.update(request.key for request in item.requests)
+        if owner in unreadable:
+            continue
+        try:
+            entries = store.entries(owner)
+        except RecordingError as exc:
+            unreadable.add(owner)
+            findings.append(Finding("error", exc.message, exc.file, exc.line))
+            continue
+        if any(request.key not in entries for request in item.requests):
+            findings.append(
+                Finding(
+                    "error" if strict else "warning",
+                    f"{item.item_id}: no recording for the current request (stale after an edit, or never recorded); "
+                    "replay would fail: run `evalkit record`",
+                    where,
+                    item.case.line,
                 )
-                break
+            )
     for suite in project.suites:
         folder = store.folder / slug(suite.name)
         if not folder.is_dir():
@@ -114,14 +123,14 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
                     )
                 )
                 continue
-            interactions = store.entries(suite.name, case.id)  # already read for the lookups
-            for key, entry in sorted(interactions.items()):
-                request = entry.get("request", {})
-                body = request.get("body", {})
-                if request.get("endpoint") == "embeddings" or _is_judge(body):
-                    continue
-                requested, answered = body.get("model", ""), entry.get("model")
-                if answered and requested and is_pinned(requested) and answered != requested:
+            owner = Owner(suite.name, case.id)
+            if owner in unreadable:
+                continue
+            for key, entry in sorted(store.entries(owner).items()):
+                if entry.purpose is not None:
+                    continue  # a check's own call: not planned, keyed by what the model said
+                requested, answered = entry.request.body.get("model", ""), entry.model
+                if answered and requested and is_pinned(str(requested)) and answered != requested:
                     findings.append(
                         Finding(
                             "error",
@@ -131,7 +140,7 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
                             case.line,
                         )
                     )
-                if key not in expected.get((suite.name, case.id), set()):
+                if key not in expected.get(owner, set()):
                     findings.append(
                         Finding(
                             "warning",
@@ -142,12 +151,6 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
                         )
                     )
     return findings
-
-
-def _is_judge(body: dict) -> bool:
-    fmt = body.get("response_format") or (body.get("text") or {}).get("format") or {}
-    name = (fmt.get("json_schema") or {}).get("name") or fmt.get("name")
-    return name == "Verdict"
 
 
 def run_check(paths: list[str], strict: bool = False, fmt: str = "text") -> int:

@@ -1,24 +1,45 @@
 """Settings: ``[tool.evalkit]`` in pyproject.toml, then ``EVALKIT_*`` variables, then flags.
 
-That precedence is applied in one place, :func:`load_settings`; fronts pass the flags they
-parsed as ``overrides`` and never read the environment themselves.
+Each setting is defined once, here: its type and bounds (:class:`Settings`), its
+environment variable and its flag (:data:`OPTIONS`). The CLI builds its arguments and the
+pytest plugin its options from :data:`OPTIONS`, so names, choices and help cannot drift;
+:func:`load_settings` applies the precedence, and fronts never read the environment.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .files import read_text
+from .yamlfile import located_error
+
+Api = Literal["chat", "responses"]
+Structured = Literal["json_schema", "json_object", "prompt"]
+STRUCTURED: tuple[Structured, ...] = ("json_schema", "json_object", "prompt")
+APIS: tuple[Api, ...] = ("chat", "responses")
+
+# Bounds on what a user may ask for: beyond them a typo hangs a run or exhausts memory.
+MAX_CONCURRENCY = 1024
+MAX_RETRIES = 20
+MAX_TIMEOUT_S = 3600.0
+MAX_RATE = 1_000_000_000
 
 
 class Mode(StrEnum):
+    """How requests are answered (see engine/answerers.py for what each one does)."""
+
     REPLAY = "replay"
     RECORD = "record"
     RERECORD = "rerecord"
@@ -28,14 +49,56 @@ class Mode(StrEnum):
     def calls_api(self) -> bool:
         return self is not Mode.REPLAY
 
+    @classmethod
+    def choices(cls) -> list[str]:
+        return [m.value for m in cls]
+
 
 class Price(BaseModel):
     """USD per 1M tokens."""
 
     model_config = ConfigDict(extra="forbid")
-    input: float
-    output: float = 0.0
-    cached_input: float | None = None
+    input: float = Field(ge=0, allow_inf_nan=False)
+    output: float = Field(0.0, ge=0, allow_inf_nan=False)
+    cached_input: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+class Server(BaseModel):
+    """An OpenAI-compatible server some models live on (``[tool.evalkit.servers]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str | None = None
+    api_key_env: str | None = None  # the variable holding the key; the key is never in a file
+    structured: Structured | None = None  # default output mode of requests sent here
+    concurrency: int | None = Field(None, ge=1, le=MAX_CONCURRENCY)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_base_url(value, "base_url")
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or not value.replace("_", "").isalnum()):
+            raise ValueError(
+                "api_key_env names an environment variable (LOCAL_KEY), not a key itself"
+            )
+        return value
+
+
+def check_base_url(value: str, what: str) -> None:
+    """An http(s) URL with a host, or a ValueError saying so (the key is not echoed)."""
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{what} must be an http(s) URL such as http://127.0.0.1:8080/v1")
 
 
 class Settings(BaseModel):
@@ -47,16 +110,17 @@ class Settings(BaseModel):
     snapshots: Path = Path("snapshots")
     results: Path = Path(".evalkit/runs")
     mode: Mode = Mode.REPLAY
-    concurrency: int = Field(16, ge=1)
-    rpm: int | None = Field(None, ge=1)
-    tpm: int | None = Field(None, ge=1)
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(6, ge=0)
-    retry_base_s: float = Field(0.5, gt=0)  # first backoff ceiling; doubles per retry
-    retry_cap_s: float = Field(30.0, gt=0)  # backoff ceiling
-    breaker_window: int = Field(20, ge=1)
-    breaker_threshold: float = Field(0.5, gt=0, le=1)
+    concurrency: int = Field(16, ge=1, le=MAX_CONCURRENCY)
+    rpm: int | None = Field(None, ge=1, le=MAX_RATE)
+    tpm: int | None = Field(None, ge=1, le=MAX_RATE)
+    timeout_s: float = Field(60.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
+    max_retries: int = Field(6, ge=0, le=MAX_RETRIES)
+    retry_base_s: float = Field(0.5, gt=0, le=600, allow_inf_nan=False)  # doubles per retry
+    retry_cap_s: float = Field(30.0, gt=0, le=3600, allow_inf_nan=False)  # backoff ceiling
+    breaker_window: int = Field(20, ge=1, le=100_000)
+    breaker_threshold: float = Field(0.5, gt=0, le=1, allow_inf_nan=False)
     prices: dict[str, Price] = {}
+    servers: dict[str, Server] = {}
     update_snapshots: bool = False  # --snapshot-update: accept changed output snapshots
 
     def path(self, p: Path) -> Path:
@@ -78,19 +142,85 @@ class Settings(BaseModel):
     def results_dir(self) -> Path:
         return self.path(self.results)
 
+    def server_for(self, model: str) -> tuple[str | None, Server]:
+        """The first ``servers`` pattern matching ``model`` (in file order), else the
+        default server (``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``)."""
+        for pattern, server in self.servers.items():
+            if fnmatch.fnmatchcase(model, pattern):
+                return pattern, server
+        return None, Server()
 
-_ENV = {
-    "mode": "EVALKIT_MODE",
-    "concurrency": "EVALKIT_CONCURRENCY",
-    "rpm": "EVALKIT_RPM",
-    "tpm": "EVALKIT_TPM",
-    "timeout_s": "EVALKIT_TIMEOUT",
-    "max_retries": "EVALKIT_MAX_RETRIES",
-    "results": "EVALKIT_RESULTS",
+    def structured_for(self, model: str) -> Structured:
+        """The output mode a request to ``model`` uses when its suite does not say."""
+        return self.server_for(model)[1].structured or "json_schema"
+
+    def secret_names(self) -> tuple[str, ...]:
+        """Environment variables holding keys (for redaction)."""
+        return tuple(s.api_key_env for s in self.servers.values() if s.api_key_env)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting a user can give as a flag (and through the environment)."""
+
+    setting: str
+    flag: str  # the CLI's; pytest's is --evalkit-<flag without dashes>
+    help: str
+    type: Callable[[str], Any] = str
+    env: str | None = None
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+
+    @property
+    def pytest_flag(self) -> str:
+        return "--evalkit-" + self.flag.removeprefix("--")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "mode",
+        "--mode",
+        "replay (default), record, rerecord or live",
+        env="EVALKIT_MODE",
+        choices=tuple(Mode.choices()),
+    ),
+    Option(
+        "concurrency",
+        "--concurrency",
+        f"requests in flight at most (default 16, at most {MAX_CONCURRENCY})",
+        int,
+        "EVALKIT_CONCURRENCY",
+    ),
+    Option("timeout_s", "--timeout", "seconds per request (default 60)", float, "EVALKIT_TIMEOUT"),
+    Option(
+        "max_retries",
+        "--max-retries",
+        f"retries per request (default 6, at most {MAX_RETRIES})",
+        int,
+        "EVALKIT_MAX_RETRIES",
+    ),
+    Option(
+        "rpm", "--rpm", "requests per minute (default: learned from the API)", int, "EVALKIT_RPM"
+    ),
+    Option("tpm", "--tpm", "tokens per minute (default: learned from the API)", int, "EVALKIT_TPM"),
+    Option(
+        "results",
+        "--results",
+        "folder for run results (default .evalkit/runs)",
+        env="EVALKIT_RESULTS",
+        metavar="DIR",
+    ),
+)
+_FOLDER_ENV = {
     "suites": "EVALKIT_SUITES",
     "prompts": "EVALKIT_PROMPTS",
     "snapshots": "EVALKIT_SNAPSHOTS",
 }
+
+
+def env_vars() -> dict[str, str]:
+    """Setting → environment variable, for every setting that has one."""
+    return {**{o.setting: o.env for o in OPTIONS if o.env}, **_FOLDER_ENV}
 
 
 def find_root(start: Path) -> Path:
@@ -108,10 +238,14 @@ def _pyproject_table(root: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path, "pyproject.toml"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path) from None
-    table = data.get("tool", {}).get("evalkit", {})
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(f"invalid TOML: {exc}", path, line) from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError("`tool` must be a table ([tool.evalkit])", path)
+    table = tool.get("evalkit", {})
     if not isinstance(table, dict):
         raise ConfigError("[tool.evalkit] must be a table", path)
     return table
@@ -121,7 +255,8 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
     """Build settings for the project at ``root`` (pyproject < environment < overrides)."""
     values: dict[str, Any] = dict(_pyproject_table(root))
     source = root / "pyproject.toml"
-    for field, var in _ENV.items():
+    env = env_vars()
+    for field, var in env.items():
         if os.environ.get(var):
             values[field] = os.environ[var]
     for key, value in (overrides or {}).items():
@@ -130,11 +265,11 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
     try:
         settings = Settings(root=root, **values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        origin = _ENV.get(str(err["loc"][0])) if err["loc"] else None
-        hint = f" (from [tool.evalkit] in {source}, {origin} or a flag)" if origin else ""
-        raise ConfigError(f"setting {where!r}: {err['msg']}{hint}", source) from None
+        err = located_error(exc, values, source)
+        loc = exc.errors()[0]["loc"]
+        origin = env.get(str(loc[0])) if loc else None
+        hint = f" (from [tool.evalkit], {origin} or a flag)" if origin else ""
+        raise ConfigError(f"setting {err.message}{hint}", source) from None
     return settings
 
 

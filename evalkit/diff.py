@@ -1,6 +1,8 @@
 """Paired comparison of two runs of the same cases: per case what changed, per suite whether
 it matters (Wilson intervals, an exact McNemar test, a paired bootstrap for repeats), and
-what it does to cost and latency. pandas does the tables; the statistics are in stats.py."""
+what it does to cost and latency. The statistics are in stats.py; the figures (sums of
+tokens and cost over samples, mean latency per case, p50/p95 over requests) are the
+results layer's, so a diff and a run's own report agree."""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import pandas as pd
 from pydantic import BaseModel
 
-from .results import CaseResult
+from .results import CaseResult, Figures, SuiteFigures
 from .stats import mcnemar_exact, paired_bootstrap, wilson
 
 
@@ -28,14 +29,22 @@ class CaseDiff(BaseModel):
     status: str  # regression, fix, pass, fail, only-a, only-b
     a_passed: bool | None
     b_passed: bool | None
-    a_fraction: float | None = None  # share of passing samples
-    b_fraction: float | None = None
+    a_samples: tuple[int, int] | None = None  # (passing samples, samples)
+    b_samples: tuple[int, int] | None = None
     changes: list[FieldChange] = []
     text_diff: str | None = None
-    d_input_tokens: int = 0
+    d_input_tokens: int = 0  # sums over samples
     d_output_tokens: int = 0
     d_cost_usd: float | None = None
-    d_latency_ms: float = 0.0
+    d_latency_ms: float = 0.0  # change of the mean latency per sample
+
+    @property
+    def samples_dropped(self) -> bool:
+        """Fewer passing samples under B than under A (a drop the verdicts may hide)."""
+        if self.a_samples is None or self.b_samples is None:
+            return False
+        (ka, na), (kb, nb) = self.a_samples, self.b_samples
+        return bool(na and nb) and kb / nb < ka / na
 
 
 class Side(BaseModel):
@@ -45,7 +54,7 @@ class Side(BaseModel):
     low: float
     high: float
     cost_per_1000: float | None
-    p50_ms: float
+    p50_ms: float  # over requests
     p95_ms: float
 
     @property
@@ -60,6 +69,7 @@ class SuiteDiff(BaseModel):
     b: Side
     regressions: list[str]
     fixes: list[str]
+    sample_drops: list[str] = []  # cases whose share of passing samples fell
     mcnemar_p: float
     repeat: int = 1
     bootstrap: tuple[float, float, float, float] | None = None  # mean Δ, low, high, p
@@ -106,7 +116,7 @@ def _parsed(text: str | None) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -128,13 +138,17 @@ def output_changes(a: str | None, b: str | None) -> tuple[list[FieldChange], str
     return [], "\n".join(lines)
 
 
-def _fraction(result: CaseResult | None) -> float | None:
+def _samples(result: CaseResult | None) -> tuple[int, int] | None:
     if result is None or not result.samples:
         return None
-    return result.samples_passed / len(result.samples)
+    return result.samples_passed, len(result.samples)
 
 
-def _case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
+def _fraction(result: CaseResult) -> float:
+    return result.samples_passed / len(result.samples) if result.samples else 0.0
+
+
+def compare_case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
     ref = a or b
     assert ref is not None
     if a is None or b is None:
@@ -157,8 +171,8 @@ def _case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
         status=status,
         a_passed=a.passed if a else None,
         b_passed=b.passed if b else None,
-        a_fraction=_fraction(a),
-        b_fraction=_fraction(b),
+        a_samples=_samples(a),
+        b_samples=_samples(b),
         changes=changes,
         text_diff=text,
         d_input_tokens=(b.input_tokens - a.input_tokens) if a and b else 0,
@@ -168,42 +182,21 @@ def _case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
     )
 
 
-def _frame(results: Iterable[CaseResult]) -> pd.DataFrame:
-    rows = [
-        {
-            "suite": r.suite,
-            "case": r.case,
-            "passed": r.passed,
-            "fraction": _fraction(r),
-            "samples": len(r.samples),
-            "cost": r.cost_usd,
-            "latency": r.latency_ms,
-        }
-        for r in results
-    ]
-    return pd.DataFrame(
-        rows, columns=["suite", "case", "passed", "fraction", "samples", "cost", "latency"]
-    )
-
-
-def _side(label: str, frame: pd.DataFrame) -> Side:
-    passed, total = int(frame["passed"].sum()), len(frame)
+def _side(label: str, results: list[CaseResult]) -> Side:
+    figures = SuiteFigures()
+    for result in results:
+        figures.add(result)
+    passed, total = sum(r.passed for r in results), len(results)
     low, high = wilson(passed, total)
-    cost = (
-        None
-        if frame["cost"].isna().any() or total == 0
-        else float(frame["cost"].sum() / total * 1000)
-    )
-    latency = frame["latency"].astype(float)
     return Side(
         label=label,
         passed=passed,
         total=total,
         low=low,
         high=high,
-        cost_per_1000=cost,
-        p50_ms=float(latency.quantile(0.5)) if total else 0.0,
-        p95_ms=float(latency.quantile(0.95)) if total else 0.0,
+        cost_per_1000=figures.cost_per_1000,
+        p50_ms=figures.p50_ms,
+        p95_ms=figures.p95_ms,
     )
 
 
@@ -214,34 +207,27 @@ def compare(
     by_a = {(r.suite, r.case): r for r in a}
     by_b = {(r.suite, r.case): r for r in b}
     keys = sorted(set(by_a) | set(by_b))
-    cases = [_case(by_a.get(k), by_b.get(k)) for k in keys]
-    fa, fb = _frame(by_a.values()), _frame(by_b.values())
+    cases = [compare_case(by_a.get(k), by_b.get(k)) for k in keys]
     suites = []
     for suite in sorted({k[0] for k in keys}):
         paired = [k for k in keys if k[0] == suite and k in by_a and k in by_b]
-        pa = fa[(fa["suite"] == suite) & fa["case"].isin([c for _, c in paired])]
-        pb = fb[(fb["suite"] == suite) & fb["case"].isin([c for _, c in paired])]
+        xa, xb = [by_a[k] for k in paired], [by_b[k] for k in paired]
         mine = [c for c in cases if c.suite == suite]
         regressions = [c.case for c in mine if c.status == "regression"]
         fixes = [c.case for c in mine if c.status == "fix"]
-        repeat = int(
-            max(pa["samples"].max() if len(pa) else 1, pb["samples"].max() if len(pb) else 1)
-        )
+        repeat = max((len(r.samples) for r in (*xa, *xb)), default=1)
         bootstrap = None
         if repeat > 1:
-            xa = [by_a[k] for k in paired]
-            xb = [by_b[k] for k in paired]
-            bootstrap = paired_bootstrap(
-                [_fraction(r) or 0.0 for r in xa], [_fraction(r) or 0.0 for r in xb]
-            )
+            bootstrap = paired_bootstrap([_fraction(r) for r in xa], [_fraction(r) for r in xb])
         suites.append(
             SuiteDiff(
                 suite=suite,
                 paired=len(paired),
-                a=_side(label_a, pa),
-                b=_side(label_b, pb),
+                a=_side(label_a, xa),
+                b=_side(label_b, xb),
                 regressions=regressions,
                 fixes=fixes,
+                sample_drops=[c.case for c in mine if c.samples_dropped],
                 mcnemar_p=mcnemar_exact(len(regressions), len(fixes)),
                 repeat=repeat,
                 bootstrap=bootstrap,
@@ -250,3 +236,6 @@ def compare(
     order = {"regression": 0, "fix": 1, "only-a": 2, "only-b": 3, "fail": 4, "pass": 5}
     cases.sort(key=lambda c: (order[c.status], c.suite, c.case))
     return DiffReport(a=label_a, b=label_b, suites=suites, cases=cases)
+
+
+__all__ = ["CaseDiff", "DiffReport", "Figures", "compare", "compare_case", "output_changes"]

@@ -1,9 +1,11 @@
 """What a person watching ``evalkit run`` sees: a progress bar on a terminal, plain
-progress lines in CI logs, failures as they happen, and a closing table."""
+progress lines in CI logs, failures as they happen, and a closing table. It only shows:
+verdicts and figures come from the results layer."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -12,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine.limits import LiveStats
-from .results import CaseResult, SuiteSummary, percentile
+from .redaction import redact
+from .results import CaseResult, Figures, SuiteSummary
 
 
 class _Rates(ProgressColumn):
@@ -26,26 +29,36 @@ class _Rates(ProgressColumn):
         return Text(self.display.rates())
 
 
+def console_for_output(width: int = 160) -> Console:
+    """A console for reports: wide enough for tables when not on a terminal (CI logs)."""
+    console = Console(soft_wrap=True, highlight=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, highlight=False, width=width)
+    return console
+
+
 class RunDisplay:
     PLAIN_EVERY_S = 5.0
 
     def __init__(
-        self, total: int, stats: LiveStats, *, console: Console | None = None, verbose: bool = False
+        self,
+        total: int,
+        stats: LiveStats,
+        *,
+        console: Console | None = None,
+        verbose: bool = False,
+        remedies: Mapping[str, str] | None = None,
     ):
         self.total = total
         self.stats = stats
-        if console is None:
-            console = Console(soft_wrap=True, highlight=False)
-            if not console.is_terminal:  # CI logs: wide enough for the closing table
-                console = Console(soft_wrap=True, highlight=False, width=160)
-        self.console = console
+        self.console = console or console_for_output()
         self.verbose = verbose
+        self.remedies = remedies or {}
         self.done = self.passed = self.failed = self.not_run = 0
         self.started = time.monotonic()
         self._last_plain = self.started
         self._progress: Progress | None = None
         self._task: Any = None
-        self.suites: dict[tuple[str, str | None], _Tally] = {}
 
     def rates(self) -> str:
         s = self.stats
@@ -75,21 +88,20 @@ class RunDisplay:
             self._progress.stop()
 
     def say(self, text: str) -> None:
-        """A plain line, above the progress bar when there is one."""
-        self.console.print(text, markup=False, soft_wrap=True, highlight=False)
+        """A plain line (secrets redacted), above the progress bar when there is one."""
+        self.console.print(redact(text), markup=False, soft_wrap=True, highlight=False)
 
     def result(self, result: CaseResult) -> None:
-        self.tally(result)
         self.done += 1
-        if result.status != "done":
+        if not result.ran:
             self.not_run += 1
         elif result.passed:
             self.passed += 1
         else:
             self.failed += 1
-        if not result.passed and result.status == "done":
-            report = result.failure_report().replace(f"{result.item_id} failed", result.item_id, 1)
-            self.say("FAIL " + report)
+        if not result.passed and result.ran:
+            report = result.failure_report(self.remedies)
+            self.say("FAIL " + report.replace(f"{result.item_id} failed", result.item_id, 1))
         elif self.verbose:
             self.say(describe(result))
         if self._progress is not None:
@@ -105,64 +117,9 @@ class RunDisplay:
         left = elapsed / self.done * (self.total - self.done)
         return f"{int(left // 60)}m{int(left % 60):02d}s"
 
-    def tally(self, result: CaseResult) -> None:
-        """Fold a result into its suite's totals (results are not kept: a long run's
-        closing table costs a few numbers per suite, not every result)."""
-        key = (result.suite, result.variant)
-        self.suites.setdefault(key, _Tally()).add(result)
-
-    def summaries(self, thresholds: dict[str, float]) -> list[SuiteSummary]:
-        return [
-            SuiteSummary(
-                suite=s,
-                variant=v,
-                total=t.total,
-                passed=t.passed,
-                threshold=thresholds.get(s, 1.0),
-                repeat=t.repeat,
-                every_sample=t.every_sample,
-            )
-            for (s, v), t in self.suites.items()
-        ]
-
-    def close(self, summaries: list[SuiteSummary]) -> None:
+    def close(self, summaries: list[SuiteSummary], figures: Figures) -> None:
         """The closing table: per suite pass rate, tokens, cost, latency, retries."""
-        table = Table(title=None, show_edge=False, pad_edge=False)
-        for column in (
-            "suite",
-            "passed",
-            "rate",
-            "threshold",
-            "gate",
-            "tokens in/out",
-            "cost $",
-            "checks' calls",
-            "p50 ms",
-            "p95 ms",
-            "retries",
-            "not run",
-        ):
-            table.add_column(column, justify="left" if column in ("suite", "gate") else "right")
-        for summary in summaries:
-            t = self.suites[(summary.suite, summary.variant)]
-            table.add_row(
-                summary.suite + (f"[{summary.variant}]" if summary.variant else ""),
-                f"{summary.passed}/{summary.total}",
-                f"{summary.pass_rate:.0%}",
-                f"{summary.threshold:.0%}",
-                "passed" if summary.gate_passed else "FAILED",
-                f"{t.input_tokens:,}/{t.output_tokens:,}",
-                "n/a" if t.cost is None else f"{t.cost:.4f}",
-                "-"
-                if not t.aux_tokens
-                else f"{t.aux_tokens:,} tok, "
-                + ("$n/a" if t.aux_cost is None else f"${t.aux_cost:.4f}"),
-                f"{percentile(t.latencies, 50):.0f}",
-                f"{percentile(t.latencies, 95):.0f}",
-                str(t.retries),
-                str(t.not_run),
-            )
-        self.console.print(table, soft_wrap=False, crop=False)
+        print_summary_table(self.console, summaries, figures)
         elapsed = time.monotonic() - self.started
         s = self.stats
         self.say(
@@ -173,42 +130,57 @@ class RunDisplay:
             self.say(summary.line())
 
 
-class _Tally:
-    def __init__(self) -> None:
-        self.total = self.passed = self.not_run = self.retries = self.every_sample = 0
-        self.repeat = 1
-        self.aux_tokens = 0
-        self.aux_cost: float | None = 0.0
-        self.input_tokens = self.output_tokens = 0
-        self.cost: float | None = 0.0
-        self.latencies: list[float] = []
-
-    def add(self, result: CaseResult) -> None:
-        self.total += 1
-        self.passed += result.passed
-        self.not_run += result.status != "done"
-        self.every_sample += result.every_sample_passed
-        self.repeat = max(self.repeat, len(result.samples))
-        aux = result.aux_cost_usd
-        self.aux_cost = None if aux is None or self.aux_cost is None else self.aux_cost + aux
-        self.aux_tokens += sum(
-            a.input_tokens + a.output_tokens for s in result.samples for a in s.aux
+def print_summary_table(console: Console, summaries: list[SuiteSummary], figures: Figures) -> None:
+    """Per suite: verdict, tokens and cost (sums over samples), the checks' own calls, and
+    latency percentiles over requests."""
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    for column in (
+        "suite",
+        "passed",
+        "rate",
+        "threshold",
+        "gate",
+        "tokens in/out",
+        "cost $",
+        "checks' calls",
+        "p50 ms/request",
+        "p95 ms/request",
+        "retries",
+        "not run",
+    ):
+        table.add_column(column, justify="left" if column in ("suite", "gate") else "right")
+    for summary in summaries:
+        f = figures.of(summary)
+        table.add_row(
+            summary.name,
+            f"{summary.passed}/{summary.total}",
+            f"{summary.pass_rate:.0%}",
+            f"{summary.threshold:.0%}",
+            "passed" if summary.gate_passed else "FAILED",
+            f"{f.input_tokens:,}/{f.output_tokens:,}",
+            "n/a" if f.cost is None else f"{f.cost:.4f}",
+            "-"
+            if not f.aux_tokens
+            else f"{f.aux_tokens:,} tok, "
+            + ("$n/a" if f.aux_cost is None else f"${f.aux_cost:.4f}"),
+            f"{f.p50_ms:.0f}",
+            f"{f.p95_ms:.0f}",
+            str(f.retries),
+            str(summary.not_run),
         )
-        self.input_tokens += result.input_tokens
-        self.output_tokens += result.output_tokens
-        cost = result.cost_usd
-        self.cost = None if cost is None or self.cost is None else self.cost + cost
-        for sample in result.samples:
-            self.retries += sample.retries
-            if sample.error is None:
-                self.latencies.append(sample.latency_ms)
+    console.print(table, soft_wrap=False, crop=False)
 
 
 def describe(result: CaseResult) -> str:
     verdict = "PASS" if result.passed else "FAIL"
     cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost n/a"
     sources = sorted({s.source for s in result.samples if s.source}) or ["-"]
-    detail = f"{'+'.join(sources)}, {result.input_tokens} in/{result.output_tokens} out tokens, {cost}, {result.latency_ms:.0f} ms"
+    detail = (
+        f"{'+'.join(sources)}, {result.input_tokens} in/{result.output_tokens} out tokens, {cost}, "
+        f"{result.latency_ms:.0f} ms"
+    )
     if len(result.samples) > 1:
-        detail = f"{result.samples_passed}/{len(result.samples)} samples, {detail}"
+        detail = (
+            f"{result.samples_passed}/{len(result.samples)} samples, {detail} (mean per sample)"
+        )
     return f"{verdict} {result.item_id}  ({detail})"

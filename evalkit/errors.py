@@ -1,13 +1,27 @@
-"""The project's exceptions.
+"""The project's exceptions: one small tree under :class:`EvalkitError`.
 
-Users meet two kinds of trouble: their input is wrong (a suite, a template, a setting),
-which must read as ``file:line: message`` and exit 2, and a case that could not be
-answered (no recording, an API error), which fails that case and nothing else.
+::
+
+    EvalkitError                 str() is what the user sees, its location first
+    ├── ConfigError              bad input (suite, template, setting, flag, recording): exit 2,
+    │   │                        shown as ``file:line: message`` without a traceback
+    │   ├── TemplateError        a prompt template failed to load or render
+    │   ├── LockError            a released prompt version changed after it was locked
+    │   └── RecordingError       a recording file is unreadable or malformed: re-record it
+    └── CaseError                a case could not be answered: that case fails, the run goes on
+        ├── RecordingMissing     replay found no recording for a request
+        ├── RequestRefused       a check refused the request before it was sent (a budget)
+        ├── CircuitOpen          the circuit breaker is open: the request was not sent
+        └── ApiCallError         the API refused or failed a request for good
+
+A :class:`CaseError` may name a ``remedy`` (``"record"``): the engine's words stay neutral
+and each front (pytest, the CLI) says how to apply the remedy with its own flags.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 
 def display_path(path: str | Path) -> str:
@@ -38,7 +52,7 @@ class EvalkitError(Exception):
 
 
 class ConfigError(EvalkitError):
-    """Bad input: a suite, template, schema, setting or flag. Exit code 2."""
+    """Bad input: a suite, template, schema, setting, flag or recording. Exit code 2."""
 
 
 class TemplateError(ConfigError):
@@ -49,12 +63,24 @@ class LockError(ConfigError):
     """A released prompt version changed after it was locked."""
 
 
+class RecordingError(ConfigError):
+    """A recording file is unreadable or malformed: it is untrusted input, re-record it."""
+
+
 class CaseError(EvalkitError):
     """A case could not be answered: it fails, the run goes on."""
+
+    remedy: ClassVar[str | None] = None
 
 
 class RecordingMissing(CaseError):
     """Replay found no recording for a request."""
+
+    remedy = "record"
+
+
+class RequestRefused(CaseError):
+    """A check refused the request before it was sent (it could only fail, and would cost)."""
 
 
 class CircuitOpen(CaseError):
@@ -64,7 +90,14 @@ class CircuitOpen(CaseError):
 class ApiCallError(CaseError):
     """The API refused or failed a request for good (after any retries)."""
 
-    def __init__(self, message: str, status: int | None = None, request_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        request_id: str | None = None,
+        retries: int = 0,
+    ):
         super().__init__(message)
         self.status = status
         self.request_id = request_id
+        self.retries = retries

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks import AssertionSpec, Observation, evaluate
-from .config import Mode, load_settings
-from .engine.run import Engine, plan_case
+from .checks import AssertionSpec, CheckContext, Observation, evaluate
+from .config import find_root, load_settings
+from .engine.run import Engine
+from .planning import plan_case
+from .prompts import PromptStore
 from .results import CaseResult
 from .suite import Case, Suite, load_suite, parse_assertions
 
@@ -86,12 +88,13 @@ def check(answer: Answer | str, *assertions: Any) -> None:
             model=sample.model or "",
         )
     else:
-        settings, obs = load_settings(Path.cwd()), Observation(text=answer)
+        settings, obs = load_settings(find_root(Path.cwd())), Observation(text=answer)
     caller = inspect.stack()[1]
     specs: list[AssertionSpec] = parse_assertions(list(assertions), Path(caller.filename), settings)
     failures = []
+    ctx = CheckContext(settings, PromptStore(settings.prompts_dir))
     for index, spec in enumerate(specs):
-        if spec.type in ("similar", "judge"):
+        if spec.check.needs(spec, obs, ctx):
             raise AssertionError(
                 f"{spec.type} needs API calls: pass it to run(..., asserts=[...]) instead"
             )
@@ -102,9 +105,11 @@ def check(answer: Answer | str, *assertions: Any) -> None:
         raise AssertionError("\n".join(failures))
 
 
-def open_suite(path: str | Path, mode: str | Mode | None, runner: asyncio.Runner) -> SuiteHandle:
-    suite = load_suite(path)
-    settings = (
-        suite.settings if mode is None else suite.settings.model_copy(update={"mode": Mode(mode)})
-    )
+def open_suite(
+    path: str | Path, overrides: dict[str, Any] | None, runner: asyncio.Runner
+) -> SuiteHandle:
+    """A handle on a suite, under the session's settings (mode, concurrency ...)."""
+    resolved = Path(path).resolve()
+    settings = load_settings(find_root(resolved), overrides)
+    suite = load_suite(resolved, settings)
     return SuiteHandle(suite, Engine(settings), runner)

@@ -7,32 +7,16 @@ the recordings are made on the spot against the bundled testing server, so ``pyt
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ConfigError
+from .files import read_text
 from .prompts import PromptStore
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "init"
 _SKIP = {"pyproject.toml.tmpl", "README-section.md"}
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _files() -> list[Path]:
@@ -63,10 +47,10 @@ def scaffold(folder: Path) -> list[Path]:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name).strip("-.") or "evals"
     pyproject = folder / "pyproject.toml"
     pyproject.write_text(
-        (TEMPLATE / "pyproject.toml.tmpl").read_text().replace("{name}", name), encoding="utf-8"
+        read_text(TEMPLATE / "pyproject.toml.tmpl").replace("{name}", name), encoding="utf-8"
     )
     readme = folder / "README.md"
-    section = (TEMPLATE / "README-section.md").read_text()
+    section = read_text(TEMPLATE / "README-section.md")
     with readme.open("a", encoding="utf-8") as handle:
         handle.write(section if readme.stat().st_size else f"# {name}\n" + section)
     ignore = folder / ".gitignore"
@@ -77,35 +61,18 @@ def scaffold(folder: Path) -> list[Path]:
     return [*written, pyproject, readme, ignore, folder / "prompts" / "evalkit.lock"]
 
 
-def record(folder: Path) -> int:
-    """Record every suite and variant of ``folder`` against the testing server."""
-    from .cli import main
+def init_project(folder: Path) -> tuple[list[Path], bool]:
+    """Scaffold ``folder`` and record its suites against the bundled testing server.
+    Returns the files written and whether the example's own gates passed."""
+    from .session import record_project
     from .testing import Script, TestingServer
 
+    written = scaffold(folder)
     script = Script.load(folder / "scripts" / "triage-model.yaml")
-    cwd = Path.cwd()
-    with (
-        TestingServer(script) as server,
-        _environment(
-            OPENAI_BASE_URL=server.base_url,
-            OPENAI_API_KEY="sk-evalkit-testing-server",
-            EVALKIT_MODE="record",
-        ),
-    ):
-        os.chdir(folder)
-        try:
-            code = main(
-                [
-                    "run",
-                    "--mode",
-                    "rerecord",
-                    "--all-variants",
-                    "--snapshot-update",
-                    "--results",
-                    str(folder / ".evalkit" / "init"),
-                ]
-            )
-        finally:
-            os.chdir(cwd)
-    shutil.rmtree(folder / ".evalkit" / "init", ignore_errors=True)
-    return code
+    results = folder / ".evalkit" / "init"
+    with TestingServer(script) as server:
+        session = record_project(folder, server.base_url, results=results)
+    shutil.rmtree(results, ignore_errors=True)
+    # the example's v1 variant fails one case on purpose (its diff shows v2 fixing it)
+    base = [s for s in session.summaries() if s.variant is None]
+    return written, bool(base) and all(s.gate_passed for s in base)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings, activate_root, find_root, load_settings
-from .engine.run import PlannedCase, plan
 from .errors import ConfigError
+from .planning import PlannedCase, plan
 from .suite import Suite, discover, load_suite
 
 
@@ -19,36 +19,22 @@ class Project:
     settings: Settings
     suites: list[Suite] = field(default_factory=list)
 
-    def thresholds(self) -> dict[str, float]:
-        return {s.name: s.threshold for s in self.suites}
-
-    def plan_some(self, variant: str | None) -> list[PlannedCase]:
-        """Like :meth:`plan`, but a named variant runs only in the suites that define it."""
-        if variant is None or variant == "base" or "=" in variant:
-            return self.plan(variant)
-        return [
-            item
-            for suite in self.suites
-            if variant in suite.variants
-            for item in plan(suite, variant)
-        ]
-
-    def plan(self, variant: str | None = None) -> list[PlannedCase]:
+    def plan(self, variant: str | None = None, *, only_defining: bool = False) -> list[PlannedCase]:
+        """Every case under ``variant``. A named variant a suite does not define is an
+        error, or, with ``only_defining``, skips that suite."""
         planned: list[PlannedCase] = []
         for suite in self.suites:
-            if (
-                variant is not None
-                and variant != "base"
-                and "=" not in variant
-                and variant not in suite.variants
-            ):
-                known = ", ".join(suite.variants) or "none defined"
-                raise ConfigError(
-                    f"suite {suite.name!r} has no variant {variant!r} (variants: {known})",
-                    suite.path,
-                )
+            if not suite.has_variant(variant):
+                if only_defining:
+                    continue
+                suite.target(variant)  # raises, listing the suite's variants
             planned += plan(suite, variant)
         return planned
+
+    def plan_all_variants(self) -> list[PlannedCase]:
+        """The suites as written, then each under every variant it defines."""
+        names = sorted({v for s in self.suites for v in s.variants})
+        return [p for v in (None, *names) for p in self.plan(v, only_defining=True)]
 
 
 def open_project(

@@ -3,13 +3,19 @@
 Templates run in Jinja's immutable sandbox with StrictUndefined: a prompt is data a team
 edits in review, and a missing variable must stop the run rather than send an empty string
 to a paid API.
+
+Messages are collected, not parsed back out of rendered text: each ``{% message %}`` block
+appends its rendered body to the render's own message list and outputs nothing. Whatever a
+variable holds (markers, tags, role names), it stays text inside its message.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,11 +26,11 @@ from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import ConfigError, LockError, TemplateError
+from .files import atomic_write, read_text
 
 ROLES = ("system", "developer", "user", "assistant")
-_OPEN = "\x00evalkit-message:"
-_CLOSE = "\x00evalkit-end\x00"
-_REF = re.compile(r"^(?P<name>[A-Za-z0-9_.\-/]+)@(?P<version>[A-Za-z0-9_.\-]+)$")
+_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+_REF = re.compile(rf"^(?P<name>{_SEGMENT}(?:/{_SEGMENT})*)@(?P<version>{_SEGMENT})$")
 LOCK_NAME = "evalkit.lock"
 
 
@@ -44,13 +50,35 @@ class PromptRef:
 
     @classmethod
     def parse(cls, text: str) -> PromptRef:
-        match = _REF.match(text.strip())
-        if not match:
-            raise ValueError(f"prompt {text!r} is not of the form name@version (e.g. triage@v2)")
+        match = _REF.match(text.strip()) if isinstance(text, str) else None
+        if not match or ".." in text:
+            raise ValueError(
+                f"prompt {text!r} is not of the form name@version (e.g. triage@v2; letters, "
+                "digits, '_', '-', '.' and '/' between folder names)"
+            )
         return cls(match["name"], match["version"])
 
     def __str__(self) -> str:
         return f"{self.name}@{self.version}"
+
+
+class _BlockError(Exception):
+    """A message block was misused; carries the template line."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass
+class _Collector:
+    """The messages of one render, in the order their blocks ran."""
+
+    messages: list[tuple[Message, int]] = field(default_factory=list)
+    depth: int = 0
+
+
+_CURRENT: ContextVar[_Collector | None] = ContextVar("evalkit_messages", default=None)
 
 
 class MessageExtension(Extension):
@@ -62,16 +90,50 @@ class MessageExtension(Extension):
         lineno = next(parser.stream).lineno
         role = parser.parse_expression()
         body = parser.parse_statements(("name:endmessage",), drop_needle=True)
-        call = self.call_method("_wrap", [role])
+        call = self.call_method("_message", [role, nodes.Const(lineno)])
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
-    def _wrap(self, role: Any, caller: Any) -> str:
-        return f"{_OPEN}{role}\x00{caller()}{_CLOSE}"
+    def _message(self, role: Any, lineno: int, caller: Callable[[], str]) -> str:
+        collector = _CURRENT.get()
+        if collector is None:
+            raise _BlockError("message blocks render only through evalkit", lineno)
+        if collector.depth:
+            raise _BlockError(
+                "a {% message %} block inside another one: close the first with "
+                "{% endmessage %} before opening the next",
+                lineno,
+            )
+        if role not in ROLES:
+            raise _BlockError(
+                f"unknown message role {role!r}; use one of {', '.join(ROLES)}", lineno
+            )
+        collector.depth += 1
+        try:
+            content = caller()
+        finally:
+            collector.depth -= 1
+        collector.messages.append((Message(str(role), content.strip()), lineno))
+        return ""
+
+
+class _Loader(jinja2.BaseLoader):
+    """Templates read through evalkit's one text reader (UTF-8 or a clear error)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder / template
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return read_text(path, "prompt template"), str(path), lambda: True
 
 
 def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=_Loader(folder),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -88,28 +150,21 @@ def _template_line(tb: TracebackType | None, filename: str) -> int | None:
     return line
 
 
-def split_messages(text: str, path: Path) -> list[Message]:
-    """Turn rendered text into messages; text with no blocks is one user message."""
-    if _OPEN not in text:
-        return [Message("user", text.strip())]
-    messages: list[Message] = []
-    rest = text
-    while _OPEN in rest:
-        before, _, rest = rest.partition(_OPEN)
-        if before.strip():
-            raise TemplateError(
-                "text outside {% message %} blocks; put it inside a block", path, None
-            )
-        role, _, rest = rest.partition("\x00")
-        content, _, rest = rest.partition(_CLOSE)
-        if role not in ROLES:
-            raise TemplateError(
-                f"unknown message role {role!r}; use one of {', '.join(ROLES)}", path
-            )
-        messages.append(Message(role, content.strip()))
-    if rest.strip():
-        raise TemplateError("text outside {% message %} blocks; put it inside a block", path)
-    return messages
+def _stray_text_line(tree: nodes.Template) -> int | None:
+    """The line of the first text or expression outside message blocks, in a template that
+    has blocks (such text would be silently dropped)."""
+    blocks = [n for n in tree.find_all(nodes.CallBlock)]
+    if not blocks:
+        return None
+    inside: set[int] = {id(n) for block in blocks for n in block.find_all(nodes.Node)}
+    for output in tree.find_all(nodes.Output):
+        if id(output) in inside:
+            continue
+        for child in output.nodes:
+            if isinstance(child, nodes.TemplateData) and not child.data.strip():
+                continue
+            return child.lineno
+    return None
 
 
 class PromptStore:
@@ -130,7 +185,13 @@ class PromptStore:
     def names(self) -> list[str]:
         if not self.folder.is_dir():
             return []
-        return sorted(p.name for p in self.folder.iterdir() if p.is_dir() and any(p.glob("*.j2")))
+        return sorted(
+            {
+                str(p.parent.relative_to(self.folder)).replace("\\", "/")
+                for p in self.folder.rglob("*.j2")
+                if p.parent != self.folder
+            }
+        )
 
     def refs(self) -> list[PromptRef]:
         return [PromptRef(n, v) for n in self.names() for v in self.versions(n)]
@@ -151,8 +212,17 @@ class PromptStore:
     def template(self, ref: PromptRef) -> jinja2.Template:
         if ref not in self._templates:
             path = self.require(ref)
+            name = f"{ref.name}/{ref.version}.j2"
             try:
-                self._templates[ref] = self._env.get_template(f"{ref.name}/{ref.version}.j2")
+                source = self._env.loader.get_source(self._env, name)[0]  # type: ignore[union-attr]
+                line = _stray_text_line(self._env.parse(source, name, str(path)))
+                if line is not None:
+                    raise TemplateError(
+                        "text outside {% message %} blocks would be dropped: put it inside a block",
+                        path,
+                        line,
+                    )
+                self._templates[ref] = self._env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(
                     f"template syntax error: {exc.message}", path, exc.lineno
@@ -162,8 +232,12 @@ class PromptStore:
     def render(self, ref: PromptRef, variables: dict[str, Any]) -> list[Message]:
         template = self.template(ref)
         path = self.path(ref)
+        collector = _Collector()
+        token = _CURRENT.set(collector)
         try:
             text = template.render(**variables)
+        except _BlockError as exc:
+            raise TemplateError(f"{exc} (in {ref})", path, exc.line) from None
         except SecurityError as exc:
             line = _template_line(exc.__traceback__, template.filename or "")
             raise TemplateError(
@@ -179,18 +253,37 @@ class PromptStore:
         except jinja2.TemplateError as exc:
             line = _template_line(exc.__traceback__, template.filename or "")
             raise TemplateError(f"template error in {ref}: {exc}", path, line) from None
+        except RecursionError:
+            raise TemplateError(f"rendering {ref} recursed too deeply", path) from None
         except Exception as exc:  # a filter or object raised: still the template's problem
             line = _template_line(exc.__traceback__, template.filename or "")
             raise TemplateError(
                 f"rendering {ref} failed: {type(exc).__name__}: {exc}", path, line
             ) from None
-        return split_messages(text, path)
+        finally:
+            _CURRENT.reset(token)
+        if not collector.messages:
+            if not text.strip():
+                raise TemplateError(f"{ref} renders no message (the output is empty)", path)
+            return [Message("user", text.strip())]
+        if text.strip():
+            raise TemplateError(
+                "text outside {% message %} blocks would be dropped: put it inside a block", path
+            )
+        for message, line in collector.messages:
+            if not message.content:
+                raise TemplateError(
+                    f"the {message.role} message of {ref} is empty after rendering", path, line
+                )
+        return [message for message, _ in collector.messages]
 
     def digest(self, ref: PromptRef) -> str:
         if ref not in self._digests:
-            self._digests[ref] = (
-                "sha256:" + hashlib.sha256(self.require(ref).read_bytes()).hexdigest()
-            )
+            try:
+                data = self.require(ref).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"cannot read prompt {ref}: {exc.strerror}") from None
+            self._digests[ref] = "sha256:" + hashlib.sha256(data).hexdigest()
         return self._digests[ref]
 
     # -- the lock -------------------------------------------------------------
@@ -204,13 +297,29 @@ class PromptStore:
         if not self.lock_path.is_file():
             return {}
         out: dict[str, tuple[str, int]] = {}
-        for number, raw in enumerate(self.lock_path.read_text(encoding="utf-8").splitlines(), 1):
+        text = read_text(self.lock_path, "prompt lock")
+        for number, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
             parts = line.split()
-            if len(parts) != 2 or "@" not in parts[0]:
-                raise LockError("expected 'name@version sha256:<hex>'", self.lock_path, number)
+            if len(parts) != 2 or not re.fullmatch(r"sha256:[0-9a-f]{64}", parts[1]):
+                raise LockError(
+                    "expected 'name@version sha256:<64 hex digits>'; restore the line or "
+                    "delete it and run `evalkit lock`",
+                    self.lock_path,
+                    number,
+                )
+            try:
+                PromptRef.parse(parts[0])
+            except ValueError as exc:
+                raise LockError(str(exc), self.lock_path, number) from None
+            if parts[0] in out:
+                raise LockError(
+                    f"{parts[0]} is locked twice (first at line {out[parts[0]][1]})",
+                    self.lock_path,
+                    number,
+                )
             out[parts[0]] = (parts[1], number)
         return out
 
@@ -251,8 +360,10 @@ class PromptStore:
         entries.update({str(ref): self.digest(ref) for ref in added})
         lines = ["# evalkit prompt lock: released prompt versions are immutable.", ""]
         lines += [f"{key} {entries[key]}" for key in sorted(entries)]
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        self.lock_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            atomic_write(self.lock_path, "\n".join(lines) + "\n")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the lock: {exc.strerror}", self.lock_path) from None
         return added
 
 

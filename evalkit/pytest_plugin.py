@@ -1,9 +1,10 @@
 """pytest front: ``pytest --evalkit [PATH...]`` collects YAML suites as items.
 
-Thin by design: collection loads and plans suites through the same functions the CLI uses,
-items ask the shared :class:`~evalkit.engine.run.Engine` for their result, and the only
-logic of its own is pytest's: reporting, junit properties and the session-end gate for
-suite thresholds.
+Thin by design: options come from :data:`evalkit.config.OPTIONS`, collection loads and
+plans suites through the library, items ask the shared engine for their result, and the
+session gate folds the items' outcomes with the results layer's :class:`Verdicts` (on the
+xdist controller too). The only logic of its own is pytest's: reporting and junit
+properties.
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ from typing import Any
 
 import pytest
 
-from .config import Mode, Settings, activate_root, find_root, load_settings
-from .engine.run import Engine, PlannedCase, plan
-from .errors import ConfigError
-from .results import CaseResult, RunWriter, SuiteSummary, new_run_id
+from .config import OPTIONS, Settings, activate_root, find_root, load_settings
+from .engine.run import Engine
+from .errors import ConfigError, EvalkitError
+from .planning import PlannedCase, plan
+from .redaction import redact
+from .results import CaseOutcome, CaseResult, RunWriter, Verdicts, dump_outcome
+from .runs import RunMeta, create_run, new_run_id
 from .snapshots import snapshot_variant
 from .suite import Suite, is_suite_file, load_suite
 
-_PROP = "evalkit"
+REMEDIES = {"record": "run with --evalkit-mode=record"}
+_OUTCOME = "evalkit_outcome"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,15 +39,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="collect evalkit YAML suites from the paths given (default: the suites folder); "
         "only suites are collected unless test paths are given too",
     )
+    for option in OPTIONS:
+        group.addoption(
+            option.pytest_flag,
+            dest=f"evalkit_{option.setting}",
+            default=None,
+            type=option.type,
+            metavar=option.metavar or option.setting.upper(),
+            help=option.help + (f"; also {option.env}" if option.env else ""),
+        )
     group.addoption(
-        "--evalkit-mode",
+        "--evalkit-variant",
         default=None,
-        metavar="MODE",
-        help="replay (default), record, rerecord or live; also EVALKIT_MODE",
+        metavar="NAME",
+        help="run a named variant of the suites (or base, or key=value)",
     )
-    group.addoption(
-        "--evalkit-variant", default=None, metavar="NAME", help="run a named variant of the suites"
-    )
+
+
+def _overrides(config: pytest.Config) -> dict[str, Any]:
+    """Settings given as options; a bad choice is a ConfigError (a collection error, exit 2)."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = config.getoption(f"evalkit_{option.setting}")
+        if option.choices and value is not None and value not in option.choices:
+            raise ConfigError(
+                f"{option.pytest_flag} {value!r}: use one of {', '.join(option.choices)}"
+            )
+        values[option.setting] = value
+    if config.getoption("update_snapshots", False):  # syrupy's flag
+        values["update_snapshots"] = True
+    return values
 
 
 @dataclass
@@ -56,22 +82,13 @@ class _State:
     runner: asyncio.Runner | None = None
     results: dict[str, CaseResult] = field(default_factory=dict)
     writers: dict[Path, RunWriter] = field(default_factory=dict)
-    whole_suites: dict[Path, list[tuple[str, str | None]]] = field(
-        default_factory=dict
-    )  # root → (suite, variant) run whole
+    suites: dict[Path, set[str]] = field(default_factory=dict)  # root → suite files collected
+    whole_suites: dict[Path, list[tuple[str, str | None]]] = field(default_factory=dict)
 
     def settings_for(self, path: Path) -> Settings:
         root = find_root(path)
         if root not in self.settings:
-            mode = self.config.getoption("evalkit_mode")
-            if mode is not None and mode not in {m.value for m in Mode}:
-                raise ConfigError(
-                    f"--evalkit-mode {mode!r}: use one of replay, record, rerecord, live"
-                )
-            update = bool(self.config.getoption("update_snapshots", False))  # syrupy's flag
-            self.settings[root] = load_settings(
-                root, {"mode": mode, "update_snapshots": update or None}
-            )
+            self.settings[root] = load_settings(root, _overrides(self.config))
             activate_root(root)
         return self.settings[root]
 
@@ -84,13 +101,16 @@ class _State:
         """The run's results.jsonl, as `evalkit run` writes it (one per xdist worker)."""
         if settings.root not in self.writers:
             worker = getattr(self.config, "workerinput", {}).get("workerid")
-            run_id = new_run_id() + (f"-{worker}" if worker else "")
-            meta: dict[str, object] = {
-                "run_id": run_id,
-                "front": "pytest",
-                "mode": settings.mode.value,
-            }
-            self.writers[settings.root] = RunWriter(settings.results_dir / run_id, meta)
+            meta = RunMeta(
+                run_id=new_run_id() + (f"-{worker}" if worker else ""),
+                front="pytest",
+                mode=settings.mode,
+                variant=self.config.getoption("evalkit_variant"),
+                suites=sorted(self.suites.get(settings.root, set())),
+                overrides={k: v for k, v in _overrides(self.config).items() if v is not None},
+            )
+            folder = create_run(settings.results_dir, meta)
+            self.writers[settings.root] = RunWriter(folder, settings.secret_names())
         return self.writers[settings.root]
 
     def run(self, engine: Engine, cases: list[PlannedCase]) -> None:
@@ -102,7 +122,10 @@ class _State:
             writer.write(result)  # at once: an interrupted session loses no finished case
             self.results[result.item_id] = result
 
-        self.runner.run(engine.run(cases, keep, close=False))
+        try:
+            self.runner.run(engine.run(cases, keep, close=False))
+        except EvalkitError as exc:  # found at run time, still the user's input: exit 2
+            pytest.exit(redact(str(exc)), returncode=2)
 
     def close(self) -> None:
         for writer in self.writers.values():
@@ -160,7 +183,10 @@ def _wanted(state: _State, path: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     state = parent.config.stash.get(_STATE, None)
-    if state is None or not is_suite_file(file_path) or not _wanted(state, file_path):
+    if state is None:
+        return None
+    named = file_path.resolve() in state.explicit
+    if not is_suite_file(file_path, named=named) or not _wanted(state, file_path):
         return None
     return SuiteFile.from_parent(parent, path=file_path)
 
@@ -176,16 +202,10 @@ class SuiteFile(pytest.File):
         try:
             settings = state.settings_for(self.path)
             suite = load_suite(self.path, settings)
-            if variant is not None and variant not in suite.variants:
-                known = ", ".join(suite.variants) or "none defined"
-                raise ConfigError(
-                    f"--evalkit-variant {variant!r}: suite {suite.name!r} has no such variant (variants: {known})",
-                    self.path,
-                    1,
-                )
             planned = plan(suite, variant)
         except ConfigError as exc:
-            raise EvalkitCollectError(str(exc)) from None
+            raise EvalkitCollectError(redact(str(exc))) from None
+        state.suites.setdefault(settings.root, set()).add(str(suite.path))
         yield SuiteNode.from_parent(self, name=suite.name, suite=suite, planned=planned)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
@@ -241,7 +261,7 @@ class CaseItem(pytest.Item):
         if key not in state.results:
             state.run(state.engine(self.planned.suite.settings), [self.planned])
         result = state.results.pop(key)
-        self.user_properties += [
+        properties: list[tuple[str, object]] = [
             ("evalkit_suite", result.suite),
             ("evalkit_variant", result.variant or ""),
             ("evalkit_passed", result.passed),
@@ -252,10 +272,13 @@ class CaseItem(pytest.Item):
             ("evalkit_latency_ms", round(result.latency_ms, 1)),
             ("evalkit_model", ",".join(sorted({s.model for s in result.samples if s.model}))),
             ("evalkit_request_id", ",".join(s.request_id for s in result.samples if s.request_id)),
-            ("evalkit_threshold", self.planned.suite.threshold),
+            (_OUTCOME, dump_outcome(result)),
+        ]
+        self.user_properties += [
+            (name, redact(value) if isinstance(value, str) else value) for name, value in properties
         ]
         if not result.passed:
-            raise CaseFailed(result.failure_report())
+            raise CaseFailed(redact(result.failure_report(REMEDIES)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, (CaseFailed, ConfigError)):
@@ -268,60 +291,35 @@ class CaseItem(pytest.Item):
 
 
 class _Gate:
-    """Collects item outcomes (on the xdist controller too) and applies suite thresholds."""
+    """Folds item outcomes (on the xdist controller too) into suite verdicts."""
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.outcomes: dict[tuple[str, str | None], list[tuple[bool, int, int]]] = {}
-        self.thresholds: dict[str, float] = {}
+        self.verdicts = Verdicts()
         self.other_failures = 0
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
-        if report.when == "call" and "evalkit_suite" in props:
-            suite = str(props["evalkit_suite"])
-            key = (suite, str(props.get("evalkit_variant") or "") or None)
-            k, _, n = str(props.get("evalkit_samples", "1/1")).partition("/")
-            self.outcomes.setdefault(key, []).append(
-                (bool(props["evalkit_passed"]), int(k), int(n))
-            )
-            self.thresholds[suite] = float(str(props["evalkit_threshold"]))
+        if report.when == "call" and _OUTCOME in props:
+            self.verdicts.add(CaseOutcome.model_validate_json(str(props[_OUTCOME])))
         elif report.failed:
             self.other_failures += 1
 
-    def summaries(self) -> list[SuiteSummary]:
-        return [
-            SuiteSummary(
-                suite=s,
-                variant=v,
-                total=len(o),
-                passed=sum(passed for passed, _, _ in o),
-                threshold=self.thresholds.get(s, 1.0),
-                repeat=max((n for _, _, n in o), default=1),
-                every_sample=sum(k == n > 0 for _, k, n in o),
-            )
-            for (s, v), o in sorted(
-                self.outcomes.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
-            )
-        ]
-
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        summaries = self.summaries()
+        summaries = self.verdicts.summaries()
         if not summaries:
             return
-        if any(not s.gate_passed for s in summaries):
+        if not self.verdicts.passed:
             if session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and not self.other_failures:
-            session.exitstatus = (
-                pytest.ExitCode.OK
-            )  # every case failure is within its suite's threshold
+            session.exitstatus = pytest.ExitCode.OK  # every failure is within its threshold
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        summaries = self.summaries()
+        summaries = self.verdicts.summaries()
         if not summaries:
             return
         terminalreporter.section("evalkit")
@@ -329,16 +327,14 @@ class _Gate:
             terminalreporter.write_line(summary.line())
         state = self.config.stash.get(_STATE, None)
         if state is not None:
-            from .cli import snapshot_lines
-
             for writer in state.writers.values():
                 terminalreporter.write_line(f"results: {writer.path}")
             for root, suites in state.whole_suites.items():
                 if root in state.engines:
-                    for line in snapshot_lines(state.engines[root], suites):
+                    for line in state.engines[root].snapshots.finish(suites).lines():
                         terminalreporter.write_line(line)
         tolerated = [s for s in summaries if s.gate_passed and s.passed < s.total]
-        if tolerated and all(s.gate_passed for s in summaries) and not self.other_failures:
+        if tolerated and self.verdicts.passed and not self.other_failures:
             terminalreporter.write_line(
                 "every failed case is within its suite's threshold: the gate passes"
             )
@@ -352,13 +348,13 @@ def evalkit_suite(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     runner = asyncio.Runner()
     handles: list[Any] = []
-    mode = request.config.getoption("evalkit_mode")
+    overrides = _overrides(request.config)
 
     def opener(path: str | Path) -> Any:
         try:
-            handle = open_suite(path, mode, runner)
+            handle = open_suite(path, overrides, runner)
         except ConfigError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(redact(str(exc))) from None
         handles.append(handle)
         return handle
 

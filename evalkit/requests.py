@@ -1,8 +1,9 @@
-"""Case × Target → the canonical API request, and the hash recordings are keyed by.
+"""Canonical API requests, and the hash recordings are keyed by.
 
 The hash covers exactly what the API sees (endpoint and JSON body) plus the sample index,
 serialised with sorted keys, so it is stable across runs, processes and dict ordering,
-and any change to the prompt, model, params or schema gives a new key.
+and any change to the prompt, model, params or schema gives a new key. Building a request
+is pure: the suite's planning and a check's own calls (a judge) use the same function.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import copy
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .prompts import Message, PromptStore
-from .suite import Case, Target
+from .config import Api, Structured
+from .prompts import Message
 
 Endpoint = Literal["chat.completions", "responses", "embeddings"]
 
@@ -69,50 +71,70 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
-def _schema_instruction(schema: dict[str, Any]) -> str:
+def schema_instruction(schema: dict[str, Any]) -> str:
     return "Respond only with JSON that validates against this JSON Schema:\n" + json.dumps(
         schema, indent=2
     )
 
 
-def build_messages(target: Target, case: Case, prompts: PromptStore) -> list[Message]:
-    messages = prompts.render(target.prompt, {**target.vars, **case.vars})
-    if target.schema_model is not None and target.structured == "prompt":
-        instruction = _schema_instruction(strict_json_schema(target.schema_model))
-        if messages and messages[0].role in ("system", "developer"):
-            first = messages[0]
-            messages[0] = Message(first.role, f"{first.content}\n\n{instruction}")
-        else:
-            messages.insert(0, Message("system", instruction))
-    return messages
+def with_schema_instruction(messages: Sequence[Message], schema: dict[str, Any]) -> list[Message]:
+    """``structured: prompt``: the schema is appended to the first system message (or
+    becomes one)."""
+    out = list(messages)
+    instruction = schema_instruction(schema)
+    if out and out[0].role in ("system", "developer"):
+        out[0] = Message(out[0].role, f"{out[0].content}\n\n{instruction}")
+    else:
+        out.insert(0, Message("system", instruction))
+    return out
 
 
-def build_request(target: Target, messages: list[Message], sample: int = 0) -> Request:
-    body: dict[str, Any] = {"model": target.model}
+def build_request(
+    *,
+    model: str,
+    api: Api,
+    messages: Sequence[Message],
+    params: dict[str, Any],
+    schema: type[BaseModel] | None = None,
+    structured: Structured = "json_schema",
+    sample: int = 0,
+) -> Request:
+    """The request the API sees for these messages, in the chosen API's own shape."""
+    body: dict[str, Any] = {"model": model}
+    json_schema = strict_json_schema(schema) if schema is not None else None
+    if json_schema is not None and structured == "prompt":
+        messages = with_schema_instruction(messages, json_schema)
     wire = [m.as_dict() for m in messages]
-    schema = strict_json_schema(target.schema_model) if target.schema_model is not None else None
-    name = target.schema_model.__name__ if target.schema_model is not None else ""
-    if target.api == "chat":
+    name = schema.__name__ if schema is not None else ""
+    if api == "chat":
         body["messages"] = wire
-        body.update(target.params)
-        if schema is not None and target.structured == "json_schema":
+        body.update(params)
+        if json_schema is not None and structured == "json_schema":
             body["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": name, "schema": schema, "strict": True},
+                "json_schema": {"name": name, "schema": json_schema, "strict": True},
             }
-        elif schema is not None and target.structured == "json_object":
-            body["response_format"] = {"type": "json_object", "schema": schema}
+        elif json_schema is not None and structured == "json_object":
+            body["response_format"] = {"type": "json_object", "schema": json_schema}
         return Request(endpoint="chat.completions", body=body, sample=sample)
     body["input"] = wire
-    body.update(target.params)
-    if schema is not None and target.structured == "json_schema":
+    body.update(params)
+    if json_schema is not None and structured == "json_schema":
         body["text"] = {
-            "format": {"type": "json_schema", "name": name, "schema": schema, "strict": True}
+            "format": {"type": "json_schema", "name": name, "schema": json_schema, "strict": True}
         }
-    elif schema is not None and target.structured == "json_object":
+    elif json_schema is not None and structured == "json_object":
         body["text"] = {"format": {"type": "json_object"}}
     return Request(endpoint="responses", body=body, sample=sample)
 
 
-def embedding_request(model: str, texts: list[str]) -> Request:
-    return Request(endpoint="embeddings", body={"model": model, "input": texts})
+def embedding_request(model: str, text: str) -> Request:
+    """One text's embedding request: recordings are kept per text, whatever batch it was
+    sent in."""
+    return Request(endpoint="embeddings", body={"model": model, "input": [text]})
+
+
+def merge_embeddings(requests: Sequence[Request]) -> Request:
+    """One-text embedding requests of one model as one batched call."""
+    texts = [t for r in requests for t in r.body["input"]]
+    return Request(endpoint="embeddings", body={"model": requests[0].model, "input": texts})

@@ -1,25 +1,36 @@
-"""Results: typed per-check, per-sample and per-case outcomes, and the run's results file.
+"""Results: typed per-check, per-sample and per-case outcomes, their verdicts, and the
+run's results file.
+
+Verdicts are computed here and nowhere else: whether a sample, a case, a suite and a run
+passed (thresholds, repeats, k/n, not-run cases). ``evalkit run``, ``evalkit report``, the
+pytest session gate (xdist included) and the job summary all read them from here.
+
+The figures a run reports are defined here too, once, and labelled where shown:
+tokens and cost of a case are sums over its samples; a case's latency is the mean of its
+answered samples; a suite's p50/p95 are over requests (every answered sample).
 
 A run streams each finished case to ``<results>/<run-id>/results.jsonl`` the moment it
-finishes (one JSON line, flushed), so a crash or Ctrl-C loses nothing that finished.
+finishes (one JSON line, flushed, secrets redacted), so a crash or Ctrl-C loses nothing
+that finished; a torn last line is skipped and reported by the reader.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import quantiles
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import display_path
+from .errors import ConfigError, display_path
+from .files import AppendLog
+from .redaction import redact
 
 
 class CheckResult(BaseModel):
-    index: int
+    index: int | None = None  # the assertion's number in the case; None for implicit checks
     type: str
     path: str | None = None
     passed: bool
@@ -27,6 +38,14 @@ class CheckResult(BaseModel):
     weight: float = 1.0
     message: str = ""
     line: int | None = None
+
+    @property
+    def gates(self) -> bool:
+        """``weight: 0`` checks are informational: reported, never failing anything."""
+        return self.weight > 0
+
+    def label(self) -> str:
+        return f"assert[{self.index}]" if self.index is not None else "implicit"
 
 
 class AuxCall(BaseModel):
@@ -45,6 +64,7 @@ class SampleResult(BaseModel):
     passed: bool
     output: str | None = None
     error: str | None = None
+    remedy: str | None = None  # how a front may suggest fixing `error` ("record")
     checks: list[CheckResult] = []
     request_key: str = ""
     request_id: str | None = None
@@ -54,14 +74,18 @@ class SampleResult(BaseModel):
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float | None = None
+    cost_usd: float | None = 0.0
     finish_reason: str | None = None
     retries: int = 0
     aux: list[AuxCall] = []
 
     @property
+    def answered(self) -> bool:
+        return self.output is not None
+
+    @property
     def score(self) -> float:
-        gating = [c for c in self.checks if c.weight > 0]
+        gating = [c for c in self.checks if c.gates]
         total = sum(c.weight for c in gating)
         if not total:
             return 1.0 if self.passed else 0.0
@@ -69,6 +93,30 @@ class SampleResult(BaseModel):
             sum(c.weight * (c.score if c.score is not None else float(c.passed)) for c in gating)
             / total
         )
+
+
+def sample_passed(checks: Iterable[CheckResult], error: str | None) -> bool:
+    """A sample passes when it was answered and every gating check passed."""
+    return error is None and all(c.passed for c in checks if c.gates)
+
+
+def case_passed(samples: list[SampleResult], case_threshold: float, error: str | None) -> bool:
+    """A case passes when at least ``case_threshold`` of its samples passed."""
+    if error is not None or not samples:
+        return False
+    return sum(s.passed for s in samples) / len(samples) >= case_threshold
+
+
+class CaseOutcome(BaseModel):
+    """What the verdicts need of a case: small enough to travel in a pytest report."""
+
+    suite: str
+    variant: str | None = None
+    passed: bool
+    not_run: bool = False
+    samples_passed: int = 0
+    samples: int = 0
+    threshold: float = 1.0
 
 
 class CaseResult(BaseModel):
@@ -81,17 +129,25 @@ class CaseResult(BaseModel):
     line: int | None = None
     passed: bool
     status: str = "done"  # "done" or "not run: <why>"
+    error: str | None = None  # a problem of the whole case (its recording could not be saved)
     prompt: str = ""
     prompt_digest: str = ""
     model_requested: str = ""
     mode: str = ""
     case_threshold: float = 1.0
+    threshold: float = 1.0  # the suite's, so any reader judges the run the same way
     samples: list[SampleResult] = []
+    messages: list[dict[str, object]] = []  # the rendered request
+    recording: str | None = None  # the case's recording file, relative to the project
     finished_at: str = ""
 
     @property
     def item_id(self) -> str:
         return f"{self.suite}::{self.case}" + (f"[{self.variant}]" if self.variant else "")
+
+    @property
+    def ran(self) -> bool:
+        return self.status == "done"
 
     @property
     def samples_passed(self) -> int:
@@ -111,6 +167,7 @@ class CaseResult(BaseModel):
 
     @property
     def cost_usd(self) -> float | None:
+        """Sum over samples; None when a sample's model has no known price."""
         costs = [s.cost_usd for s in self.samples]
         return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
 
@@ -122,32 +179,56 @@ class CaseResult(BaseModel):
 
     @property
     def latency_ms(self) -> float:
-        return max((s.latency_ms for s in self.samples), default=0.0)
+        """Mean latency of the answered samples (0 when none was answered)."""
+        values = [s.latency_ms for s in self.samples if s.answered]
+        return sum(values) / len(values) if values else 0.0
 
-    def failure_report(self) -> str:
-        """What went wrong, with what was expected, what came and where."""
+    @property
+    def retries(self) -> int:
+        return sum(s.retries for s in self.samples)
+
+    def outcome(self) -> CaseOutcome:
+        return CaseOutcome(
+            suite=self.suite,
+            variant=self.variant,
+            passed=self.passed,
+            not_run=not self.ran,
+            samples_passed=self.samples_passed,
+            samples=len(self.samples),
+            threshold=self.threshold,
+        )
+
+    def failure_report(self, remedies: Mapping[str, str] | None = None) -> str:
+        """What went wrong, with what was expected, what came and where. ``remedies`` maps
+        a remedy (``record``) to the front's own words for it."""
         where = f"{display_path(self.file)}:{self.line}" if self.line else display_path(self.file)
-        if self.status != "done":
+        if not self.ran:
             return f"{self.item_id} {self.status} ({where})"
         head = f"{self.item_id} failed ({where})"
         if len(self.samples) > 1:
             head += f": {self.samples_passed}/{len(self.samples)} samples passed, needed {self.case_threshold:.0%}"
         lines = [head]
+        if self.error:
+            lines.append(f"  {self.error}")
         for sample in self.samples:
             if sample.passed:
                 continue
             prefix = f"  sample {sample.sample}: " if len(self.samples) > 1 else "  "
             if sample.error:
-                lines.append(f"{prefix}{sample.error}")
+                hint = (remedies or {}).get(sample.remedy or "", "")
+                lines.append(f"{prefix}{sample.error}{'; ' + hint if hint else ''}")
                 continue
             for check in sample.checks:
-                if not check.passed and check.weight > 0:
+                if not check.passed and check.gates:
                     at = f" (line {check.line})" if check.line else ""
-                    lines.append(f"{prefix}assert[{check.index}] {check.type}{at}: {check.message}")
+                    lines.append(f"{prefix}{check.label()} {check.type}{at}: {check.message}")
             if sample.output is not None:
                 out = sample.output if len(sample.output) <= 400 else sample.output[:399] + "…"
                 lines.append(f"{prefix}output: {out}")
         return "\n".join(lines)
+
+
+# -- verdicts -----------------------------------------------------------------------
 
 
 class SuiteSummary(BaseModel):
@@ -158,6 +239,11 @@ class SuiteSummary(BaseModel):
     threshold: float
     repeat: int = 1
     every_sample: int = 0  # cases whose every sample passed: pass^k with k = repeat
+    not_run: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.suite + (f"[{self.variant}]" if self.variant else "")
 
     @property
     def pass_rate(self) -> float:
@@ -165,36 +251,75 @@ class SuiteSummary(BaseModel):
 
     @property
     def gate_passed(self) -> bool:
-        return self.pass_rate >= self.threshold
+        return self.total > 0 and self.pass_rate >= self.threshold
 
     def line(self) -> str:
         verdict = "passed" if self.gate_passed else "FAILED"
-        name = self.suite + (f"[{self.variant}]" if self.variant else "")
         pass_k = ""
         if self.repeat > 1 and self.total:
             pass_k = f"; pass^{self.repeat} {self.every_sample}/{self.total} ({self.every_sample / self.total:.0%}: every sample passed)"
+        not_run = f"; {self.not_run} not run" if self.not_run else ""
         return (
-            f"suite {name}: {self.passed}/{self.total} cases passed ({self.pass_rate:.0%}){pass_k}; "
-            f"threshold {self.threshold:.0%}: {verdict}"
+            f"suite {self.name}: {self.passed}/{self.total} cases passed ({self.pass_rate:.0%}){pass_k}"
+            f"{not_run}; threshold {self.threshold:.0%}: {verdict}"
         )
 
 
-def summarize(results: Iterable[CaseResult], thresholds: dict[str, float]) -> list[SuiteSummary]:
-    groups: dict[tuple[str, str | None], list[CaseResult]] = {}
-    for result in results:
-        groups.setdefault((result.suite, result.variant), []).append(result)
-    return [
-        SuiteSummary(
-            suite=suite,
-            variant=variant,
-            total=len(items),
-            passed=sum(r.passed for r in items),
-            threshold=thresholds.get(suite, 1.0),
-            repeat=max((len(r.samples) for r in items), default=1),
-            every_sample=sum(r.every_sample_passed for r in items),
-        )
-        for (suite, variant), items in groups.items()
-    ]
+@dataclass
+class _SuiteCount:
+    total: int = 0
+    passed: int = 0
+    not_run: int = 0
+    every_sample: int = 0
+    repeat: int = 1
+    threshold: float = 1.0
+
+
+@dataclass
+class Verdicts:
+    """Case outcomes folded into suite verdicts and the run's."""
+
+    suites: dict[tuple[str, str | None], _SuiteCount] = field(default_factory=dict)
+
+    def add(self, outcome: CaseOutcome) -> None:
+        count = self.suites.setdefault((outcome.suite, outcome.variant), _SuiteCount())
+        count.total += 1
+        count.passed += outcome.passed
+        count.not_run += outcome.not_run
+        count.every_sample += outcome.samples > 0 and outcome.samples_passed == outcome.samples
+        count.repeat = max(count.repeat, outcome.samples)
+        count.threshold = outcome.threshold
+
+    def add_all(self, results: Iterable[CaseResult]) -> Verdicts:
+        for result in results:
+            self.add(result.outcome())
+        return self
+
+    def summaries(self) -> list[SuiteSummary]:
+        return [
+            SuiteSummary(
+                suite=suite,
+                variant=variant,
+                total=c.total,
+                passed=c.passed,
+                threshold=c.threshold,
+                repeat=c.repeat,
+                every_sample=c.every_sample,
+                not_run=c.not_run,
+            )
+            for (suite, variant), c in sorted(
+                self.suites.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+            )
+        ]
+
+    @property
+    def passed(self) -> bool:
+        """Every suite met its threshold (a run with no case has nothing to pass)."""
+        summaries = self.summaries()
+        return bool(summaries) and all(s.gate_passed for s in summaries)
+
+
+# -- figures ------------------------------------------------------------------------
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -205,28 +330,79 @@ def percentile(values: list[float], q: int) -> float:
     return quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+@dataclass
+class SuiteFigures:
+    """A suite's usage, folded case by case (a long run keeps a few numbers per suite)."""
+
+    cases: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = 0.0
+    aux_tokens: int = 0
+    aux_cost: float | None = 0.0
+    latencies: list[float] = field(default_factory=list)  # one per answered request
+    retries: int = 0
+
+    def add(self, result: CaseResult) -> None:
+        self.cases += 1
+        self.input_tokens += result.input_tokens
+        self.output_tokens += result.output_tokens
+        cost, aux = result.cost_usd, result.aux_cost_usd
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+        self.aux_cost = None if aux is None or self.aux_cost is None else self.aux_cost + aux
+        self.aux_tokens += sum(
+            a.input_tokens + a.output_tokens for s in result.samples for a in s.aux
+        )
+        self.retries += result.retries
+        self.latencies += [s.latency_ms for s in result.samples if s.answered]
+
+    @property
+    def cost_per_1000(self) -> float | None:
+        return None if self.cost is None or not self.cases else self.cost / self.cases * 1000
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 50)
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies, 95)
+
+
+@dataclass
+class Figures:
+    suites: dict[tuple[str, str | None], SuiteFigures] = field(default_factory=dict)
+
+    def add(self, result: CaseResult) -> None:
+        self.suites.setdefault((result.suite, result.variant), SuiteFigures()).add(result)
+
+    def of(self, summary: SuiteSummary) -> SuiteFigures:
+        return self.suites.get((summary.suite, summary.variant), SuiteFigures())
+
+
+# -- the results file -----------------------------------------------------------------
 
 
 class RunWriter:
     """Appends each finished case to the run's results.jsonl, flushed at once."""
 
-    def __init__(self, folder: Path, meta: dict[str, object]):
+    def __init__(self, folder: Path, secrets: tuple[str, ...] = ()):
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "run.json").write_text(
-            json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8"
-        )
         self.path = folder / "results.jsonl"
-        self._handle = self.path.open("a", encoding="utf-8")
+        self.secrets = secrets
+        try:
+            self._log = AppendLog(self.path)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write results: {exc.strerror or exc} (is the results folder a file?)",
+                self.path,
+            ) from None
 
     def write(self, result: CaseResult) -> None:
-        self._handle.write(result.model_dump_json() + "\n")
-        self._handle.flush()  # survives a crash or Ctrl-C of this process
+        self._log.write(redact(result.model_dump_json(), self.secrets))
 
     def close(self) -> None:
-        self._handle.close()
+        self._log.close()
 
     def __enter__(self) -> RunWriter:
         return self
@@ -235,22 +411,55 @@ class RunWriter:
         self.close()
 
 
-def read_results(path: Path) -> Iterator[CaseResult]:
-    """Read a results.jsonl (or a run folder); a torn last line from a crash is skipped."""
-    if path.is_dir():
-        path = path / "results.jsonl"
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+class ResultsFile:
+    """A results.jsonl read line by line; lines that are not results are skipped and
+    remembered (``skipped``: their line numbers), never silently dropped."""
+
+    def __init__(self, path: Path):
+        self.path = path / "results.jsonl" if path.is_dir() else path
+        self.skipped: list[int] = []
+
+    def __iter__(self) -> Iterator[CaseResult]:
+        self.skipped = []
+        try:
+            handle = self.path.open(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ConfigError(f"cannot read results: {exc.strerror or exc}", self.path) from None
+        with handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
                 try:
                     yield CaseResult.model_validate_json(line)
-                except ValueError:
-                    continue
+                except (ValidationError, ValueError):
+                    self.skipped.append(number)
+
+    def latest(self) -> list[CaseResult]:
+        """One result per case: the last line wins (a resumed run appends its re-runs).
+        A file with no readable result is an error, never an empty pass."""
+        latest: dict[str, CaseResult] = {}
+        for result in self:
+            latest[result.item_id] = result
+        if not latest:
+            lines = f" ({len(self.skipped)} unreadable line(s))" if self.skipped else ""
+            raise ConfigError(f"no results in this file{lines}: is it a run's results?", self.path)
+        return list(latest.values())
+
+    def warning(self) -> str | None:
+        if not self.skipped:
+            return None
+        shown = ", ".join(map(str, self.skipped[:10])) + (" ..." if len(self.skipped) > 10 else "")
+        return f"{display_path(self.path)}: skipped {len(self.skipped)} unreadable line(s): {shown}"
+
+
+def read_results(path: Path) -> Iterator[CaseResult]:
+    """Every readable result of a results.jsonl (or a run folder), in file order."""
+    return iter(ResultsFile(path))
 
 
 def latest_results(path: Path) -> list[CaseResult]:
-    """One result per case: the last line wins (a resumed run appends its re-runs)."""
-    latest: dict[str, CaseResult] = {}
-    for result in read_results(path):
-        latest[result.item_id] = result
-    return list(latest.values())
+    return ResultsFile(path).latest()
+
+
+def dump_outcome(result: CaseResult) -> str:
+    return json.dumps(result.outcome().model_dump(mode="json"), separators=(",", ":"))

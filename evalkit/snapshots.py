@@ -2,18 +2,20 @@
 
 ``<suite>/<case>.json`` for the suite as written, ``<suite>/@<variant>/<case>.json`` under
 a named variant (``.sample-N`` before ``.json`` for repeat samples after the first). The
-engine reads a case's snapshot before its checks run and, with ``--snapshot-update``, writes
-the new one after; at the end of a run, files of the suites and variants that ran whole but
-that no case read are reported as unused (and deleted with ``--snapshot-update``), the way
-syrupy reports its own. Other variants' snapshots are never touched.
+``snapshot`` check reads a case's file and, with ``--snapshot-update``, writes the new one;
+at the end of a run the store reports the files of the suites and variants that ran whole
+but that no case read, and deletes them with ``--snapshot-update``, the way syrupy does.
+Other variants' snapshots are never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine.recordings import slug
+from .errors import display_path
+from .files import atomic_write, read_text, slug
 
 
 def snapshot_variant(variant: str | None) -> str | None:
@@ -22,9 +24,32 @@ def snapshot_variant(variant: str | None) -> str | None:
     return variant if variant and "=" not in variant else None
 
 
+@dataclass
+class SnapshotReport:
+    """What a run did to the snapshot files (for the fronts to print)."""
+
+    written: list[Path] = field(default_factory=list)
+    unused: list[Path] = field(default_factory=list)
+    deleted: bool = False
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.written:
+            out.append(f"{len(self.written)} snapshot(s) written or updated")
+        names = ", ".join(display_path(p) for p in self.unused)
+        if self.unused and self.deleted:
+            out.append(f"{len(self.unused)} unused snapshot(s) deleted: {names}")
+        elif self.unused:
+            out.append(
+                f"{len(self.unused)} snapshot(s) unused: {names} (delete them with --snapshot-update)"
+            )
+        return out
+
+
 class SnapshotStore:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, update: bool = False):
         self.folder = folder
+        self.update = update
         self.used: set[Path] = set()
         self.written: list[Path] = []
 
@@ -34,22 +59,32 @@ class SnapshotStore:
 
     def path(self, suite: str, case: str, variant: str | None, sample: int) -> Path:
         name = slug(case) + (f".sample-{sample}" if sample else "")
-        return self.folder_for(suite, variant) / f"{name}.json"
+        return self.folder_for(suite, snapshot_variant(variant)) / f"{name}.json"
 
     def read(self, path: Path) -> str | None:
         self.used.add(path)
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return read_text(path, "snapshot") if path.is_file() else None
 
     def write(self, path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        """Raises OSError when the file cannot be written."""
+        atomic_write(path, text)
         self.written.append(path)
 
     def unused(self, ran: Iterable[tuple[str, str | None]]) -> list[Path]:
         """Snapshot files of these (suite, variant) pairs that no case of this run read."""
         found: list[Path] = []
         for suite, variant in sorted(set(ran), key=lambda p: (p[0], p[1] or "")):
-            folder = self.folder_for(suite, variant)
+            folder = self.folder_for(suite, snapshot_variant(variant))
             if folder.is_dir():
                 found += [p for p in sorted(folder.glob("*.json")) if p not in self.used]
         return found
+
+    def finish(self, ran: Iterable[tuple[str, str | None]]) -> SnapshotReport:
+        """After a run that covered ``ran`` whole: report unused files, and delete them
+        when updating."""
+        report = SnapshotReport(written=list(self.written), unused=self.unused(ran))
+        if report.unused and self.update:
+            for path in report.unused:
+                path.unlink(missing_ok=True)
+            report.deleted = True
+        return report

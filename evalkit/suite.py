@@ -1,35 +1,41 @@
 """Suite files: YAML → typed :class:`Suite`, with every error pointing at its line.
 
 Validation happens here, once, before any request is built: shape (pydantic), assertion
-arguments (each check's own model), case ids, case files, schema imports, prompt
-references and model pins. A suite that loads is a suite that can run.
+arguments (each check's own model and ``validate``), case ids, case files, schema imports,
+prompt references and model pins. A suite that loads is a suite that can run.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .checks import REGISTRY, AssertionSpec
+from .checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, threshold_types
 from .checks.python import import_object
-from .config import Settings, activate_root, find_root, load_settings
+from .config import (
+    APIS,
+    STRUCTURED,
+    Api,
+    Settings,
+    Structured,
+    activate_root,
+    find_root,
+    load_settings,
+)
 from .errors import ConfigError
+from .files import read_text
+from .pinning import is_pinned
 from .prompts import PromptRef, PromptStore
-from .yamlfile import LineDict, LineList, line_of, load_yaml
+from .yamlfile import LineDict, LineList, load_yaml, located_error
 
-Api = Literal["chat", "responses"]
-Structured = Literal["json_schema", "json_object", "prompt"]
-_PINNED = re.compile(r"\d{4}-\d{2}-\d{2}|-\d{4}$")
-UNPINNED_OK = ("text-embedding-",)  # models OpenAI publishes without dated snapshots
+MAX_REPEAT = 1000
+_COMMON = {"path": "path", "not": "negate", "weight": "weight", "threshold": "threshold"}
 
-
-def is_pinned(model: str) -> bool:
-    return bool(_PINNED.search(model)) or model.startswith(UNPINNED_OK)
+__all__ = ["Case", "Suite", "Target", "discover", "is_pinned", "load_suite", "parse_assertions"]
 
 
 # -- raw shapes: what the YAML may hold ---------------------------------------
@@ -42,8 +48,8 @@ class _Strict(BaseModel):
 class Budget(_Strict):
     input_tokens: int | None = Field(None, ge=0)
     output_tokens: int | None = Field(None, ge=0)
-    cost_usd: float | None = Field(None, ge=0)
-    latency_ms: float | None = Field(None, ge=0)
+    cost_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
+    latency_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 class RawVariant(_Strict):
@@ -78,15 +84,26 @@ class RawSuite(_Strict):
     api: Api = "chat"
     params: dict[str, Any] = {}
     schema_: str | None = Field(None, alias="schema")
-    structured: Structured = "json_schema"
+    structured: Structured | None = None
     vars: dict[str, Any] = {}
     budget: Budget | None = None
-    repeat: int = Field(1, ge=1)
-    case_threshold: float = Field(1.0, ge=0, le=1)
-    threshold: float = Field(1.0, ge=0, le=1)
+    repeat: int = Field(1, ge=1, le=MAX_REPEAT)
+    case_threshold: float = Field(1.0, ge=0, le=1, allow_inf_nan=False)
+    threshold: float = Field(1.0, ge=0, le=1, allow_inf_nan=False)
     assert_: list[Any] = Field([], alias="assert")
     cases: list[dict[str, Any]] = Field(min_length=1)
     variants: dict[str, RawVariant] = {}
+
+    @field_validator("variants")
+    @classmethod
+    def _names(cls, value: dict[str, RawVariant]) -> dict[str, RawVariant]:
+        for name in value:
+            if not isinstance(name, str) or name == "base" or "=" in name or not name.strip():
+                raise ValueError(
+                    f"variant name {name!r} is reserved or invalid: `base` means the suite as "
+                    "written and `key=value` an ad-hoc override; choose another name"
+                )
+        return value
 
 
 # -- the loaded suite ----------------------------------------------------------
@@ -148,17 +165,19 @@ class Suite(BaseModel):
             if key == "prompt":
                 try:
                     ref = PromptRef.parse(value)
+                    self.prompts.require(ref)
                 except ValueError as exc:
                     raise ConfigError(f"ad-hoc variant {spec!r}: {exc}") from None
-                self.prompts.require(ref)
+                except ConfigError as exc:
+                    raise ConfigError(f"ad-hoc variant {spec!r}: {exc.message}") from None
                 updates["prompt"] = ref
             elif key == "model" and not is_pinned(value):
                 raise ConfigError(
                     f"ad-hoc variant {spec!r}: model {value!r} is not a pinned snapshot"
                 )
-            elif key == "api" and value not in ("chat", "responses"):
+            elif key == "api" and value not in APIS:
                 raise ConfigError(f"ad-hoc variant {spec!r}: api must be chat or responses")
-            elif key == "structured" and value not in ("json_schema", "json_object", "prompt"):
+            elif key == "structured" and value not in STRUCTURED:
                 raise ConfigError(
                     f"ad-hoc variant {spec!r}: structured must be json_schema, json_object or prompt"
                 )
@@ -176,9 +195,13 @@ class Suite(BaseModel):
         if variant not in self.variants:
             known = ", ".join(self.variants) or "none defined"
             raise ConfigError(
-                f"suite {self.name!r} has no variant {variant!r} (variants: {known})", self.path
+                f"suite {self.name!r} has no variant {variant!r} (variants: {known})", self.path, 1
             )
         return self.variants[variant]
+
+    def has_variant(self, variant: str | None) -> bool:
+        """Whether ``variant`` applies to this suite (``base`` and ad-hoc ones always do)."""
+        return variant is None or variant == "base" or "=" in variant or variant in self.variants
 
 
 # -- loading -------------------------------------------------------------------
@@ -194,25 +217,12 @@ class _Loader:
     def fail(self, message: str, line: int | None, file: Path | None = None) -> ConfigError:
         return ConfigError(message, file or self.path, line)
 
-    def from_validation(
-        self, exc: ValidationError, data: Any, prefix: str = "", file: Path | None = None
-    ) -> ConfigError:
-        err = exc.errors()[0]
-        loc = [p for p in err["loc"] if p != "assert_"]
-        line = line_of(data, loc)
-        where = ".".join(str(p) for p in loc)
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = f"unknown field {loc[-1]!r}"
-            where = ".".join(str(p) for p in loc[:-1])
-        elif err["type"] == "missing":
-            message = f"missing required field {loc[-1]!r}"
-            where = ".".join(str(p) for p in loc[:-1])
-        where = f"{prefix}{where}".strip(". ")
-        return self.fail(f"{where}: {message}" if where else message, line, file)
-
     def load(self) -> Suite:
         data = load_yaml(self.path)
+        if data is None:
+            raise self.fail(
+                "the suite file is empty: write prompt:, model: and cases: (see the README)", 1
+            )
         if not isinstance(data, LineDict):
             raise self.fail(
                 "a suite file must be a YAML mapping (suite:, prompt:, model:, cases: ...)", 1
@@ -220,9 +230,9 @@ class _Loader:
         try:
             raw = RawSuite.model_validate(data)
         except ValidationError as exc:
-            raise self.from_validation(exc, data) from None
+            raise located_error(exc, data, self.path) from None
 
-        name = raw.suite or self.path.stem
+        name = str(raw.suite or self.path.stem)
         self.allow_unpinned = raw.allow_unpinned
         suite_asserts = (
             [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
@@ -235,8 +245,6 @@ class _Loader:
                 suite_asserts.append(
                     AssertionSpec(type=key, args=REGISTRY[key].args(max=value), line=line)
                 )
-        if not any(a.type == "finish_reason" for a in suite_asserts):
-            suite_asserts.append(_NOT_TRUNCATED)
 
         base = self.target(None, raw.model_dump(by_alias=False), data, raw.allow_unpinned)
         variants: dict[str, Target] = {}
@@ -245,6 +253,8 @@ class _Loader:
             overrides = variant.model_dump(exclude_none=True, by_alias=False)
             merged.update({k: v for k, v in overrides.items() if k != "vars"})
             merged["vars"] = {**raw.vars, **variant.vars}
+            if "model" in overrides and "structured" not in overrides and not raw.structured:
+                merged["structured"] = None  # follows the variant's model's server
             node = data["variants"][vname]
             allow = (
                 variant.allow_unpinned if variant.allow_unpinned is not None else raw.allow_unpinned
@@ -267,7 +277,7 @@ class _Loader:
         )
 
     def target(
-        self, variant: str | None, values: dict[str, Any], node: LineDict, allow_unpinned: bool
+        self, variant: str | None, values: dict[str, Any], node: Any, allow_unpinned: bool
     ) -> Target:
         def line(key: str) -> int | None:
             return node.key_lines.get(key, node.line) if isinstance(node, LineDict) else None
@@ -278,7 +288,10 @@ class _Loader:
             raise self.fail(str(exc), line("prompt")) from None
         try:
             self.prompts.require(ref)
+            self.prompts.template(ref)  # a syntax error is the suite's problem now
         except ConfigError as exc:
+            if exc.line:
+                raise
             raise self.fail(exc.message, line("prompt")) from None
         model = values["model"]
         if not allow_unpinned and not is_pinned(model):
@@ -299,7 +312,7 @@ class _Loader:
             params=values["params"],
             schema_ref=values.get("schema_"),
             schema_model=schema_model,
-            structured=values["structured"],
+            structured=values.get("structured") or self.settings.structured_for(model),
             vars=values["vars"],
         )
 
@@ -313,10 +326,22 @@ class _Loader:
             ) from None
         if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
             raise self.fail(f"schema {ref!r} is not a pydantic model class", line)
+        try:
+            obj.model_json_schema()
+        except Exception as exc:  # a field of a type pydantic cannot describe
+            raise self.fail(
+                f"schema {ref!r} has no JSON Schema ({type(exc).__name__}: {exc}); use "
+                "JSON-compatible field types",
+                line,
+            ) from None
         return obj
 
     def assertion(self, raw: Any, seq: Any, index: int, file: Path | None = None) -> AssertionSpec:
         line = seq.item_lines[index] if isinstance(seq, LineList) else getattr(seq, "line", None)
+
+        def key_line(key: Any) -> int | None:
+            return raw.key_lines.get(key, line) if isinstance(raw, LineDict) else line
+
         if isinstance(raw, str):
             raw = {"type": raw}
         if not isinstance(raw, dict):
@@ -327,62 +352,56 @@ class _Loader:
         kind = body.pop("type", None)
         if kind is None:
             raise self.fail("assertion has no `type:`", line, file)
-        if kind not in REGISTRY:
+        if not isinstance(kind, str) or kind not in REGISTRY:
             known = ", ".join(sorted(REGISTRY))
             raise self.fail(f"unknown assertion type {kind!r}; known types: {known}", line, file)
+        check = REGISTRY[kind]
         common: dict[str, Any] = {"type": kind, "line": line}
-        for key, target in (
-            ("path", "path"),
-            ("not", "negate"),
-            ("weight", "weight"),
-            ("threshold", "threshold"),
-        ):
+        for key, target in _COMMON.items():
             if key in body:
                 common[target] = body.pop(key)
+        if common.get("threshold") is not None and not (check.scored or check.own_threshold):
+            raise self.fail(
+                f"`threshold` does not apply to {kind!r}: only scored checks take one "
+                f"({', '.join(threshold_types())})",
+                key_line("threshold"),
+                file,
+            )
         try:
-            args = REGISTRY[kind].args.model_validate(body)
-            spec = AssertionSpec(args=args, **common)
+            spec = AssertionSpec(args=None, **common)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else ""
+            written = {v: k for k, v in _COMMON.items()}.get(field, field)
+            raise self.fail(
+                f"assertion {kind!r}: {written}: {err['msg']}", key_line(written), file
+            ) from None
+        try:
+            args = check.args.model_validate(body)
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
             message = (
-                f"unknown argument {field!r}" if err["type"] == "extra_forbidden" else err["msg"]
+                f"unknown argument {field!r}"
+                if err["type"] == "extra_forbidden"
+                else err["msg"].removeprefix("Value error, ")
             )
             if err["type"] == "missing":
                 message = f"missing argument {field!r}"
             elif field and err["type"] != "extra_forbidden":
                 message = f"{field}: {message}"
-            arg_line = (
-                raw.key_lines.get(err["loc"][0], line)
-                if isinstance(raw, LineDict) and err["loc"]
-                else line
-            )
+            arg_line = key_line(err["loc"][0]) if err["loc"] else line
             raise self.fail(
                 f"bad arguments for assertion {kind!r}: {message}", arg_line, file
             ) from None
-        if kind == "judge":
-            self.check_judge(args, raw, line, file)
-        return spec
-
-    def check_judge(self, args: Any, raw: Any, line: int | None, file: Path | None) -> None:
-        """A judge model is pinned like any other, and a replaced judge prompt must exist."""
-
-        def key_line(key: str) -> int | None:
-            return raw.key_lines.get(key, line) if isinstance(raw, LineDict) else line
-
-        if not self.allow_unpinned and not is_pinned(args.model):
-            raise self.fail(
-                f"judge model {args.model!r} is not a pinned snapshot: use a dated one, "
-                "or set `allow_unpinned: true`",
-                key_line("model"),
-                file,
+        spec = spec.model_copy(update={"args": args})
+        try:
+            check.validate(
+                spec, LoadContext(self.settings, self.prompts, allow_unpinned=self.allow_unpinned)
             )
-        if args.prompt:
-            try:
-                self.prompts.require(PromptRef.parse(args.prompt))
-            except (ValueError, ConfigError) as exc:
-                message = exc.message if isinstance(exc, ConfigError) else str(exc)
-                raise self.fail(f"judge prompt: {message}", key_line("prompt"), file) from None
+        except ArgumentError as exc:
+            raise self.fail(str(exc), key_line(exc.key) if exc.key else line, file) from None
+        return spec
 
     def cases(
         self, raw: RawSuite, data: LineDict, suite_asserts: list[AssertionSpec]
@@ -392,16 +411,16 @@ class _Loader:
         case_nodes: LineList = data["cases"]
         for index, node in enumerate(case_nodes):
             line = case_nodes.item_lines[index]
-            if "cases_from" in node:
+            if isinstance(node, LineDict) and "cases_from" in node:
                 try:
                     ref = RawCasesFrom.model_validate(node)
                 except ValidationError as exc:
-                    raise self.from_validation(exc, node, f"cases.{index}.") from None
+                    raise located_error(exc, node, self.path, prefix=f"cases.{index}.") from None
                 rows = self.cases_from(ref.cases_from, node.key_lines.get("cases_from", line))
             else:
                 rows = [(node, self.path, line)]
             for row, file, row_line in rows:
-                case = self.case(row, file, row_line, raw, suite_asserts)
+                case = self.case(row, file, row_line, suite_asserts)
                 if case.id in seen:
                     first_file, first_line = seen[case.id]
                     raise self.fail(
@@ -414,12 +433,7 @@ class _Loader:
         return out
 
     def case(
-        self,
-        row: Any,
-        file: Path,
-        line: int | None,
-        raw: RawSuite,
-        suite_asserts: list[AssertionSpec],
+        self, row: Any, file: Path, line: int | None, suite_asserts: list[AssertionSpec]
     ) -> Case:
         if not isinstance(row, dict):
             raise self.fail(
@@ -428,7 +442,7 @@ class _Loader:
         try:
             spec = RawCase.model_validate(row)
         except ValidationError as exc:
-            raise self.from_validation(exc, row, "case ", file) from None
+            raise located_error(exc, row, file, prefix="case ", line=line) from None
         case_id = str(spec.id).strip()
         if not case_id:
             raise self.fail("case id is empty", line, file)
@@ -438,7 +452,7 @@ class _Loader:
             asserts.append(
                 AssertionSpec(
                     type="equals",
-                    path=field,
+                    path=str(field),
                     args=REGISTRY["equals"].args(value=value),
                     line=expect_line,
                 )
@@ -448,8 +462,11 @@ class _Loader:
             self.assertion(a, seq if isinstance(seq, LineList) else _lines(seq, line), i, file)
             for i, a in enumerate(spec.assert_)
         ]
-        if any(a.type == "finish_reason" and not a.implicit for a in asserts):
-            asserts = [a for a in asserts if not a.implicit]
+        written = {a.type for a in asserts}
+        for check in REGISTRY.values():
+            implicit = check.implicit()
+            if implicit is not None and not written & set(check.replaced_by):
+                asserts.append(implicit)
         return Case(
             id=case_id,
             description=spec.description,
@@ -467,25 +484,24 @@ class _Loader:
             )
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
-            return _jsonl_rows(path)
-        if suffix == ".csv":
-            return _csv_rows(path)
-        if suffix in (".yaml", ".yml"):
+            rows = _jsonl_rows(path)
+        elif suffix == ".csv":
+            rows = _csv_rows(path)
+        elif suffix in (".yaml", ".yml"):
             data = load_yaml(path)
             if not isinstance(data, LineList):
                 raise self.fail("a YAML cases file must be a list of cases", 1, path)
-            return [(row, path, data.item_lines[i]) for i, row in enumerate(data)]
-        raise self.fail(
-            f"cases_from {ref!r}: unsupported file type {suffix!r}; use .jsonl, .csv or .yaml", line
-        )
-
-
-_NOT_TRUNCATED = AssertionSpec(
-    type="finish_reason",
-    negate=True,
-    args=REGISTRY["finish_reason"].args(value="length"),
-    implicit=True,
-)
+            rows = [(row, path, data.item_lines[i]) for i, row in enumerate(data)]
+        else:
+            raise self.fail(
+                f"cases_from {ref!r}: unsupported file type {suffix!r}; use .jsonl, .csv or .yaml",
+                line,
+            )
+        if not rows:
+            raise self.fail(
+                f"cases_from {ref!r}: the file holds no case (an empty file tests nothing)", line
+            )
+        return rows
 
 
 def _lines(seq: Any, line: int | None) -> LineList:
@@ -498,29 +514,50 @@ def _lines(seq: Any, line: int | None) -> LineList:
 
 def _jsonl_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
     rows: list[tuple[Any, Path, int | None]] = []
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, text in enumerate(read_text(path, "cases file").splitlines(), 1):
         if not text.strip():
             continue
         try:
             rows.append((json.loads(text), path, number))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
     return rows
 
 
 def _csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
     """CSV: an ``id`` column, ``expect.<field>`` columns, an optional ``assert`` column
-    holding a JSON list; every other column is a variable."""
+    holding a JSON list; every other column is a variable. Every row has exactly as many
+    cells as the header (a missing cell is an error, never the text ``None``), and quotes
+    must close on the row where they open."""
     rows: list[tuple[Any, Path, int | None]] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        _ = reader.fieldnames  # reads the header
+    reader = csv.reader(read_text(path, "cases file").splitlines(keepends=True), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return []
+        if len(set(header)) != len(header):
+            raise ConfigError("the header names a column twice", path, 1)
         line = reader.line_num + 1
-        for record in reader:
+        for cells in reader:
+            end = reader.line_num
+            if end != line and any("\n" in c for c in cells):
+                raise ConfigError(
+                    f"a quoted cell runs from line {line} to line {end}: close the quote on "
+                    "its own row (or this row swallowed the ones after it)",
+                    path,
+                    line,
+                )
+            if not any(c.strip() for c in cells):
+                line = end + 1
+                continue
+            if len(cells) != len(header):
+                raise ConfigError(
+                    f"row has {len(cells)} cells but the header has {len(header)} columns",
+                    path,
+                    line,
+                )
             row: dict[str, Any] = {"vars": {}, "expect": {}}
-            for column, value in record.items():
-                if column is None:
-                    raise ConfigError("row has more cells than the header has columns", path, line)
+            for column, value in zip(header, cells, strict=True):
                 if column == "id":
                     row["id"] = value
                 elif column == "description":
@@ -538,7 +575,9 @@ def _csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
                 else:
                     row["vars"][column] = value
             rows.append((row, path, line))
-            line = reader.line_num + 1
+            line = end + 1
+    except csv.Error as exc:
+        raise ConfigError(f"CSV error: {exc}", path, reader.line_num) from None
     return rows
 
 
@@ -553,19 +592,20 @@ def load_suite(path: str | Path, settings: Settings | None = None) -> Suite:
     return _Loader(path, settings).load()
 
 
-def is_suite_file(path: Path) -> bool:
-    """A ``.yaml``/``.yml`` file whose top level is a mapping (a list is a cases file)."""
+def is_suite_file(path: Path, named: bool = False) -> bool:
+    """A ``.yaml``/``.yml`` file whose top level is not a list (a list is a cases file).
+    An empty file is a suite only when it was named: then it is reported as empty."""
     if path.suffix.lower() not in (".yaml", ".yml"):
         return False
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8", errors="replace") as handle:
             for raw in handle:
                 line = raw.strip()
                 if line and not line.startswith("#") and line != "---":
                     return not line.startswith("- ") and line != "-"
     except OSError:
         return False
-    return False
+    return named
 
 
 def discover(paths: list[Path], settings: Settings) -> list[Path]:

@@ -20,6 +20,12 @@ _CL100K = ("gpt-4", "gpt-3.5", "text-embedding-")
 PER_MESSAGE = 3  # OpenAI's chat format adds about 3 tokens per message, and 3 to prime the reply
 
 
+def exact_for(model: str) -> bool:
+    """Whether evalkit's count is OpenAI's own for ``model`` (other servers count with their
+    own tokenizers, so a count made here is only an estimate for them)."""
+    return model.startswith(_O200K + _CL100K)
+
+
 def encoding_name(model: str) -> str:
     if model.startswith(_O200K):
         return "o200k_base"
@@ -81,6 +87,7 @@ def rate_tokens(endpoint: str, body: dict[str, Any]) -> int:
         if key in body:
             total += count(str(body.get("model", "")), json.dumps(body[key]))
     for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
-        if isinstance(body.get(key), int):
-            return total + body[key]
+        limit = body.get(key)
+        if isinstance(limit, int):
+            return total + limit
     return total

@@ -1,8 +1,12 @@
-"""YAML that remembers where each node came from.
+"""YAML that remembers where each node came from, and pydantic errors turned into lines.
 
 Pydantic reports errors by location path (``cases.3.assert.0.value``); users need the line
 in their file. Mappings and sequences loaded here keep the line of every key and item, so
-an error path can be turned back into a line.
+an error path can be turned back into a line: :func:`located_error` is the one place a
+pydantic error becomes a ``file:line: message``.
+
+YAML is untrusted input: aliases can expand exponentially (a "billion laughs") and nesting
+can exhaust the stack, so a document is measured, aliases expanded, before it is built.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from .errors import ConfigError
+from .files import read_text
+
+MAX_NODES = 5_000_000  # nodes after alias expansion: far above any real suite
+MAX_DEPTH = 100
 
 
 class LineDict(dict[str, Any]):
@@ -42,6 +51,10 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise ConfigError("a mapping key must be a plain value", None, line) from None
         if key in out:
             raise ConfigError(
                 f"duplicate key {key!r} (first at line {out.key_lines[key]})", None, line
@@ -62,12 +75,53 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
+def _measure(root: yaml.Node) -> None:
+    """Refuse documents whose expanded size or depth is unreasonable, before building them."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise ConfigError(
+                f"YAML nested more than {MAX_DEPTH} levels deep", None, node.start_mark.line + 1
+            )
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                total += size(key, depth + 1) + size(value, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child, depth + 1)
+        if total > MAX_NODES:
+            raise ConfigError(
+                f"YAML expands to more than {MAX_NODES:,} values (aliases repeated too often?)",
+                None,
+                node.start_mark.line + 1,
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
 def parse_yaml(text: str, path: str | Path) -> Any:
     """Safe-load YAML text; syntax errors become ``path:line`` ConfigErrors."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _measure(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except ConfigError as exc:
         raise ConfigError(exc.message, path, exc.line) from None
+    except RecursionError:
+        raise ConfigError(f"YAML nested more than {MAX_DEPTH} levels deep", path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -85,11 +139,7 @@ def parse_yaml(text: str, path: str | Path) -> Any:
 
 
 def load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read file: {exc.strerror}", path) from None
-    return parse_yaml(text, path)
+    return parse_yaml(read_text(path, "YAML file"), path)
 
 
 def line_of(data: Any, loc: Sequence[Any], default: int | None = None) -> int | None:
@@ -105,7 +155,30 @@ def line_of(data: Any, loc: Sequence[Any], default: int | None = None) -> int | 
             node = node[part]
         else:
             break
-        own = getattr(node, "line", None)
-        if own and isinstance(node, LineList):
-            line = line or own
     return line
+
+
+def located_error(
+    exc: ValidationError,
+    data: Any,
+    file: str | Path | None,
+    *,
+    prefix: str = "",
+    line: int | None = None,
+    skip: Sequence[str] = ("assert_",),
+) -> ConfigError:
+    """The first pydantic error as ``file:line: where: what`` (``line`` when the data has
+    no line of its own, as JSONL and CSV rows do not)."""
+    err = exc.errors()[0]
+    loc = [p for p in err["loc"] if p not in skip]
+    found = line_of(data, loc, line)
+    where = ".".join(str(p) for p in loc)
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden" and loc:
+        message = f"unknown field {loc[-1]!r}"
+        where = ".".join(str(p) for p in loc[:-1])
+    elif err["type"] == "missing" and loc:
+        message = f"missing required field {loc[-1]!r}"
+        where = ".".join(str(p) for p in loc[:-1])
+    where = f"{prefix}{where}".strip(". ")
+    return ConfigError(f"{where}: {message}" if where else message, file, found)

@@ -10,26 +10,24 @@ API instead: export OPENAI_API_KEY=sk-... and run
 
 from __future__ import annotations
 
-import os
+import shutil
 import sys
 from pathlib import Path
 
-from evalkit.cli import main
+from evalkit.session import record_project
 from evalkit.testing import Script, TestingServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def record() -> int:
-    os.chdir(ROOT)
     script = Script.load(ROOT / "scripts" / "triage-model.yaml")
+    results = ROOT / ".evalkit" / "record-example"
     with TestingServer(script) as server:
-        os.environ["OPENAI_BASE_URL"] = server.base_url
-        os.environ["OPENAI_API_KEY"] = "sk-evalkit-testing-server"
-        codes = [main(["run", "--mode", "rerecord", "--all-variants", "--snapshot-update"])]
-    # v1 fails invoice-copy on purpose (the example's diff shows v2 fixing it): exit 1 from
-    # a run means a gate failed, not that recording did.
-    return 2 if 2 in codes else 0
+        record_project(ROOT, server.base_url, results=results)
+    shutil.rmtree(results, ignore_errors=True)
+    # v1 fails invoice-copy on purpose (the example's diff shows v2 fixing it)
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from evalkit.display import RunDisplay
 from evalkit.engine.limits import LiveStats
-from evalkit.results import CaseResult, SampleResult
+from evalkit.results import CaseResult, Figures, SampleResult, Verdicts
 
 
 def case(name: str, passed: bool, retries: int = 0) -> CaseResult:
@@ -37,16 +37,19 @@ def test_plain_progress_lines_and_closing_table_in_ci_logs() -> None:
     stats = LiveStats(sent=4, answered=3, rate_limited=1, retries=1)
     display = RunDisplay(3, stats, console=Console(file=out, width=160, force_terminal=False))
     display.PLAIN_EVERY_S = 0.0
+    results = [case("a", True), case("b", False, retries=1), case("c", True)]
+    figures = Figures()
     with display:
-        for result in (case("a", True), case("b", False, retries=1), case("c", True)):
+        for result in results:
             display.result(result)
-    display.close(display.summaries({"triage": 1.0}))
+            figures.add(result)
+    display.close(Verdicts().add_all(results).summaries(), figures)
     text = out.getvalue()
     assert "progress: 1/3 | 1 pass 0 fail |" in text and "progress: 3/3 | 2 pass 1 fail |" in text
     assert "1×429" in text and "ETA" in text
     assert "FAIL triage::b (suites/triage.yaml:3)" in text
     assert (
-        "triage │    2/3 │  67% │      100% │ FAILED │        150/30 │ 0.0003 │             - │    120 │    120 │       1 │       0"
+        "triage │    2/3 │  67% │      100% │ FAILED │        150/30 │ 0.0003 │             - │            120 │            120 │       1 │       0"
         in text
     )
     assert "API: 4 requests sent, 1 retries, 1×429, 0 failed for good" in text

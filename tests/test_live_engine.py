@@ -66,8 +66,8 @@ def test_faults_are_retried_counted_and_nothing_is_lost(
 
 
 def test_hangs_time_out_and_are_retried(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    many(project, 12, extra="timeout_s = 0.3\n")
-    server = serve(monkeypatch, faults=Faults(hang_rate=0.2, hang_s=2.0, seed=5))
+    many(project, 12, extra="timeout_s = 1.0\n")
+    server = serve(monkeypatch, faults=Faults(hang_rate=0.2, hang_s=3.0, seed=5))
     try:
         assert main(["run", "--mode", "live"]) == 0
     finally:

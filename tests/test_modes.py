@@ -78,7 +78,7 @@ def test_replay_without_recording_fails_the_case_clearly(
     out = capsys.readouterr().out
     assert "FAIL triage::refund" in out
     assert (
-        "no recording for this request: the prompt, model or params changed; run with --evalkit-mode=record"
+        "no recording for this request: the prompt, model or params changed; run with --mode record (or `evalkit record`)"
         in out
     )
 

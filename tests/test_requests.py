@@ -6,7 +6,7 @@ import sys
 
 from pydantic import BaseModel
 
-from evalkit.engine.run import plan
+from evalkit.planning import plan
 from evalkit.requests import Request, strict_json_schema
 from evalkit.suite import load_suite
 

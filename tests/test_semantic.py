@@ -57,7 +57,7 @@ def test_record_then_replay_gives_the_same_verdicts(
     recorded = results(project)["refund"].samples[0]
     # one batch of embeddings (3 distinct texts) and one judge call for the case
     assert judge_server.stats.by_path == {"/v1/chat/completions": 3, "/v1/embeddings": 1}
-    assert [a.kind for a in recorded.aux] == ["embedding", "judge"]
+    assert [a.kind for a in recorded.aux] == ["similar", "judge"]
     assert recorded.aux[1].model == "gpt-4.1-2025-04-14" and recorded.aux[1].cost_usd
     doc = json.loads((project.root / "snapshots/recordings/triage/refund.json").read_text())
     endpoints = sorted(e["request"]["endpoint"] for e in doc["interactions"].values())

@@ -68,8 +68,12 @@ def test_every_field_loads(project: Project) -> None:
     ]  # an explicit finish_reason replaces the implicit "not truncated" check
     csv1 = suite.cases[1]
     assert csv1.vars == {"body": "hello"} and csv1.line == 2
-    assert [a.describe() for a in csv1.asserts][-2:] == ["equals at category", "regex"]
-    assert "not finish_reason" in [a.describe() for a in suite.cases[3].asserts]
+    assert [a.describe() for a in csv1.asserts][-3:] == [
+        "equals at category",
+        "regex",
+        "not_truncated",
+    ]
+    assert "not_truncated" in [a.describe() for a in suite.cases[3].asserts]
     assert suite.cases[3].line == 1
 
 

@@ -1,19 +1,39 @@
-"""Checks: one registry keyed by assertion ``type``.
+"""Checks: one registration per assertion ``type``.
 
-Each check declares a pydantic model of its arguments, so a suite's assertions are
-validated when the suite loads (a typo is a ``file:line`` error, not a failed case), and a
-pure function from an :class:`Observation` to an :class:`Outcome`.
+A check type owns everything about itself, so nothing else in evalkit names it:
+
+- ``args``: the pydantic model of its arguments, validated when a suite loads, so a typo is
+  a ``file:line`` error rather than a failed case; ``validate`` adds what a model cannot
+  see (a judge model's pin, a prompt that must exist);
+- ``refuse``: a reason not to send a request at all (an input budget it would break);
+- ``needs``: the requests it must have answered before it can judge (embeddings, a
+  verdict), made by the engine through the same modes and recordings as the case's own;
+- ``evaluate``: from an :class:`Observation` (and what it needed) to an :class:`Outcome`;
+- ``after``: an effect once it has judged (accepting a snapshot with ``--snapshot-update``).
+
+Pure checks are plain functions registered with :func:`register`; checks with more to do
+subclass :class:`Check` and register with :func:`register_check`. The family modules
+(basic, schema, budget, python, semantic, snapshot) register on import.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..config import Settings
+from ..prompts import PromptStore
+from ..requests import Request
+from ..response import Response
+
+if TYPE_CHECKING:
+    from ..snapshots import SnapshotStore
 
 _MISSING: Any = object()
 
@@ -30,6 +50,8 @@ class Observation:
     vars: dict[str, Any] = field(default_factory=dict)
     case_id: str = ""
     suite: str = ""
+    variant: str | None = None
+    sample: int = 0
     schema: type[BaseModel] | None = None
     finish_reason: str | None = None
     input_tokens: int = 0
@@ -38,10 +60,6 @@ class Observation:
     cost_usd: float | None = None
     latency_ms: float = 0.0
     model: str = ""
-    embeddings: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False)
-    verdicts: dict[Any, Any] = field(default_factory=dict, repr=False)
-    snapshot: str | None = None  # the reviewed snapshot's text, read by the engine
-    snapshot_path: str = ""
     _parsed: Any = field(default=_MISSING, repr=False)
 
     @property
@@ -50,7 +68,7 @@ class Observation:
         if self._parsed is _MISSING:
             try:
                 self._parsed = json.loads(self.text)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, RecursionError) as exc:
                 raise CheckFailed(f"output is not JSON ({exc}): {preview(self.text)}") from None
         return self._parsed
 
@@ -66,33 +84,31 @@ class CheckFailed(Exception):
     """Raised inside a check when it cannot even look (no JSON, no such path)."""
 
 
-CheckFn = Callable[[Any, Observation, "AssertionSpec"], Outcome]
+class ArgumentError(ValueError):
+    """A check's arguments are wrong in a way its model cannot see; ``key`` names the
+    argument, so the error points at its line."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
-class CheckDef:
-    name: str
-    args: type[BaseModel]
-    fn: CheckFn
-    scored: bool = False
-    default_threshold: float = 1.0
+class LoadContext:
+    """What a check may consult while a suite loads."""
+
+    settings: Settings
+    prompts: PromptStore
+    allow_unpinned: bool = False
 
 
-REGISTRY: dict[str, CheckDef] = {}
+@dataclass
+class CheckContext:
+    """What a check may use while a run goes on (shared by the run's samples)."""
 
-
-def register(
-    name: str,
-    args: type[BaseModel] = NoArgs,
-    *,
-    scored: bool = False,
-    default_threshold: float = 1.0,
-) -> Callable[[CheckFn], CheckFn]:
-    def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY[name] = CheckDef(name, args, fn, scored, default_threshold)
-        return fn
-
-    return deco
+    settings: Settings
+    prompts: PromptStore
+    snapshots: SnapshotStore | None = None
 
 
 class AssertionSpec(BaseModel):
@@ -103,15 +119,120 @@ class AssertionSpec(BaseModel):
     type: str
     path: str | None = None
     negate: bool = False
-    weight: float = 1.0
-    threshold: float | None = None
+    weight: float = Field(1.0, ge=0, allow_inf_nan=False)
+    threshold: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
     args: Any = None
     line: int | None = None
-    implicit: bool = False
+    implicit: bool = False  # added by evalkit (not truncated), not written by the user
 
     def describe(self) -> str:
         where = f" at {self.path}" if self.path else ""
         return f"{'not ' if self.negate else ''}{self.type}{where}"
+
+    @property
+    def check(self) -> Check:
+        return REGISTRY[self.type]
+
+
+class Check:
+    """A check type. Subclasses set ``name`` and ``args`` and override what they need."""
+
+    name: ClassVar[str]
+    args: ClassVar[type[BaseModel]] = NoArgs
+    scored: ClassVar[bool] = False  # the score is compared with `threshold` by evalkit
+    own_threshold: ClassVar[bool] = False  # the check applies `threshold` itself
+    default_threshold: ClassVar[float] = 1.0
+    doc: ClassVar[str] = ""
+
+    def validate(self, spec: AssertionSpec, ctx: LoadContext) -> None:
+        """Raise :class:`ArgumentError` for arguments the model cannot judge alone."""
+
+    def implicit(self) -> AssertionSpec | None:
+        """An assertion added to every case unless the case has one of ``replaced_by``."""
+        return None
+
+    replaced_by: ClassVar[tuple[str, ...]] = ()
+
+    def refuse(self, spec: AssertionSpec, request: Request) -> str | None:
+        """Why ``request`` should not be sent at all (it could only fail this check)."""
+        return None
+
+    def needs(self, spec: AssertionSpec, obs: Observation, ctx: CheckContext) -> list[Request]:
+        """Requests to answer before :meth:`evaluate` (in the order it expects them)."""
+        return []
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        raise NotImplementedError
+
+    def after(
+        self, spec: AssertionSpec, obs: Observation, outcome: Outcome, ctx: CheckContext
+    ) -> Outcome:
+        """An effect once judged (the outcome may change, e.g. a snapshot was accepted)."""
+        return outcome
+
+
+CheckFn = Callable[[Any, Observation, AssertionSpec], Outcome]
+
+
+class _FunctionCheck(Check):
+    """A pure check: a function of its arguments and the observation."""
+
+    def __init__(self, fn: CheckFn):
+        self.fn = fn
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        return self.fn(spec.args, obs, spec)
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def register(
+    name: str,
+    args: type[BaseModel] = NoArgs,
+    *,
+    scored: bool = False,
+    default_threshold: float = 1.0,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a pure check function ``fn(args, observation, spec) -> Outcome``."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        check = type(
+            f"{name}_check",
+            (_FunctionCheck,),
+            {
+                "name": name,
+                "args": args,
+                "scored": scored,
+                "default_threshold": default_threshold,
+                "doc": (fn.__doc__ or "").strip(),
+            },
+        )(fn)
+        REGISTRY[name] = check
+        return fn
+
+    return deco
+
+
+_C = TypeVar("_C", bound=type[Check])
+
+
+def register_check(cls: _C) -> _C:
+    """Register a :class:`Check` subclass under its ``name``."""
+    REGISTRY[cls.name] = cls()
+    return cls
 
 
 def preview(value: Any, limit: int = 120) -> str:
@@ -145,16 +266,23 @@ def value_at(obs: Observation, path: str | None) -> Any:
     return node
 
 
-def evaluate(spec: AssertionSpec, obs: Observation) -> Outcome:
-    """Run one assertion, applying ``not`` and ``threshold``."""
-    definition = REGISTRY[spec.type]
+def evaluate(
+    spec: AssertionSpec,
+    obs: Observation,
+    fetched: Sequence[Response] = (),
+    ctx: CheckContext | None = None,
+) -> Outcome:
+    """Run one assertion, applying ``threshold`` and ``not``."""
+    check = REGISTRY[spec.type]
     try:
-        outcome = definition.fn(spec.args, obs, spec)
+        outcome = check.evaluate(spec, obs, fetched, ctx)
     except CheckFailed as exc:
         return Outcome(False, str(exc))
-    if definition.scored and outcome.score is not None:
-        threshold = spec.threshold if spec.threshold is not None else definition.default_threshold
-        passed = outcome.score >= threshold
+    if check.scored and outcome.score is not None:
+        if not math.isfinite(outcome.score):
+            return Outcome(False, f"{outcome.message}: the score is not a number", None)
+        threshold = spec.threshold if spec.threshold is not None else check.default_threshold
+        passed = outcome.passed and outcome.score >= threshold
         message = outcome.message or f"score {outcome.score:.3f}"
         outcome = Outcome(passed, f"{message} (threshold {threshold})", outcome.score)
     if spec.negate:
@@ -163,13 +291,22 @@ def evaluate(spec: AssertionSpec, obs: Observation) -> Outcome:
     return outcome
 
 
+def threshold_types() -> list[str]:
+    """Check types that take a ``threshold`` (for messages)."""
+    return sorted(n for n, c in REGISTRY.items() if c.scored or c.own_threshold)
+
+
 # Registration happens on import of the family modules.
 from . import basic, budget, python, schema, semantic, snapshot  # noqa: E402
 
 __all__ = [
     "REGISTRY",
+    "ArgumentError",
     "AssertionSpec",
+    "Check",
+    "CheckContext",
     "CheckFailed",
+    "LoadContext",
     "Observation",
     "Outcome",
     "basic",
@@ -177,6 +314,7 @@ __all__ = [
     "evaluate",
     "python",
     "register",
+    "register_check",
     "schema",
     "semantic",
     "snapshot",

@@ -26,7 +26,10 @@ class TextArgs(_Args):
 
 
 class RegexArgs(_Args):
-    value: str
+    """``pattern`` as Python's ``re`` names it; ``value`` is accepted too."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: str = Field(validation_alias=AliasChoices("pattern", "value"))
     ignore_case: bool = False
 
     @field_validator("value")

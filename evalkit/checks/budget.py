@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import AssertionSpec, Observation, Outcome, register
+from .. import tokens
+from ..requests import Request
+from ..response import Response
+from . import AssertionSpec, Check, CheckContext, Observation, Outcome, register, register_check
 
 
 class FinishArgs(BaseModel):
@@ -14,7 +20,7 @@ class FinishArgs(BaseModel):
 
 class MaxArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max: float = Field(ge=0)
+    max: float = Field(ge=0, allow_inf_nan=False)
 
 
 @register("finish_reason", FinishArgs)
@@ -24,13 +30,65 @@ def finish_reason(args: FinishArgs, obs: Observation, spec: AssertionSpec) -> Ou
     return Outcome(got == args.value, f"expected finish_reason {args.value!r}, got {got!r}{hint}")
 
 
+@register_check
+class NotTruncated(Check):
+    """Added to every case that has no finish_reason check of its own: an answer cut off by
+    the token limit is not an answer."""
+
+    name = "not_truncated"
+    replaced_by: ClassVar[tuple[str, ...]] = ("finish_reason", "not_truncated")
+
+    def implicit(self) -> AssertionSpec:
+        return AssertionSpec(type=self.name, args=self.args(), implicit=True)
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        if obs.finish_reason == "length":
+            return Outcome(
+                False,
+                "the output was truncated (finish_reason 'length'): raise max_tokens or "
+                "shorten the expected answer",
+            )
+        return Outcome(True, f"not truncated (finish_reason {obs.finish_reason!r})")
+
+
 def _gate(name: str, got: float, limit: float, unit: str = "") -> Outcome:
     return Outcome(got <= limit, f"expected {name} <= {limit:g}{unit}, got {got:g}{unit}")
 
 
-@register("input_tokens", MaxArgs)
-def input_tokens(args: MaxArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
-    return _gate("input_tokens", obs.input_tokens, args.max)
+@register_check
+class InputTokens(Check):
+    """Input tokens the API counted; a request whose count before sending is already over
+    the budget is not sent (only for models whose tokenizer evalkit knows exactly)."""
+
+    name = "input_tokens"
+    args = MaxArgs
+
+    def refuse(self, spec: AssertionSpec, request: Request) -> str | None:
+        if spec.negate or spec.weight == 0 or not tokens.exact_for(request.model):
+            return None
+        estimate = tokens.input_tokens(request.endpoint, request.body)
+        limit: float = spec.args.max
+        if estimate > limit:
+            return (
+                f"estimated {estimate} input tokens exceed the input_tokens budget "
+                f"({limit:g}): the request was not sent"
+            )
+        return None
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        return _gate("input_tokens", obs.input_tokens, spec.args.max)
 
 
 @register("output_tokens", MaxArgs)

@@ -18,7 +18,7 @@ def import_object(ref: str) -> Any:
         raise ValueError(f"{ref!r} is not of the form module:name")
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that calls sys.exit() is broken too
         raise ValueError(
             f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}"
         ) from None
@@ -48,7 +48,7 @@ def python(args: PythonArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
     value = value_at(obs, spec.path) if spec.path else _best(obs)
     try:
         result = fn(value, obs)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a check must not end the run green
         raise CheckFailed(f"{args.fn} raised {type(exc).__name__}: {exc}") from None
     reason = ""
     if isinstance(result, tuple) and len(result) == 2:
@@ -56,6 +56,8 @@ def python(args: PythonArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
     if isinstance(result, bool):
         return Outcome(result, f"{args.fn} returned {result}" + (f": {reason}" if reason else ""))
     if isinstance(result, (int, float)):
+        if not 0.0 <= float(result) <= 1.0:
+            raise CheckFailed(f"{args.fn} returned the score {result!r}: scores are in [0, 1]")
         return Outcome(
             True,
             f"{args.fn} scored {float(result):.3f}" + (f": {reason}" if reason else ""),

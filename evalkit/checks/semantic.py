@@ -1,21 +1,50 @@
 """Checks on meaning: ``similar`` (embedding cosine) and ``judge`` (an LLM grades a rubric).
 
-Both need API calls. The engine makes them (recorded and replayed like every other call)
-before the checks run and puts what came back on the :class:`Observation`, so the check
-functions here stay pure.
+Both need API calls. They say which (:meth:`Check.needs`); the engine answers them through
+the run's mode and recordings like every other request, on the server their model lives
+on, and hands the answers back, so CI replays them offline with the same verdicts.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from typing import Any
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import AssertionSpec, CheckFailed, Observation, Outcome, preview, register, value_at
+from ..errors import ConfigError
+from ..pinning import is_pinned
+from ..prompts import PromptRef, PromptStore
+from ..requests import Request, build_request, embedding_request
+from ..response import Response
+from . import (
+    ArgumentError,
+    AssertionSpec,
+    Check,
+    CheckContext,
+    CheckFailed,
+    LoadContext,
+    Observation,
+    Outcome,
+    preview,
+    register_check,
+    value_at,
+)
 
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+BUILTIN_JUDGE = PromptRef("judge", "v1")
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@functools.cache
+def builtin_prompts() -> PromptStore:
+    """evalkit's own templates (the judge's), compiled once per process."""
+    return PromptStore(_TEMPLATES)
 
 
 class SimilarArgs(BaseModel):
@@ -36,7 +65,7 @@ class Verdict(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
     passed: bool = Field(alias="pass")
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, allow_inf_nan=False)
     reason: str
 
 
@@ -50,43 +79,154 @@ def judged_text(obs: Observation, spec: AssertionSpec) -> str:
     return as_text(value_at(obs, spec.path)) if spec.path else obs.text
 
 
-def cosine(a: list[float], b: list[float]) -> float:
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0
 
 
-@register("similar", SimilarArgs, scored=True, default_threshold=0.8)
-def similar(args: SimilarArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
-    text = judged_text(obs, spec)
-    try:
-        got, ref = obs.embeddings[(args.model, text)], obs.embeddings[(args.model, args.value)]
-    except KeyError:
-        raise CheckFailed("similar: no embeddings were fetched for this check") from None
-    score = max(0.0, min(1.0, cosine(got, ref)))
-    where = f" at {spec.path}" if spec.path else ""
-    return Outcome(
-        True,
-        f"similarity{where} {score:.3f} between {preview(text, 80)!r} and {preview(args.value, 80)!r}",
-        score,
-    )
+def _vector(response: Response, text: str) -> list[float]:
+    """The one embedding of ``text``, or CheckFailed naming what the server sent instead."""
+    vectors = response.embeddings
+    said = f"the embeddings server ({response.model or 'unknown model'})"
+    if len(vectors) != 1:
+        raise CheckFailed(f"similar: {said} answered {len(vectors)} vectors for one text")
+    vector = vectors[0]
+    if not isinstance(vector, list) or not vector:
+        raise CheckFailed(f"similar: {said} answered no vector for {preview(text, 40)!r}")
+    if all(isinstance(x, list) for x in vector):
+        raise CheckFailed(
+            f"similar: {said} answered {len(vector)} vectors (one per token?) for "
+            f"{preview(text, 40)!r}: serve the model with pooling (llama.cpp: mean pooling) "
+            "so each text gets one vector"
+        )
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in vector):
+        raise CheckFailed(f"similar: {said} answered a vector that is not all numbers")
+    return [float(x) for x in vector]
 
 
-def judge_key(args: JudgeArgs, text: str) -> tuple[str, str, str | None, str]:
-    return (args.model, args.rubric, args.prompt, text)
+@register_check
+class Similar(Check):
+    name = "similar"
+    args = SimilarArgs
+    scored = True
+    default_threshold = 0.8
+
+    def needs(self, spec: AssertionSpec, obs: Observation, ctx: CheckContext) -> list[Request]:
+        args: SimilarArgs = spec.args
+        return [
+            embedding_request(args.model, judged_text(obs, spec)),
+            embedding_request(args.model, args.value),
+        ]
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        args: SimilarArgs = spec.args
+        text = judged_text(obs, spec)
+        if len(fetched) != 2:
+            raise CheckFailed("similar: the embeddings were not fetched (run it through a suite)")
+        got, ref = _vector(fetched[0], text), _vector(fetched[1], args.value)
+        if len(got) != len(ref):
+            raise CheckFailed(
+                f"similar: the embeddings server answered vectors of different lengths "
+                f"({len(got)} and {len(ref)})"
+            )
+        score = max(0.0, min(1.0, cosine(got, ref)))
+        where = f" at {spec.path}" if spec.path else ""
+        return Outcome(
+            True,
+            f"similarity{where} {score:.3f} between {preview(text, 80)!r} and {preview(args.value, 80)!r}",
+            score,
+        )
 
 
-@register("judge", JudgeArgs)
-def judge(args: JudgeArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
-    verdict = obs.verdicts.get(judge_key(args, judged_text(obs, spec)))
-    if verdict is None:
-        raise CheckFailed("judge: no verdict was fetched for this check")
-    threshold = spec.threshold
-    passed = verdict.passed and (threshold is None or verdict.score >= threshold)
-    bar = f", threshold {threshold}" if threshold is not None else ""
-    return Outcome(
-        passed,
-        f"judge {args.model} {'passed' if verdict.passed else 'failed'} the rubric {args.rubric!r} "
-        f"(score {verdict.score:.2f}{bar}): {verdict.reason!r}",
-        verdict.score,
-    )
+def _judge_store(args: JudgeArgs, prompts: PromptStore) -> tuple[PromptStore, PromptRef]:
+    if args.prompt:
+        return prompts, PromptRef.parse(args.prompt)
+    return builtin_prompts(), BUILTIN_JUDGE
+
+
+@register_check
+class Judge(Check):
+    name = "judge"
+    args = JudgeArgs
+    own_threshold: ClassVar[bool] = True
+
+    def validate(self, spec: AssertionSpec, ctx: LoadContext) -> None:
+        """A judge model is pinned like any other, and its prompt renders."""
+        args: JudgeArgs = spec.args
+        if not ctx.allow_unpinned and not is_pinned(args.model):
+            raise ArgumentError(
+                f"judge model {args.model!r} is not a pinned snapshot: use a dated one, "
+                "or set `allow_unpinned: true`",
+                "model",
+            )
+        try:
+            store, ref = _judge_store(args, ctx.prompts)
+            store.require(ref)
+            store.render(ref, self._variables(args, "(the output)", defaultdict(str), "", ""))
+        except ValueError as exc:
+            raise ArgumentError(f"judge prompt: {exc}", "prompt") from None
+        except ConfigError as exc:
+            raise ArgumentError(f"judge prompt: {exc}", "prompt") from None
+
+    @staticmethod
+    def _variables(
+        args: JudgeArgs, output: str, variables: dict[str, Any], suite: str, case: str
+    ) -> dict[str, Any]:
+        return {
+            "rubric": args.rubric,
+            "output": output,
+            "vars": variables,
+            "suite": suite,
+            "case": case,
+        }
+
+    def needs(self, spec: AssertionSpec, obs: Observation, ctx: CheckContext) -> list[Request]:
+        args: JudgeArgs = spec.args
+        store, ref = _judge_store(args, ctx.prompts)
+        variables = self._variables(args, judged_text(obs, spec), obs.vars, obs.suite, obs.case_id)
+        messages = store.render(ref, variables)
+        return [
+            build_request(
+                model=args.model,
+                api="chat",
+                messages=messages,
+                params={"temperature": 0},
+                schema=Verdict,
+                structured=ctx.settings.structured_for(args.model),
+            )
+        ]
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        args: JudgeArgs = spec.args
+        if len(fetched) != 1:
+            raise CheckFailed("judge: no verdict was fetched (run it through a suite)")
+        text = fetched[0].text
+        try:
+            verdict = Verdict.model_validate_json(text)
+        except (ValidationError, ValueError) as exc:
+            problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise CheckFailed(
+                f"judge: {args.model} gave no valid verdict ({problem}): {preview(text, 120)!r}"
+            ) from None
+        threshold = spec.threshold
+        passed = verdict.passed and (threshold is None or verdict.score >= threshold)
+        bar = f", threshold {threshold}" if threshold is not None else ""
+        return Outcome(
+            passed,
+            f"judge {args.model} {'passed' if verdict.passed else 'failed'} the rubric {args.rubric!r} "
+            f"(score {verdict.score:.2f}{bar}): {verdict.reason!r}",
+            verdict.score,
+        )

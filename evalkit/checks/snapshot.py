@@ -1,20 +1,23 @@
 """The ``snapshot`` check: the output equals the snapshot a reviewer accepted.
 
 Serialisation and diffs are syrupy's (its JSON extension: sorted keys, two-space indents,
-``exclude`` leaving volatile fields out); the engine reads and writes the files under
-``snapshots/outputs/`` and puts the stored text on the observation, so this stays pure.
+``exclude`` leaving volatile fields out); the files are evalkit's own, one per case under
+``snapshots/outputs/`` (see evalkit/snapshots.py), so they work from ``evalkit run`` too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.filters import props
 
-from . import AssertionSpec, Observation, Outcome, register
+from ..errors import display_path
+from ..response import Response
+from . import AssertionSpec, Check, CheckContext, CheckFailed, Observation, Outcome, register_check
 
 _EXTENSION = JSONSnapshotExtension()
 
@@ -28,25 +31,58 @@ def serialize(obs: Observation, args: SnapshotArgs) -> str:
     """The output as syrupy serialises it: parsed JSON when it is JSON, else the text."""
     try:
         data: Any = json.loads(obs.text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = obs.text
     return str(_EXTENSION.serialize(data, exclude=props(*args.exclude) if args.exclude else None))
 
 
-@register("snapshot", SnapshotArgs)
-def snapshot(args: SnapshotArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
-    current = serialize(obs, args)
-    stored = obs.snapshot
-    where = obs.snapshot_path or "the snapshot"
-    if stored is None:
+@register_check
+class Snapshot(Check):
+    name = "snapshot"
+    args = SnapshotArgs
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        if ctx is None or ctx.snapshots is None:
+            raise CheckFailed(
+                "snapshot: compares against a suite's stored snapshots; use it in a suite"
+            )
+        path = ctx.snapshots.path(obs.suite, obs.case_id, obs.variant, obs.sample)
+        where = display_path(path)
+        stored = ctx.snapshots.read(path)
+        current = serialize(obs, spec.args)
+        if stored is None:
+            return Outcome(
+                False,
+                f"no snapshot yet ({where}): review the output and accept it with --snapshot-update",
+            )
+        if stored == current:
+            return Outcome(True, f"output matches {where}")
+        diff = str(_EXTENSION.diff_snapshots(current, stored))
         return Outcome(
             False,
-            f"no snapshot yet ({where}): review the output and accept it with --snapshot-update",
+            f"output differs from the reviewed snapshot {where} (- snapshot, + output); accept with --snapshot-update:\n{diff}",
         )
-    if stored == current:
-        return Outcome(True, f"output matches {where}")
-    diff = str(_EXTENSION.diff_snapshots(current, stored))
-    return Outcome(
-        False,
-        f"output differs from the reviewed snapshot {where} (- snapshot, + output); accept with --snapshot-update:\n{diff}",
-    )
+
+    def after(
+        self, spec: AssertionSpec, obs: Observation, outcome: Outcome, ctx: CheckContext
+    ) -> Outcome:
+        store = ctx.snapshots
+        if outcome.passed or store is None or not store.update or spec.negate:
+            return outcome
+        path = store.path(obs.suite, obs.case_id, obs.variant, obs.sample)
+        existed = path.is_file()
+        try:
+            store.write(path, serialize(obs, spec.args))
+        except OSError as exc:
+            return Outcome(
+                False, f"could not write the snapshot {display_path(path)}: {exc.strerror or exc}"
+            )
+        return Outcome(
+            True, f"snapshot {'updated' if existed else 'written'}: {display_path(path)}"
+        )

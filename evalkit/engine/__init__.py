@@ -1,1 +1,1 @@
-"""The engine: turns planned cases into results through a mode (replay, record, live)."""
+"""The engine: turns planned cases into results through one answerer (the run's mode)."""

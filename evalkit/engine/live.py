@@ -1,27 +1,34 @@
 """Calls to the API through the official SDK, paced, retried and guarded.
 
-One ``AsyncOpenAI`` client per engine, with the SDK's own retries off (``max_retries=0``)
-so that every retry is ours: counted, jittered, honouring ``retry-after``, and slowing the
-shared limiter on a 429. Every call uses ``with_raw_response`` so the request id, the
-rate-limit headers and the latency are seen. ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` are
-honoured as the SDK honours them (Azure OpenAI and compatible servers work the same way).
+One ``AsyncOpenAI`` client per server (``[tool.evalkit.servers]``; the default server is
+``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` as the SDK reads them), each with its own rate
+limiter and, when set, its own cap on requests in flight. The SDK's own retries are off
+(``max_retries=0``) so that every retry is ours: counted, jittered, honouring
+``retry-after``, and slowing the shared limiter on a 429. Every call uses
+``with_raw_response`` so the request id, the rate-limit headers and the latency are seen.
+Error texts come from servers: they are redacted before anything keeps them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 from openai import AsyncOpenAI
 
 from .. import tokens
-from ..config import Settings
-from ..errors import ApiCallError, CircuitOpen, ConfigError
-from ..requests import Request
+from ..config import Server, Settings, check_base_url
+from ..errors import ApiCallError, CaseError, CircuitOpen, ConfigError
+from ..redaction import redact
+from ..requests import Request, merge_embeddings
+from ..response import BODY_LIST, Response, split_embeddings
+from .answerers import Answered, Answerer
 from .limits import (
     CircuitBreaker,
     LiveStats,
@@ -31,7 +38,7 @@ from .limits import (
     is_retryable_status,
     retry_after,
 )
-from .response import Response
+from .recordings import Owner
 
 try:  # the SDK's HTTP library: httpx2 in current releases, httpx before
     import httpx2 as _http
@@ -39,6 +46,7 @@ except ImportError:  # pragma: no cover - depends on the installed SDK
     import httpx as _http  # type: ignore[no-redef]
 
 TESTING_SERVER_HEADER = "x-evalkit-testing-server"
+NO_KEY = "sk-no-key-configured"  # local servers that ask for none still need a string
 
 
 class _Malformed(Exception):
@@ -46,28 +54,64 @@ class _Malformed(Exception):
 
 
 class LiveClient:
+    """One server: its SDK client, limiter and in-flight cap."""
+
     def __init__(
         self,
         settings: Settings,
         stats: LiveStats,
-        limiter: RateLimiter,
         breaker: CircuitBreaker,
         policy: RetryPolicy,
         *,
+        server: Server | None = None,
+        name: str | None = None,
+        limiter: RateLimiter | None = None,
         seed: int | None = None,
     ):
         self.settings = settings
         self.stats = stats
-        self.limiter = limiter
         self.breaker = breaker
         self.policy = policy
+        self.server = server or Server()
+        self.name = name
+        self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self.rng = random.Random(seed)
+        cap = self.server.concurrency
+        self.slots = asyncio.Semaphore(cap) if cap else None
         self._client: AsyncOpenAI | None = None
+
+    def _where(self) -> str:
+        return f"server {self.name!r} of [tool.evalkit.servers]" if self.name else "the API"
+
+    def _key(self) -> str | None:
+        """The key for this server: its own variable, else (default server only)
+        OPENAI_API_KEY; a server with a base_url and no key variable gets none, so an
+        OpenAI key never goes to another host."""
+        if self.server.api_key_env:
+            value = os.environ.get(self.server.api_key_env, "").strip()
+            if not value:
+                raise ConfigError(
+                    f"{self._where()} reads its key from {self.server.api_key_env}, which is "
+                    "not set: export it, or replay the committed recordings (mode replay)"
+                )
+            return value
+        if self.server.base_url:
+            return NO_KEY
+        key = os.environ.get("OPENAI_API_KEY")
+        return key.strip() if key is not None else None
 
     @property
     def client(self) -> AsyncOpenAI:
         if self._client is None:
-            connections = max(self.settings.concurrency, 10)
+            base_url = self.server.base_url or os.environ.get("OPENAI_BASE_URL") or None
+            if base_url is not None:
+                try:
+                    check_base_url(
+                        base_url, "OPENAI_BASE_URL" if not self.server.base_url else "base_url"
+                    )
+                except ValueError as exc:
+                    raise ConfigError(f"{exc} (got {redact(base_url)!r})") from None
+            connections = max(self.server.concurrency or self.settings.concurrency, 10)
             http = openai.DefaultAsyncHttpxClient(
                 limits=_http.Limits(
                     max_connections=connections, max_keepalive_connections=connections
@@ -76,13 +120,17 @@ class LiveClient:
             )
             try:
                 self._client = AsyncOpenAI(
-                    timeout=self.settings.timeout_s, max_retries=0, http_client=http
+                    api_key=self._key(),
+                    base_url=base_url,
+                    timeout=self.settings.timeout_s,
+                    max_retries=0,
+                    http_client=http,
                 )
             except openai.OpenAIError as exc:
                 raise ConfigError(
-                    f"cannot create the OpenAI client: {str(exc).rstrip('.')}. Record and live modes call the API: "
-                    "set OPENAI_API_KEY (and OPENAI_BASE_URL for another server), or replay "
-                    "the committed recordings with --mode replay"
+                    f"cannot create the OpenAI client: {redact(str(exc)).rstrip('.')}. Record and "
+                    "live modes call the API: set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
+                    "server), or replay the committed recordings (mode replay)"
                 ) from None
         return self._client
 
@@ -116,12 +164,18 @@ class LiveClient:
         for attempt in range(self.policy.max_retries + 1):
             if self.breaker.opened:
                 raise CircuitOpen(f"not run: circuit open ({self.breaker.describe()})")
-            ticket = await self.limiter.acquire(weight)
-            self.stats.sent += 1
+            if self.slots is not None:
+                await self.slots.acquire()
             try:
-                outcome = await self._attempt(request, ticket, attempt)
+                ticket = await self.limiter.acquire(weight)
+                self.stats.sent += 1
+                try:
+                    outcome = await self._attempt(request, ticket, attempt)
+                finally:
+                    self.limiter.done(ticket)
             finally:
-                self.limiter.done(ticket)
+                if self.slots is not None:
+                    self.slots.release()
             if isinstance(outcome, Response):
                 return outcome
             error, hint = outcome
@@ -129,7 +183,10 @@ class LiveClient:
                 self.stats.retries += 1
                 await asyncio.sleep(self.policy.delay(attempt, hint, self.rng))
         self.stats.failed += 1
-        raise ApiCallError(f"gave up after {self.policy.max_retries + 1} attempts: {error}")
+        raise ApiCallError(
+            f"gave up after {self.policy.max_retries + 1} attempts: {error}",
+            retries=self.policy.max_retries,
+        )
 
     async def _attempt(
         self, request: Request, ticket: Ticket, attempt: int
@@ -147,7 +204,7 @@ class LiveClient:
             headers = exc.response.headers
             self.limiter.observe(headers, ticket)
             hint = retry_after(headers)
-            error = f"the API answered {exc.status_code}: {_message(exc)}"
+            error = redact(f"{self._on()}answered {exc.status_code}: {_message(exc)}")
             quota = _code(exc) == "insufficient_quota"
             if exc.status_code == 429 and not quota:
                 self.stats.rate_limited += 1
@@ -158,14 +215,16 @@ class LiveClient:
             self.breaker.record(False, error)
             if quota or not is_retryable_status(exc.status_code):
                 self.stats.failed += 1
-                raise ApiCallError(error, exc.status_code, exc.request_id) from None
+                raise ApiCallError(
+                    error, exc.status_code, exc.request_id, retries=attempt
+                ) from None
             return error, hint
         except openai.APITimeoutError:
-            error = f"request timed out after {self.settings.timeout_s:g}s ({client.base_url})"
+            error = f"request timed out after {self.settings.timeout_s:g}s ({redact(str(client.base_url))})"
         except openai.APIConnectionError as exc:
-            error = f"could not connect to {client.base_url}: {exc.__cause__ or exc}"
+            error = redact(f"could not connect to {client.base_url}: {exc.__cause__ or exc}")
         except _Malformed as exc:
-            error = f"malformed response body: {exc}"
+            error = redact(f"malformed response body: {exc}")
         else:
             self.breaker.record(True)
             self.stats.answered += 1
@@ -182,22 +241,88 @@ class LiveClient:
         self.breaker.record(False, error)
         return error, None
 
+    def _on(self) -> str:
+        return f"{self.name} server " if self.name else "the API "
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()
             self._client = None
 
 
-_SHAPE = {"chat.completions": "choices", "responses": "output", "embeddings": "data"}
+class Live(Answerer):
+    """The API: each request goes to the server its model lives on. Embedding requests of
+    one model asked for together are sent as one batched call."""
+
+    def __init__(self, settings: Settings, stats: LiveStats, breaker: CircuitBreaker):
+        self.settings = settings
+        self.stats = stats
+        self.breaker = breaker
+        self.policy = RetryPolicy(settings.max_retries, settings.retry_base_s, settings.retry_cap_s)
+        self._clients: dict[str | None, LiveClient] = {}
+
+    def client_for(self, model: str) -> LiveClient:
+        name, server = self.settings.server_for(model)
+        if name not in self._clients:
+            self._clients[name] = LiveClient(
+                self.settings, self.stats, self.breaker, self.policy, server=server, name=name
+            )
+        return self._clients[name]
+
+    def preflight(self, models: Sequence[str]) -> None:
+        """Create the clients these models need: a missing key is a usage error before any
+        case starts."""
+        for model in sorted(set(models)):
+            _ = self.client_for(model).client
+
+    async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
+        return await self.client_for(request.model).send(request)
+
+    async def answer_many(
+        self, owner: Owner, requests: Sequence[Request], purpose: str | None = None
+    ) -> list[Answered]:
+        out: list[Answered | None] = [None] * len(requests)
+        groups: dict[str, list[int]] = {}
+        for index, request in enumerate(requests):
+            if request.endpoint == "embeddings" and len(request.body.get("input", [])) == 1:
+                groups.setdefault(request.model, []).append(index)
+            else:
+                out[index] = await self._one(owner, request, purpose)
+        for indexes in groups.values():
+            batch = [requests[i] for i in indexes]
+            try:
+                response = await self.answer(owner, merge_embeddings(batch), purpose)
+                parts: list[Answered] = list(split_embeddings(response, len(batch)))
+            except CircuitOpen:
+                raise
+            except CaseError as exc:
+                parts = [exc] * len(batch)
+            except ValueError as exc:
+                parts = [CaseError(redact(str(exc)))] * len(batch)
+            for index, part in zip(indexes, parts, strict=True):
+                out[index] = part
+        return [a for a in out if a is not None]
+
+    async def _one(self, owner: Owner, request: Request, purpose: str | None) -> Answered:
+        try:
+            return await self.answer(owner, request, purpose)
+        except CircuitOpen:
+            raise
+        except CaseError as exc:
+            return exc
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
 
 
 def _decode(request: Request, content: bytes) -> dict[str, Any]:
     try:
         body = json.loads(content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise _Malformed(f"not JSON ({exc}): {content[:80]!r}") from None
-    if not isinstance(body, dict) or not isinstance(body.get(_SHAPE[request.endpoint]), list):
-        raise _Malformed(f"no {_SHAPE[request.endpoint]!r} list in {content[:80]!r}")
+    if not isinstance(body, dict) or not isinstance(body.get(BODY_LIST[request.endpoint]), list):
+        raise _Malformed(f"no {BODY_LIST[request.endpoint]!r} list in {content[:80]!r}")
     return body
 
 

@@ -30,8 +30,20 @@ def _verdict(p: float) -> str:
     return "significant (p < 0.05)" if p < 0.05 else "not significant"
 
 
-def _mark(passed: bool | None) -> str:
-    return "-" if passed is None else ("pass" if passed else "FAIL")
+def _mark(passed: bool | None, samples: tuple[int, int] | None = None) -> str:
+    """pass/FAIL, with k/n passing samples when the case was sampled more than once."""
+    if passed is None:
+        return "-"
+    word = "pass" if passed else "FAIL"
+    return f"{word} {samples[0]}/{samples[1]}" if samples and samples[1] > 1 else word
+
+
+def _drops(s: SuiteDiff) -> str:
+    if not s.sample_drops:
+        return ""
+    return (
+        f"; {len(s.sample_drops)} case(s) with fewer passing samples: {', '.join(s.sample_drops)}"
+    )
 
 
 def _changed(case: CaseDiff, limit: int = 3) -> str:
@@ -75,8 +87,8 @@ def print_terminal(report: DiffReport, console: Console) -> None:
         "McNemar p",
         f"$/1k {report.a}",
         f"$/1k {report.b}",
-        f"p50/p95 ms {report.a}",
-        f"p50/p95 ms {report.b}",
+        f"p50/p95 ms/request {report.a}",
+        f"p50/p95 ms/request {report.b}",
     ):
         table.add_column(column, justify="left" if column == "suite" else "right")
     for s in report.suites:
@@ -96,7 +108,10 @@ def print_terminal(report: DiffReport, console: Console) -> None:
     changed = [
         c
         for c in report.cases
-        if c.status in ("regression", "fix", "only-a", "only-b") or c.changes or c.text_diff
+        if c.status in ("regression", "fix", "only-a", "only-b")
+        or c.changes
+        or c.text_diff
+        or c.samples_dropped
     ]
     if changed:
         cases = Table(show_edge=False, pad_edge=False)
@@ -106,17 +121,17 @@ def print_terminal(report: DiffReport, console: Console) -> None:
             report.a,
             report.b,
             "changed fields",
-            "Δ tokens in/out",
+            "Δ tokens in/out (sum)",
             "Δ cost",
-            "Δ ms",
+            "Δ ms (mean/sample)",
         ):
             cases.add_column(column)
         for c in changed:
             cases.add_row(
                 f"{c.suite}::{c.case}",
                 c.status.upper() if c.status == "regression" else c.status,
-                _mark(c.a_passed),
-                _mark(c.b_passed),
+                _mark(c.a_passed, c.a_samples),
+                _mark(c.b_passed, c.b_samples),
                 _changed(c),
                 f"{c.d_input_tokens:+d}/{c.d_output_tokens:+d}",
                 _signed(c.d_cost_usd, "{:+.6f}"),
@@ -126,7 +141,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
     for s in report.suites:
         console.print(
             f"{s.suite}: {report.a} {_pct(s.a.rate)} → {report.b} {_pct(s.b.rate)}; "
-            f"{len(s.regressions)} regression(s), {len(s.fixes)} fix(es); exact McNemar p = {s.mcnemar_p:.3g} ({_verdict(s.mcnemar_p)})",
+            f"{len(s.regressions)} regression(s), {len(s.fixes)} fix(es); exact McNemar p = {s.mcnemar_p:.3g} ({_verdict(s.mcnemar_p)}){_drops(s)}",
             markup=False,
         )
         if s.bootstrap:
@@ -146,7 +161,7 @@ def to_markdown(report: DiffReport) -> str:
         "",
     ]
     out += [
-        f"| suite | {report.a} pass rate | {report.b} pass rate | regressions | fixes | McNemar p | $/1k cases {report.a} → {report.b} | p50 / p95 ms {report.a} → {report.b} |",
+        f"| suite | {report.a} pass rate | {report.b} pass rate | regressions | fixes | McNemar p | $/1k cases {report.a} → {report.b} | p50 / p95 ms per request {report.a} → {report.b} |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for s in report.suites:
@@ -160,6 +175,8 @@ def to_markdown(report: DiffReport) -> str:
     for s in report.suites:
         if s.bootstrap:
             out += ["", f"{s.suite}: {_bootstrap(s)}"]
+        if s.sample_drops:
+            out += ["", f"{s.suite}{_drops(s)}"]
     if report.regressions:
         out += ["", "### Regressions", ""]
         out += [
@@ -174,13 +191,13 @@ def to_markdown(report: DiffReport) -> str:
         "",
         "<details><summary>Every case</summary>",
         "",
-        f"| case | status | {report.a} | {report.b} | changed | Δ tokens in/out | Δ cost | Δ ms |",
+        f"| case | status | {report.a} | {report.b} | changed | Δ tokens in/out (sum over samples) | Δ cost | Δ ms (mean per sample) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for c in report.cases:
         changed = _changed(c).replace("|", "\\|")
         out.append(
-            f"| `{c.suite}::{c.case}` | {c.status} | {_mark(c.a_passed)} | {_mark(c.b_passed)} | {changed} "
+            f"| `{c.suite}::{c.case}` | {c.status} | {_mark(c.a_passed, c.a_samples)} | {_mark(c.b_passed, c.b_samples)} | {changed} "
             f"| {c.d_input_tokens:+d} / {c.d_output_tokens:+d} | {_signed(c.d_cost_usd, '{:+.6f}')} | {c.d_latency_ms:+.0f} |"
         )
     out += [
@@ -235,10 +252,14 @@ def _bars(
                 f'<line x1="{120 + low * scale:.1f}" x2="{120 + high * scale:.1f}" y1="{y + 8}" y2="{y + 8}" stroke="#0a3069" stroke-width="2"/>'
             )
         parts.append(
-            f'<text x="{125 + max(value, high or 0) * scale:.1f}" y="{y + 13}" font-size="12">{value:.3g}{unit}</text>'
+            f'<text x="{125 + max(value, high or 0) * scale:.1f}" y="{y + 13}" font-size="12">{_number(value)}{unit}</text>'
         )
     parts.append(f"</svg><figcaption>{html.escape(title)}</figcaption></figure>")
     return "".join(parts)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def to_html(report: DiffReport) -> str:
@@ -264,7 +285,7 @@ def to_html(report: DiffReport) -> str:
         top = max(s.a.p95_ms, s.b.p95_ms, 1.0)
         body.append(
             _bars(
-                "latency p50 and p95 (ms)",
+                "latency p50 and p95 per request (ms)",
                 [
                     (f"{s.a.label} p50", s.a.p50_ms, None, None),
                     (f"{s.a.label} p95", s.a.p95_ms, None, None),
@@ -275,16 +296,19 @@ def to_html(report: DiffReport) -> str:
                 top,
             )
         )
-        costs = [(side.label, side.cost_per_1000 or 0.0, None, None) for side in (s.a, s.b)]
-        body.append(
-            _bars("cost per 1,000 cases (USD)", costs, " $", max(c[1] for c in costs) or 1.0)
-        )
+        if s.a.cost_per_1000 is not None and s.b.cost_per_1000 is not None:
+            costs = [(side.label, side.cost_per_1000 or 0.0, None, None) for side in (s.a, s.b)]
+            body.append(
+                _bars("cost per 1,000 cases (USD)", costs, " $", max(c[1] for c in costs) or 1.0)
+            )
+        else:
+            body.append("<p>cost per 1,000 cases: n/a (a model with no known price)</p>")
     body.append(
         f"<h2>Cases</h2><table><tr><th>case</th><th>status</th><th>{e(report.a)}</th><th>{e(report.b)}</th><th>changed</th><th>Δ tokens in/out</th><th>Δ cost</th><th>Δ ms</th></tr>"
     )
     for c in report.cases:
         body.append(
-            f'<tr class="{e(c.status)}"><td>{e(c.suite)}::{e(c.case)}</td><td>{e(c.status)}</td><td>{_mark(c.a_passed)}</td><td>{_mark(c.b_passed)}</td>'
+            f'<tr class="{e(c.status)}"><td>{e(c.suite)}::{e(c.case)}</td><td>{e(c.status)}</td><td>{_mark(c.a_passed, c.a_samples)}</td><td>{_mark(c.b_passed, c.b_samples)}</td>'
             f"<td class='changed'>{e(_changed(c))}</td><td>{c.d_input_tokens:+d} / {c.d_output_tokens:+d}</td><td>{_signed(c.d_cost_usd, '{:+.6f}')}</td><td>{c.d_latency_ms:+.0f}</td></tr>"
         )
     body.append(

@@ -1,0 +1,190 @@
+"""One request path: an :class:`Answerer` answers a request, or says why not.
+
+Every request evalkit makes (a case's own, a judge's, an embedding) goes through the run's
+answerer; nothing else knows which mode is on. The modes are compositions of a few small
+answerers, like httpx's transports:
+
+==========  ==========================================================
+replay      ``Replay(store)``: recordings only
+record      ``Fallback(Replay(store), Recorder(Memo(live), store))``
+rerecord    ``Recorder(Memo(live), store)``
+live        ``Memo(live)``
+==========  ==========================================================
+
+``live`` is the API (engine/live.py), created only when a mode calls it, so replay never
+imports the SDK. :class:`Memo` keeps embeddings for the run, so a text is embedded once per
+run whatever case asks. A new way to answer (the Batch API) is one more answerer.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from ..config import Mode
+from ..errors import CaseError, CircuitOpen, RecordingMissing
+from ..requests import Request
+from ..response import Response
+from .recordings import Owner, RecordingStore
+
+NO_RECORDING = "no recording for this request: the prompt, model or params changed"
+
+Answered = Response | CaseError
+
+
+class Answerer(ABC):
+    @abstractmethod
+    async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
+        """The response, or a :class:`CaseError` saying why there is none."""
+
+    async def answer_many(
+        self, owner: Owner, requests: Sequence[Request], purpose: str | None = None
+    ) -> list[Answered]:
+        """Each request's response or error, in order (an answerer may batch them).
+        CircuitOpen is raised, not returned: the run stops sending."""
+        out: list[Answered] = []
+        for request in requests:
+            try:
+                out.append(await self.answer(owner, request, purpose))
+            except CircuitOpen:
+                raise
+            except CaseError as exc:
+                out.append(exc)
+        return out
+
+    def done(self, owner: Owner) -> str | None:
+        """The case finished: keep what it recorded; say what went wrong if that failed."""
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - most answerers hold no connection
+        """Release connections."""
+
+
+class Replay(Answerer):
+    def __init__(self, store: RecordingStore):
+        self.store = store
+
+    async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
+        recorded = self.store.get(owner, request)
+        if recorded is None:
+            raise RecordingMissing(NO_RECORDING)
+        return recorded
+
+    def done(self, owner: Owner) -> str | None:
+        return self.store.forget(owner)
+
+
+class Recorder(Answerer):
+    """Answers through ``inner`` and records every answer in the owner's file."""
+
+    def __init__(self, inner: Answerer, store: RecordingStore):
+        self.inner = inner
+        self.store = store
+
+    async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
+        response = await self.inner.answer(owner, request, purpose)
+        self.store.put(owner, request, response, purpose)
+        return response
+
+    async def answer_many(
+        self, owner: Owner, requests: Sequence[Request], purpose: str | None = None
+    ) -> list[Answered]:
+        answered = await self.inner.answer_many(owner, requests, purpose)
+        for request, result in zip(requests, answered, strict=True):
+            if isinstance(result, Response):
+                self.store.put(owner, request, result, purpose)
+        return answered
+
+    def done(self, owner: Owner) -> str | None:
+        return self.store.forget(owner)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class Fallback(Answerer):
+    """``first`` (the recordings), and ``then`` for what it has no answer to."""
+
+    def __init__(self, first: Answerer, then: Answerer):
+        self.first = first
+        self.then = then
+
+    async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
+        try:
+            return await self.first.answer(owner, request, purpose)
+        except RecordingMissing:
+            return await self.then.answer(owner, request, purpose)
+
+    async def answer_many(
+        self, owner: Owner, requests: Sequence[Request], purpose: str | None = None
+    ) -> list[Answered]:
+        answered = await self.first.answer_many(owner, requests, purpose)
+        missing = [i for i, a in enumerate(answered) if isinstance(a, RecordingMissing)]
+        if missing:
+            more = await self.then.answer_many(owner, [requests[i] for i in missing], purpose)
+            for index, result in zip(missing, more, strict=True):
+                answered[index] = result
+        return answered
+
+    def done(self, owner: Owner) -> str | None:
+        return self.then.done(owner) or self.first.done(owner)
+
+    async def aclose(self) -> None:
+        await self.then.aclose()
+
+
+class Memo(Answerer):
+    """Embeddings answered earlier in the run are reused (recorded again for the asking
+    case, at no cost); everything else passes through."""
+
+    def __init__(self, inner: Answerer):
+        self.inner = inner
+        self.kept: dict[str, Response] = {}
+
+    def _reuse(self, request: Request) -> Response | None:
+        kept = self.kept.get(request.key)
+        if kept is None:
+            return None
+        body = {**kept.body, "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+        return Response(
+            endpoint=kept.endpoint, body=body, source="reused within the run", reused=True
+        )
+
+    def _keep(self, request: Request, response: Response) -> None:
+        if request.endpoint == "embeddings":
+            self.kept[request.key] = response
+
+    async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
+        reused = self._reuse(request)
+        if reused is not None:
+            return reused
+        response = await self.inner.answer(owner, request, purpose)
+        self._keep(request, response)
+        return response
+
+    async def answer_many(
+        self, owner: Owner, requests: Sequence[Request], purpose: str | None = None
+    ) -> list[Answered]:
+        answered: list[Answered | None] = [self._reuse(r) for r in requests]
+        todo = [i for i, a in enumerate(answered) if a is None]
+        if todo:
+            more = await self.inner.answer_many(owner, [requests[i] for i in todo], purpose)
+            for index, result in zip(todo, more, strict=True):
+                answered[index] = result
+                if isinstance(result, Response):
+                    self._keep(requests[index], result)
+        return [a for a in answered if a is not None]
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def answerer_for(mode: Mode, store: RecordingStore, live: Callable[[], Answerer]) -> Answerer:
+    """The answerer of a mode (the table in this module's docstring)."""
+    if mode is Mode.REPLAY:
+        return Replay(store)
+    if mode is Mode.RECORD:
+        return Fallback(Replay(store), Recorder(Memo(live()), store))
+    if mode is Mode.RERECORD:
+        return Recorder(Memo(live()), store)
+    return Memo(live())

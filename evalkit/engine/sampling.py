@@ -1,0 +1,198 @@
+"""One sample of one case: answer its request, fetch what its checks need, judge it.
+
+Everything a sample asks for goes through the run's answerer. A check whose own call
+fails (a judge server down, an embedding missing from the recordings) fails alone, with
+its name in the message; the sample's other checks are still evaluated, and its answer,
+tokens and latency are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..checks import AssertionSpec, CheckContext, CheckFailed, Observation, Outcome, evaluate
+from ..errors import CaseError, CircuitOpen
+from ..planning import PlannedCase
+from ..pricing import cost_usd
+from ..requests import Request
+from ..response import Response
+from ..results import AuxCall, CheckResult, SampleResult, sample_passed
+from .answerers import Answered, Answerer
+from .recordings import Owner
+
+
+def _refusal(planned: PlannedCase, request: Request) -> str | None:
+    for spec in planned.case.asserts:
+        reason = spec.check.refuse(spec, request)
+        if reason:
+            return reason
+    return None
+
+
+def observe(
+    planned: PlannedCase, request: Request, response: Response, cost: float | None
+) -> Observation:
+    return Observation(
+        text=response.text,
+        vars={**planned.target.vars, **planned.case.vars},
+        case_id=planned.case.id,
+        suite=planned.suite.name,
+        variant=planned.target.variant,
+        sample=request.sample,
+        schema=planned.target.schema_model,
+        finish_reason=response.finish_reason,
+        input_tokens=response.input_tokens,
+        cached_tokens=response.cached_tokens,
+        output_tokens=response.output_tokens,
+        cost_usd=cost,
+        latency_ms=response.latency_ms,
+        model=planned.target.model,
+    )
+
+
+async def _fetch(
+    answerer: Answerer,
+    owner: Owner,
+    planned: PlannedCase,
+    obs: Observation,
+    ctx: CheckContext,
+) -> tuple[dict[int, list[str]], dict[str, Answered], dict[str, str]]:
+    """Ask each check what it needs; answer it all, one batch per check type."""
+    needs: dict[int, list[str]] = {}
+    by_type: dict[str, dict[str, Request]] = {}
+    for index, spec in enumerate(planned.case.asserts):
+        try:
+            requests = spec.check.needs(spec, obs, ctx)
+        except CheckFailed:
+            continue  # the check itself will say it cannot look
+        needs[index] = [r.key for r in requests]
+        for request in requests:
+            by_type.setdefault(spec.type, {}).setdefault(request.key, request)
+    answered: dict[str, Answered] = {}
+    purposes: dict[str, str] = {}
+    for kind, wanted in by_type.items():
+        todo = [r for key, r in wanted.items() if key not in answered]
+        results = await answerer.answer_many(owner, todo, kind)
+        for request, result in zip(todo, results, strict=True):
+            answered[request.key] = result
+            purposes[request.key] = kind
+    return needs, answered, purposes
+
+
+def _judge(
+    spec: AssertionSpec,
+    obs: Observation,
+    fetched: Sequence[Answered] | None,
+    ctx: CheckContext,
+) -> Outcome:
+    failed = [f for f in fetched or () if isinstance(f, CaseError)]
+    if failed:
+        return Outcome(False, f"{spec.type}: its own API call failed: {failed[0]}")
+    responses = [f for f in fetched or () if isinstance(f, Response)]
+    outcome = evaluate(spec, obs, responses, ctx)
+    return spec.check.after(spec, obs, outcome, ctx)
+
+
+def _aux(
+    answered: dict[str, Answered], purposes: dict[str, str], ctx: CheckContext
+) -> list[AuxCall]:
+    """The checks' own calls, one entry per check type and model (an embedding batch of
+    three texts is one entry)."""
+    calls: dict[tuple[str, str], AuxCall] = {}
+    for key, response in answered.items():
+        if not isinstance(response, Response):
+            continue
+        model = str(response.model or "")
+        cost = cost_usd(
+            model,
+            response.input_tokens,
+            response.cached_tokens,
+            response.output_tokens,
+            ctx.settings.prices,
+        )
+        call = calls.setdefault(
+            (purposes[key], model),
+            AuxCall(
+                kind=purposes[key],
+                model=model,
+                cost_usd=0.0,
+                source="recording" if response.replayed else "api",
+            ),
+        )
+        call.input_tokens += response.input_tokens
+        call.output_tokens += response.output_tokens
+        call.cost_usd = None if cost is None or call.cost_usd is None else call.cost_usd + cost
+    return list(calls.values())
+
+
+async def run_sample(
+    answerer: Answerer, planned: PlannedCase, request: Request, ctx: CheckContext
+) -> SampleResult:
+    owner = Owner(planned.suite.name, planned.case.id)
+    refusal = _refusal(planned, request)
+    if refusal:
+        return SampleResult(
+            sample=request.sample, passed=False, error=refusal, request_key=request.key
+        )
+    try:
+        response = await answerer.answer(owner, request)
+    except CircuitOpen:
+        raise
+    except CaseError as exc:
+        return SampleResult(
+            sample=request.sample,
+            passed=False,
+            error=str(exc),
+            remedy=exc.remedy,
+            request_key=request.key,
+            retries=getattr(exc, "retries", 0),
+            request_id=getattr(exc, "request_id", None),
+        )
+    cost = cost_usd(
+        planned.target.model,
+        response.input_tokens,
+        response.cached_tokens,
+        response.output_tokens,
+        ctx.settings.prices,
+    )
+    obs = observe(planned, request, response, cost)
+    needs, answered, purposes = await _fetch(answerer, owner, planned, obs, ctx)
+    checks: list[CheckResult] = []
+    number = 0
+    for index, spec in enumerate(planned.case.asserts):
+        fetched = [answered[k] for k in needs[index]] if index in needs else None
+        outcome = _judge(spec, obs, fetched, ctx)
+        checks.append(
+            CheckResult.model_construct(
+                index=None if spec.implicit else number,
+                type=spec.describe(),
+                path=spec.path,
+                passed=outcome.passed,
+                score=outcome.score,
+                weight=spec.weight,
+                message=outcome.message,
+                line=spec.line,
+            )
+        )
+        number += not spec.implicit
+    aux = _aux(answered, purposes, ctx)
+    return SampleResult.model_construct(
+        sample=request.sample,
+        passed=sample_passed(checks, None),
+        output=response.text,
+        error=None,
+        remedy=None,
+        checks=checks,
+        request_key=request.key,
+        request_id=response.request_id,
+        model=response.model,
+        source="recording" if response.replayed else "api",
+        latency_ms=response.latency_ms,
+        input_tokens=response.input_tokens,
+        cached_tokens=response.cached_tokens,
+        output_tokens=response.output_tokens,
+        cost_usd=cost,
+        finish_reason=response.finish_reason,
+        retries=response.retries,
+        aux=aux,
+    )

@@ -1,0 +1,62 @@
+"""Secrets never leave evalkit: one redaction step for every text it prints or writes.
+
+Server error bodies quote Authorization headers, httpx quotes an illegal header value with
+the key inside, and a base URL can carry ``user:password@``. Rather than trusting each
+message source, every outward text (terminal, results file, junit XML, reports,
+recordings) passes through :func:`redact`, which removes every secret evalkit knows of:
+
+- the values of ``OPENAI_API_KEY`` and of every environment variable whose name says it
+  holds a secret (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``), which covers the
+  ``api_key_env`` variables of ``[tool.evalkit.servers]``, plus any extra names given;
+- credentials inside URLs (``https://user:pass@host`` → ``https://***@host``);
+- anything shaped like a bearer token or an OpenAI key (``Bearer …``, ``sk-…``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable
+
+MASK = "***"
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD", re.IGNORECASE)
+_MIN_SECRET = 8  # shorter values (a "1" in SOME_KEY_COUNT) would mask ordinary text
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"]+@")
+_TOKEN_SHAPES = re.compile(
+    r"(?i)(?P<prefix>bearer\s+)[A-Za-z0-9._~+/=-]{6,}|\bsk-[A-Za-z0-9_-]{8,}"
+)
+
+
+def known_secrets(extra_names: Iterable[str] = ()) -> frozenset[str]:
+    """The secret values in this process's environment right now."""
+    values: set[str] = set()
+    for name, value in os.environ.items():
+        if name == "OPENAI_API_KEY" or _SECRET_NAME.search(name) or name in extra_names:
+            for candidate in (value, value.strip()):
+                if len(candidate) >= _MIN_SECRET:
+                    values.add(candidate)
+    for name in extra_names:
+        value = os.environ.get(name, "").strip()
+        if len(value) >= _MIN_SECRET:
+            values.add(value)
+    return frozenset(values)
+
+
+@functools.lru_cache(maxsize=32)
+def _pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    if not secrets:
+        return None
+    # longest first, so a key that contains another is masked whole
+    return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+
+
+def redact(text: str, extra_names: Iterable[str] = ()) -> str:
+    """``text`` with every known secret replaced by ``***``."""
+    if not text:
+        return text
+    pattern = _pattern(known_secrets(tuple(extra_names)))
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    text = _URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK + "@", text)
+    return _TOKEN_SHAPES.sub(lambda m: (m["prefix"] or "") + MASK, text)

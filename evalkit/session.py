@@ -1,0 +1,155 @@
+"""A run of suites into a run folder: what ``evalkit run`` (and ``record``, ``--resume``)
+does, as a library, so the CLI only parses and prints, and ``evalkit init`` records its
+example without re-entering the CLI.
+
+A session plans the cases (variants, resume), creates or reopens the run folder and its
+metadata, runs the engine with every finished case appended to the results file at once,
+and folds the verdicts and figures as it goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Mode, find_root, load_settings
+from .engine.run import Engine
+from .planning import PlannedCase
+from .project import Project, open_project
+from .results import CaseResult, Figures, ResultsFile, RunWriter, SuiteSummary, Verdicts
+from .runs import RunMeta, create_run, find_run, new_run_id, read_meta
+from .snapshots import SnapshotReport, snapshot_variant
+
+# Settings a run folder remembers, so --resume runs the way the run started.
+_REMEMBERED = ("mode", "concurrency", "timeout_s", "max_retries", "rpm", "tpm", "update_snapshots")
+
+
+@dataclass
+class Session:
+    project: Project
+    engine: Engine
+    planned: list[PlannedCase]
+    folder: Path
+    meta: RunMeta
+    finished_before: int = 0
+    whole: bool = True  # every case of the planned suites runs in this session
+    verdicts: Verdicts = field(default_factory=Verdicts)
+    figures: Figures = field(default_factory=Figures)
+    done: int = 0
+    skipped_lines: list[int] = field(default_factory=list)
+
+    @property
+    def results_path(self) -> Path:
+        return self.folder / "results.jsonl"
+
+    @classmethod
+    def start(
+        cls,
+        suites: Sequence[str | Path],
+        overrides: dict[str, Any],
+        *,
+        variant: str | None = None,
+        all_variants: bool = False,
+        run_id: str | None = None,
+        replace: bool = False,
+        front: str = "cli",
+    ) -> Session:
+        project = open_project(suites, overrides)
+        planned = project.plan_all_variants() if all_variants else project.plan(variant)
+        engine = Engine(project.settings)
+        meta = RunMeta(
+            run_id=run_id or new_run_id(),
+            front=front,
+            mode=engine.mode,
+            variant=variant,
+            all_variants=all_variants,
+            suites=[str(s.path) for s in project.suites],
+            overrides={k: v for k, v in overrides.items() if k in _REMEMBERED and v is not None},
+            cases=len(planned),
+        )
+        folder = create_run(project.settings.results_dir, meta, replace=replace)
+        return cls(project, engine, planned, folder, meta)
+
+    @classmethod
+    def resume(cls, ref: str, overrides: dict[str, Any]) -> Session:
+        """Reopen a run (whichever front started it) and plan only what did not finish."""
+        base = load_settings(find_root(Path.cwd()), {"results": overrides.get("results")})
+        folder = find_run(ref, base.results_dir)
+        meta = read_meta(folder)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        project = open_project(meta.suites, {**meta.overrides, "mode": meta.mode, **given})
+        planned = project.plan_all_variants() if meta.all_variants else project.plan(meta.variant)
+        results = ResultsFile(folder)
+        finished = [r for r in _latest_or_none(results) if r.ran and r.error is None]
+        done = {r.item_id for r in finished}
+        session = cls(
+            project,
+            Engine(project.settings),
+            [p for p in planned if p.item_id not in done],
+            folder,
+            meta,
+            finished_before=len(done),
+            whole=False,
+            skipped_lines=list(results.skipped),
+        )
+        for result in finished:
+            session.fold(result)
+        return session
+
+    def fold(self, result: CaseResult) -> None:
+        self.verdicts.add(result.outcome())
+        self.figures.add(result)
+
+    async def run(self, on_result: Callable[[CaseResult], None] | None = None) -> None:
+        """Run what is planned; each finished case is written, folded, then handed on."""
+        with RunWriter(self.folder, self.project.settings.secret_names()) as writer:
+
+            def finished(result: CaseResult) -> None:
+                writer.write(result)
+                self.fold(result)
+                self.done += 1
+                if on_result is not None:
+                    on_result(result)
+
+            await self.engine.run(self.planned, finished)
+
+    def run_sync(self, on_result: Callable[[CaseResult], None] | None = None) -> None:
+        asyncio.run(self.run(on_result))
+
+    def summaries(self) -> list[SuiteSummary]:
+        return self.verdicts.summaries()
+
+    @property
+    def passed(self) -> bool:
+        return self.verdicts.passed and not self.engine.breaker.opened
+
+    def snapshots(self) -> SnapshotReport:
+        """Written snapshots, and unused ones when whole suites ran (deleted on update)."""
+        if not self.whole:
+            return SnapshotReport(written=list(self.engine.snapshots.written))
+        ran = {(p.suite.name, snapshot_variant(p.target.variant)) for p in self.planned}
+        return self.engine.snapshots.finish(ran)
+
+
+def _latest_or_none(results: ResultsFile) -> list[CaseResult]:
+    latest: dict[str, CaseResult] = {}
+    for result in results:
+        latest[result.item_id] = result
+    return list(latest.values())
+
+
+def record_project(folder: Path, base_url: str, *, results: Path) -> Session:
+    """Re-record every suite and variant of the project in ``folder`` against the server at
+    ``base_url`` (used by ``evalkit init`` with the bundled testing server)."""
+    overrides: dict[str, Any] = {
+        "mode": Mode.RERECORD,
+        "update_snapshots": True,
+        "results": results,
+        "servers": {"*": {"base_url": base_url}},
+    }
+    session = Session.start([folder / "suites"], overrides, all_variants=True, front="init")
+    session.run_sync()
+    return session
