@@ -161,8 +161,11 @@ def _stray_text_line(tree: nodes.Template) -> int | None:
         if id(output) in inside:
             continue
         for child in output.nodes:
-            if isinstance(child, nodes.TemplateData) and not child.data.strip():
-                continue
+            if isinstance(child, nodes.TemplateData):
+                if not child.data.strip():
+                    continue
+                lead = child.data[: len(child.data) - len(child.data.lstrip())]
+                return child.lineno + lead.count("\n")
             return child.lineno
     return None
 

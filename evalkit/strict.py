@@ -76,6 +76,17 @@ def strict_problems(model: type[BaseModel]) -> list[SchemaProblem]:
     schema = model.model_json_schema()
     classes = _models(model)
     problems: list[SchemaProblem] = []
+    if schema.get("type") != "object" or "properties" not in schema:
+        file, line = _where(model, "root")
+        return [
+            SchemaProblem(
+                model.__name__,
+                "is not an object with named fields at the root (a list or a single value): "
+                "strict structured outputs need an object; wrap it in a model with one field",
+                file,
+                line,
+            )
+        ]
 
     def report(owner: str, field: str, message: str) -> None:
         file, line = _where(classes.get(owner), field.split(".")[-1].split("[")[0])

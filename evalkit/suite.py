@@ -577,7 +577,8 @@ def _csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
             rows.append((row, path, line))
             line = end + 1
     except csv.Error as exc:
-        raise ConfigError(f"CSV error: {exc}", path, reader.line_num) from None
+        hint = " (a quote opened on this row is never closed?)" if "end of data" in str(exc) else ""
+        raise ConfigError(f"CSV error: {exc}{hint}", path, line) from None
     return rows
 
 

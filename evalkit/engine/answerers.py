@@ -18,6 +18,7 @@ run whatever case asks. A new way to answer (the Batch API) is one more answerer
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
@@ -134,45 +135,65 @@ class Fallback(Answerer):
 
 
 class Memo(Answerer):
-    """Embeddings answered earlier in the run are reused (recorded again for the asking
-    case, at no cost); everything else passes through."""
+    """Embeddings answered earlier in the run, or being answered right now for another
+    case, are reused (recorded again for the asking case, at no cost); everything else
+    passes through."""
 
     def __init__(self, inner: Answerer):
         self.inner = inner
         self.kept: dict[str, Response] = {}
+        self.pending: dict[str, asyncio.Future[Answered]] = {}
 
-    def _reuse(self, request: Request) -> Response | None:
-        kept = self.kept.get(request.key)
-        if kept is None:
-            return None
+    @staticmethod
+    def _reused(kept: Response) -> Response:
         body = {**kept.body, "usage": {"prompt_tokens": 0, "total_tokens": 0}}
         return Response(
             endpoint=kept.endpoint, body=body, source="reused within the run", reused=True
         )
 
-    def _keep(self, request: Request, response: Response) -> None:
-        if request.endpoint == "embeddings":
-            self.kept[request.key] = response
-
     async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
-        reused = self._reuse(request)
-        if reused is not None:
-            return reused
-        response = await self.inner.answer(owner, request, purpose)
-        self._keep(request, response)
-        return response
+        result = (await self.answer_many(owner, [request], purpose))[0]
+        if isinstance(result, CaseError):
+            raise result
+        return result
 
     async def answer_many(
         self, owner: Owner, requests: Sequence[Request], purpose: str | None = None
     ) -> list[Answered]:
-        answered: list[Answered | None] = [self._reuse(r) for r in requests]
-        todo = [i for i, a in enumerate(answered) if a is None]
+        answered: list[Answered | None] = [None] * len(requests)
+        waiting: dict[int, asyncio.Future[Answered]] = {}
+        todo: list[int] = []
+        for index, request in enumerate(requests):
+            if request.endpoint != "embeddings":
+                todo.append(index)
+            elif request.key in self.kept:
+                answered[index] = self._reused(self.kept[request.key])
+            elif request.key in self.pending:
+                waiting[index] = self.pending[request.key]
+            else:
+                self.pending[request.key] = asyncio.get_running_loop().create_future()
+                todo.append(index)
         if todo:
-            more = await self.inner.answer_many(owner, [requests[i] for i in todo], purpose)
+            try:
+                more = await self.inner.answer_many(owner, [requests[i] for i in todo], purpose)
+            except BaseException as exc:
+                for index in todo:
+                    future = self.pending.pop(requests[index].key, None)
+                    if future is not None and not future.done():
+                        future.set_exception(exc)
+                        future.exception()  # retrieved: no "never retrieved" warning
+                raise
             for index, result in zip(todo, more, strict=True):
                 answered[index] = result
-                if isinstance(result, Response):
-                    self._keep(requests[index], result)
+                request = requests[index]
+                future = self.pending.pop(request.key, None)
+                if future is not None:
+                    future.set_result(result)
+                    if isinstance(result, Response):
+                        self.kept[request.key] = result
+        for index, future in waiting.items():
+            result = await future
+            answered[index] = self._reused(result) if isinstance(result, Response) else result
         return [a for a in answered if a is not None]
 
     async def aclose(self) -> None:
