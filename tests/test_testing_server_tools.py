@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -306,3 +308,24 @@ def test_script_files_take_tool_calls(tmp_path: Any) -> None:
     path.write_text("rules:\n  - when: ['x']\n  - when: ['(']\n    reply: y\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"model.yaml:2: .*needs a `reply`, `tool_calls`"):
         Script.load(path)
+
+
+def test_readme_script_runs_a_tool_loop(tmp_path: Any) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The testing server", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    path = tmp_path / "model.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    with (
+        TestingServer(Script.load(path)) as server,
+        openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client,
+    ):
+        messages: list[Any] = [{"role": "user", "content": "Where is order A1234?"}]
+        first = ask(client, messages, tools=CHAT_TOOLS[:1]).choices[0].message
+        [call] = first.tool_calls or []
+        result = {"role": "tool", "tool_call_id": call.id, "content": '{"status": "shipped"}'}
+        second = ask(
+            client, [*messages, first.model_dump(exclude_none=True), result], tools=CHAT_TOOLS[:1]
+        )
+        assert second.choices[0].message.content == "Your order has shipped."

@@ -398,15 +398,15 @@ class _Handler(BaseHTTPRequestHandler):
             pause = {"ttft": owner.ttft_s, "chunk": owner.chunk_delay_s}.get(event.pause, 0.0)
             if pause:
                 time.sleep(pause)
+            frame = event.frame()
+            chunk = b"%x\r\n%s\r\n" % (len(frame), frame)
             if index == len(events) - 1:
                 answered()  # before the last event, so a client that has it sees the count
-            frame = event.frame()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                chunk += b"0\r\n\r\n"  # with the end, so the client can keep the connection
+            self.wfile.write(chunk)
             self.wfile.flush()
         if broken:
             self._drop()
-            return
-        self.wfile.write(b"0\r\n\r\n")
 
     def _upload(self, raw: bytes) -> None:
         owner = self.server.owner
