@@ -190,7 +190,7 @@ def _tools(body: dict[str, Any], api: Literal["chat", "responses"]) -> list[Tool
 
 def _tool_choice(body: dict[str, Any], tools: list[Tool], api: str) -> ToolChoice:
     raw = body.get("tool_choice")
-    if raw is not None and not body.get("tools"):
+    if raw is not None and not body.get("tools") and api == "chat":
         raise bad_request(
             "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
             "specified.",
