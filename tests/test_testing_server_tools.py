@@ -220,6 +220,8 @@ def test_responses_tool_loop_with_previous_response(client: openai.OpenAI) -> No
     }
     with pytest.raises(openai.BadRequestError, match="No tool output found for function call"):
         client.responses.create(model=MODEL, previous_response_id=first.id, input="and?")
+    # Unlike Chat Completions, the Responses API takes a tool_choice without tools.
+    assert client.responses.create(model=MODEL, input="hi", tool_choice="auto").output_text
     with pytest.raises(openai.BadRequestError, match="Previous response with id"):
         client.responses.create(model=MODEL, previous_response_id="resp_missing", input="hi")
 
