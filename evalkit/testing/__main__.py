@@ -1,18 +1,22 @@
-"""``python -m evalkit.testing [--script FILE] [--port N] [limits and faults]``: serve until Ctrl-C."""
+"""``python -m evalkit.testing [--script FILE] [--port N] [limits, faults, streams, batches]``: serve until Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 
+from ..errors import ConfigError
 from .model import Script
 from .server import Faults, TestingServer
 
 
-def main(argv: list[str] | None = None) -> int:
+def build(argv: list[str] | None = None) -> TestingServer:
+    """The server the command line describes, bound but not yet serving."""
     parser = argparse.ArgumentParser(prog="python -m evalkit.testing", description=__doc__)
     parser.add_argument(
-        "--script", help="YAML file of rules (when: [regex...], reply: text or JSON)"
+        "--script",
+        help="YAML file of rules (when: [regex...], reply: text or JSON, tool_calls: [...])",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", help="require this bearer token (default: any non-empty one)")
@@ -33,7 +37,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--drop-rate", type=float, default=0.0, help="share whose connection is dropped"
     )
+    parser.add_argument(
+        "--stream-drop-rate",
+        type=float,
+        default=0.0,
+        help="share of streams whose connection closes halfway through",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument(
+        "--ttft-ms", type=float, default=0.0, help="delay before a stream's first token"
+    )
+    parser.add_argument(
+        "--chunk-delay-ms", type=float, default=0.0, help="delay between streamed chunks"
+    )
+    parser.add_argument(
+        "--batch-delay-s", type=float, default=0.0, help="time a batch takes from creation to done"
+    )
+    parser.add_argument(
+        "--batch-fail-rate", type=float, default=0.0, help="share of batch lines answered 500"
+    )
+    parser.add_argument(
+        "--batch-expire-rate",
+        type=float,
+        default=0.0,
+        help="share of batch lines left unfinished (the batch ends expired)",
+    )
+    parser.add_argument(
+        "--batch-expire-after-s",
+        type=float,
+        default=None,
+        help="a batch not done this long after creation expires",
+    )
     parser.add_argument(
         "--burst",
         type=float,
@@ -42,9 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     faults = Faults(
-        args.error_rate, args.hang_rate, args.malformed_rate, args.drop_rate, seed=args.seed
+        args.error_rate,
+        args.hang_rate,
+        args.malformed_rate,
+        args.drop_rate,
+        seed=args.seed,
+        stream_drop_rate=args.stream_drop_rate,
     )
-    server = TestingServer(
+    return TestingServer(
         Script.load(args.script) if args.script else None,
         port=args.port,
         api_key=args.api_key,
@@ -54,7 +93,21 @@ def main(argv: list[str] | None = None) -> int:
         faults=faults,
         burst=args.burst,
         keep_bodies=False,
+        ttft_ms=args.ttft_ms,
+        chunk_delay_ms=args.chunk_delay_ms,
+        batch_delay_s=args.batch_delay_s,
+        batch_fail_rate=args.batch_fail_rate,
+        batch_expire_rate=args.batch_expire_rate,
+        batch_expire_after_s=args.batch_expire_after_s,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        server = build(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(
         f"evalkit testing server on {server.base_url}  (OPENAI_BASE_URL={server.base_url})",
         flush=True,

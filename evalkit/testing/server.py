@@ -1,41 +1,43 @@
 """An OpenAI-compatible HTTP server on 127.0.0.1, for tests and for trying evalkit offline.
 
 It speaks the wire format the official SDK expects for ``/v1/chat/completions``,
-``/v1/responses``, ``/v1/embeddings`` and ``/v1/models``, with OpenAI's error bodies,
-``x-request-id`` and ``x-ratelimit-*`` headers, and answers from a :class:`ScriptedModel`.
-It can enforce requests- and tokens-per-minute limits with OpenAI's 429s, add latency, and
-inject faults (5xx, hangs, malformed bodies, dropped connections) so clients can be tested
-against what a real API does on a bad night. Every response carries an
-``x-evalkit-testing-server`` header so recordings say honestly where they came from.
+``/v1/responses`` (both with function tools, images and ``stream: true``),
+``/v1/embeddings``, ``/v1/models``, ``/v1/files`` and ``/v1/batches``, with OpenAI's error
+bodies, ``x-request-id`` and ``x-ratelimit-*`` headers, and answers from a
+:class:`ScriptedModel`. It can enforce requests- and tokens-per-minute limits with OpenAI's
+429s, add latency, hold back the first streamed token, and inject faults (5xx, hangs,
+malformed bodies, dropped connections, streams broken off midway, failed and expired batch
+lines) so clients can be tested against what a real API does on a bad night. Every response
+carries an ``x-evalkit-testing-server`` header so recordings say honestly where they came from.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
 import random
 import socket
-import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from .. import tokens
 from ..engine.limits import Bucket
-from .model import Script, ScriptedModel, embed
+from .answer import CREATED, ENDPOINTS, Answerer, request_hash, require_model
+from .batches import BatchSettings, BatchStore
+from .errors import APIError
+from .files import FileStore, parse_multipart
+from .model import Script, ScriptedModel
+from .streaming import Event, chat_events, drop_point, responses_events
 
 SERVER_NAME = "evalkit testing server (deterministic stand-in, not OpenAI)"
-CREATED = 1_735_689_600  # fixed, so identical requests give identical bodies
-_ENDPOINTS = {
-    "/v1/chat/completions": "chat.completions",
-    "/v1/responses": "responses",
-    "/v1/embeddings": "embeddings",
-}
+_ENDPOINTS = ENDPOINTS
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Faults:
     drop_rate: float = 0.0  # the connection closes without an answer
     hang_s: float = 30.0
     seed: int = 0
+    stream_drop_rate: float = 0.0  # a stream whose connection closes about halfway through
 
 
 @dataclass
@@ -58,9 +61,15 @@ class Stats:
     rate_limited: int = 0
     faults: int = 0
     tokens: int = 0
+    streams: int = 0  # answers sent as server-sent events
+    files_uploaded: int = 0
+    batches_created: int = 0
+    batch_lines_submitted: int = 0  # lines of every batch created
+    batch_lines_repeated: int = 0  # lines whose request an earlier batch line already carried
     by_path: dict[str, int] = field(default_factory=dict)
     bodies: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
+    batch_requests: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def snapshot(self) -> dict[str, Any]:
@@ -72,8 +81,21 @@ class Stats:
                 rate_limited=self.rate_limited,
                 faults=self.faults,
                 tokens=self.tokens,
+                streams=self.streams,
+                files_uploaded=self.files_uploaded,
+                batches_created=self.batches_created,
+                batch_lines_submitted=self.batch_lines_submitted,
+                batch_lines_repeated=self.batch_lines_repeated,
                 by_path=dict(self.by_path),
             )
+
+    def batch_line(self, body: dict[str, Any]) -> None:
+        key = request_hash(body)
+        with self.lock:
+            self.batch_lines_submitted += 1
+            if key in self.batch_requests:
+                self.batch_lines_repeated += 1
+            self.batch_requests.add(key)
 
 
 def _reset(seconds: float) -> str:
@@ -155,18 +177,22 @@ class _Handler(BaseHTTPRequestHandler):
         payload: dict[str, Any] | bytes,
         request_id: str,
         headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
     ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(data)))
+        self._common_headers(request_id, headers)
+        self.wfile.write(data)
+
+    def _common_headers(self, request_id: str, headers: dict[str, str] | None) -> None:
         self.send_header("x-request-id", request_id)
         self.send_header("openai-processing-ms", "1")
         self.send_header("x-evalkit-testing-server", SERVER_NAME)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
 
     def _error(
         self,
@@ -178,6 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         self._send(status, body, "req_error", headers)
+
+    def _api_error(self, error: APIError) -> None:
+        self._send(error.status, error.body(), "req_error")
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -208,32 +237,74 @@ class _Handler(BaseHTTPRequestHandler):
             if body is not None and self.server.owner.keep_bodies:
                 stats.bodies.append(body)
 
+    def _unknown(self, method: str, path: str) -> None:
+        self._error(
+            404, f"Unknown request URL: {method} {path}", "invalid_request_error", "unknown_url"
+        )
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("content-length", 0))
+        return self.rfile.read(length) if length else b""
+
     # -- routes ---------------------------------------------------------------
 
     def do_GET(self) -> None:
-        path = self.path.split("?")[0].rstrip("/")
+        owner = self.server.owner
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/")
+        query = dict(parse_qsl(url.query))
         if path == "/v1/stats":  # the harness's own view; no key needed
-            self._send(200, self.server.owner.stats.snapshot(), "req_stats")
+            self._send(200, owner.stats.snapshot(), "req_stats")
             return
         self._count(path, None)
         if not self._authorized():
             return
-        if path == "/v1/models":
-            models = [
-                {"id": m, "object": "model", "created": CREATED, "owned_by": "evalkit"}
-                for m in self.server.owner.models
-            ]
-            self._send(200, {"object": "list", "data": models}, "req_models")
+        parts = path.split("/")
+        try:
+            if path == "/v1/models":
+                models = [
+                    {"id": m, "object": "model", "created": CREATED, "owned_by": "evalkit"}
+                    for m in owner.models
+                ]
+                self._send(200, {"object": "list", "data": models}, "req_models")
+            elif path == "/v1/files":
+                self._send(200, owner.files.list(query), "req_files")
+            elif len(parts) == 4 and parts[2] == "files":
+                self._send(200, owner.files.get(parts[3]).to_api(), "req_files")
+            elif len(parts) == 5 and parts[2] == "files" and parts[4] == "content":
+                data = owner.files.get(parts[3]).data
+                self._send(200, data, "req_files", content_type="application/octet-stream")
+            elif path == "/v1/batches":
+                self._send(200, owner.batches.list(query), "req_batches")
+            elif len(parts) == 4 and parts[2] == "batches":
+                self._send(200, owner.batches.retrieve(parts[3]), "req_batches")
+            else:
+                self._unknown("GET", path)
+        except APIError as error:
+            self._api_error(error)
+
+    def do_DELETE(self) -> None:
+        owner = self.server.owner
+        path = urlsplit(self.path).path.rstrip("/")
+        self._count(path, None)
+        if not self._authorized():
+            return
+        parts = path.split("/")
+        if len(parts) == 4 and parts[2] == "files":
+            try:
+                self._send(200, owner.files.delete(parts[3]), "req_files")
+            except APIError as error:
+                self._api_error(error)
         else:
-            self._error(
-                404, f"Unknown request URL: GET {path}", "invalid_request_error", "unknown_url"
-            )
+            self._unknown("DELETE", path)
 
     def do_POST(self) -> None:
         owner = self.server.owner
-        path = self.path.split("?")[0].rstrip("/")
-        length = int(self.headers.get("content-length", 0))
-        raw = self.rfile.read(length) if length else b""
+        path = urlsplit(self.path).path.rstrip("/")
+        raw = self._read_body()
+        if path == "/v1/files":
+            self._upload(raw)
+            return
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -245,11 +316,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._count(path, body)
         if not self._authorized():
             return
+        if path.startswith("/v1/batches"):
+            self._batches(path, body)
+            return
         endpoint = _ENDPOINTS.get(path)
         if endpoint is None:
-            self._error(
-                404, f"Unknown request URL: POST {path}", "invalid_request_error", "unknown_url"
-            )
+            self._unknown("POST", path)
             return
         if not isinstance(body.get("model"), str) or not body["model"]:
             self._error(400, "you must provide a model parameter", "invalid_request_error")
@@ -278,13 +350,96 @@ class _Handler(BaseHTTPRequestHandler):
         if self._fault():
             return
         request_id = "req_" + hashlib.sha256(raw).hexdigest()[:24]
-        payload = getattr(self, "_" + endpoint.replace(".", "_"))(body)
-        if payload is None:
+        try:
+            require_model(body)
+            payload = owner.answerer.answer(endpoint, body)
+        except APIError as error:
+            self._api_error(error)
+            return
+
+        def answered() -> None:  # counted before the last byte, so a client sees it at once
+            with owner.stats.lock:
+                owner.stats.answered += 1
+                owner.stats.tokens += weight
+
+        if body.get("stream") is True and endpoint != "embeddings":
+            if endpoint == "chat.completions":
+                usage = (body.get("stream_options") or {}).get("include_usage") is True
+                events = chat_events(payload, usage)
+            else:
+                events = responses_events(payload)
+            self._stream(events, request_id, limit_headers, answered)
+        else:
+            answered()
+            self._send(200, payload, request_id, limit_headers)
+
+    def _stream(
+        self,
+        events: list[Event],
+        request_id: str,
+        headers: dict[str, str],
+        answered: Callable[[], None],
+    ) -> None:
+        """Send ``events`` as server-sent events (chunked), or break off midway on a fault."""
+        owner = self.server.owner
+        with owner.stats.lock:
+            broken = owner.rng.random() < owner.faults.stream_drop_rate
+            owner.stats.streams += 1
+            if broken:
+                owner.stats.faults += 1
+        cut = drop_point(events) if broken else len(events)
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self._common_headers(request_id, headers)
+        self.wfile.flush()
+        pending = bytearray()  # events with no pause between them go out in one write
+        for index, event in enumerate(events[:cut]):
+            pause = {"ttft": owner.ttft_s, "chunk": owner.chunk_delay_s}.get(event.pause, 0.0)
+            if pause:
+                self.wfile.write(pending)
+                pending.clear()
+                time.sleep(pause)
+            frame = event.frame()
+            pending += b"%x\r\n%s\r\n" % (len(frame), frame)
+            if index == len(events) - 1:
+                answered()  # before the last event, so a client that has it sees the count
+                pending += b"0\r\n\r\n"  # with the end, so the client can keep the connection
+        self.wfile.write(pending)
+        if broken:
+            self._drop()
+
+    def _upload(self, raw: bytes) -> None:
+        owner = self.server.owner
+        self._count("/v1/files", None)
+        if not self._authorized():
+            return
+        try:
+            parts = parse_multipart(self.headers.get("content-type", ""), raw)
+            stored = owner.files.upload(parts)
+        except APIError as error:
+            self._api_error(error)
             return
         with owner.stats.lock:
-            owner.stats.answered += 1
-            owner.stats.tokens += weight
-        self._send(200, payload, request_id, limit_headers)
+            owner.stats.files_uploaded += 1
+        self._send(200, stored.to_api(), "req_files")
+
+    def _batches(self, path: str, body: dict[str, Any]) -> None:
+        owner = self.server.owner
+        parts = path.split("/")
+        try:
+            if path == "/v1/batches":
+                created = owner.batches.create(body)
+                with owner.stats.lock:
+                    owner.stats.batches_created += 1
+                self._send(200, created, "req_batches")
+            elif len(parts) == 5 and parts[4] == "cancel":
+                self._send(200, owner.batches.cancel(parts[3]), "req_batches")
+            else:
+                self._unknown("POST", path)
+        except APIError as error:
+            self._api_error(error)
 
     def _fault(self) -> bool:
         owner = self.server.owner
@@ -322,129 +477,6 @@ class _Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
-    def _complete(
-        self,
-        body: dict[str, Any],
-        messages: list[dict[str, Any]],
-        schema: dict[str, Any] | None,
-        limit: int | None,
-    ) -> tuple[str, str, int, int]:
-        model = body["model"]
-        text, finish = self.server.owner.model.reply(model, messages, schema)
-        output_tokens = tokens.count(model, text)
-        if limit is not None and output_tokens > limit:
-            words = text.split(" ")
-            while words and tokens.count(model, " ".join(words)) > limit:
-                words.pop()
-            text, finish = " ".join(words), "length"
-            output_tokens = tokens.count(model, text)
-        endpoint = "chat.completions" if "messages" in body else "responses"
-        return text, finish, tokens.input_tokens(endpoint, body), output_tokens
-
-    def _chat_completions(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            self._error(400, "'messages' must be a non-empty array", "invalid_request_error")
-            return None
-        fmt = body.get("response_format") or {}
-        schema = (
-            (fmt.get("json_schema") or {}).get("schema")
-            if fmt.get("type") == "json_schema"
-            else fmt.get("schema")
-        )
-        limit = body.get("max_completion_tokens", body.get("max_tokens"))
-        text, finish, n_in, n_out = self._complete(body, messages, schema, limit)
-        rid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
-        return {
-            "id": "chatcmpl-" + rid,
-            "object": "chat.completion",
-            "created": CREATED,
-            "model": body["model"],
-            "system_fingerprint": "fp_evalkit_testing",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "logprobs": None,
-                    "finish_reason": finish,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": n_in,
-                "completion_tokens": n_out,
-                "total_tokens": n_in + n_out,
-                "prompt_tokens_details": {"cached_tokens": 0},
-            },
-        }
-
-    def _responses(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        items = body.get("input")
-        messages = [{"role": "user", "content": items}] if isinstance(items, str) else items
-        if not isinstance(messages, list) or not messages:
-            self._error(
-                400, "'input' must be a string or a non-empty array", "invalid_request_error"
-            )
-            return None
-        if body.get("instructions"):
-            messages = [{"role": "system", "content": body["instructions"]}, *messages]
-        fmt = (body.get("text") or {}).get("format") or {}
-        schema = fmt.get("schema") if fmt.get("type") == "json_schema" else None
-        text, finish, n_in, n_out = self._complete(
-            body, messages, schema, body.get("max_output_tokens")
-        )
-        truncated = finish == "length"
-        rid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
-        return {
-            "id": "resp_" + rid,
-            "object": "response",
-            "created_at": CREATED,
-            "status": "incomplete" if truncated else "completed",
-            "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
-            "model": body["model"],
-            "output": [
-                {
-                    "type": "message",
-                    "id": "msg_" + rid,
-                    "status": "incomplete" if truncated else "completed",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": text, "annotations": []}],
-                }
-            ],
-            "parallel_tool_calls": True,
-            "tool_choice": "auto",
-            "tools": [],
-            "usage": {
-                "input_tokens": n_in,
-                "output_tokens": n_out,
-                "total_tokens": n_in + n_out,
-                "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens_details": {"reasoning_tokens": 0},
-            },
-        }
-
-    def _embeddings(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        texts = body.get("input")
-        if isinstance(texts, str):
-            texts = [texts]
-        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-            self._error(
-                400, "'input' must be a string or an array of strings", "invalid_request_error"
-            )
-            return None
-        data = []
-        for index, text in enumerate(texts):
-            vector: Any = embed(text)
-            if body.get("encoding_format") == "base64":
-                vector = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-            data.append({"object": "embedding", "index": index, "embedding": vector})
-        used = sum(tokens.count(body["model"], t) for t in texts)
-        return {
-            "object": "list",
-            "data": data,
-            "model": body["model"],
-            "usage": {"prompt_tokens": used, "total_tokens": used},
-        }
-
 
 class TestingServer:
     """Start with ``with TestingServer(script) as server:``; point the SDK at ``server.base_url``."""
@@ -470,17 +502,36 @@ class TestingServer:
         burst: float = 1.0,
         retry_after_headers: bool = True,
         keep_bodies: bool = True,
+        ttft_ms: float = 0.0,
+        chunk_delay_ms: float = 0.0,
+        batch_delay_s: float = 0.0,
+        batch_fail_rate: float = 0.0,
+        batch_expire_rate: float = 0.0,
+        batch_expire_after_s: float | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.model = ScriptedModel(script)
+        self.answerer = Answerer(self.model)
         self.api_key = api_key
         self.models = models
         self.limits = _Limits(rpm, tpm, burst)  # burst: share of each budget available at start
         self.latency_s = latency_ms / 1000
+        self.ttft_s = ttft_ms / 1000  # before the first streamed token
+        self.chunk_delay_s = chunk_delay_ms / 1000  # between streamed deltas
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
         self.retry_after_headers = retry_after_headers
         self.keep_bodies = keep_bodies
         self.stats = Stats()
+        self.files = FileStore(clock)  # clock: wall-clock seconds; a test may pass its own
+        settings = BatchSettings(
+            batch_delay_s,
+            batch_fail_rate,
+            batch_expire_rate,
+            batch_expire_after_s,
+            self.faults.seed,
+        )
+        self.batches = BatchStore(self.answerer, self.files, settings, clock, self.stats.batch_line)
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.owner = self
         self._thread: threading.Thread | None = None
@@ -504,7 +555,8 @@ class TestingServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
