@@ -70,13 +70,13 @@ SUITE = f"""suite: tickets
 prompt: triage@v1
 model: {CHAT_MODEL}
 structured: json_object        # llama.cpp's server rejects a strict json_schema (HTTP 500)
-params: {{temperature: 0, seed: 7, max_tokens: 60}}
+params: {{temperature: 0, seed: 7, max_tokens: 100}}
 schema: schemas.tickets:Ticket
 repeat: 2
 vars: {{company: Acme}}
 assert:
   - schema
-budget: {{output_tokens: 60}}
+budget: {{output_tokens: 100}}
 cases:
   - id: refund
     vars: {{body: "I was charged twice this month, refund please"}}
@@ -196,7 +196,7 @@ def test_record_replay_and_diff_against_a_real_model(
             assert sample.finish_reason == "stop", where
             assert sample.model == CHAT_MODEL, where
             assert REQUEST_ID.match(sample.request_id or ""), where
-            assert 0 < sample.output_tokens <= 60, where
+            assert sample.input_tokens > 0 and sample.output_tokens > 0, where
 
     entries = interactions(real_project)
     assert len(entries) == CASES * REPEAT  # each sample under its own key
@@ -253,7 +253,7 @@ def test_embedding_server_pools_one_vector_per_text(embedding_server: LlamaServe
 SERVERS_SUITE = f"""suite: semantic
 prompt: triage@v1
 model: {CHAT_MODEL}
-params: {{temperature: 0, seed: 7, max_tokens: 60}}
+params: {{temperature: 0, seed: 7, max_tokens: 100}}
 schema: schemas.tickets:Ticket
 vars: {{company: Acme}}
 assert:
