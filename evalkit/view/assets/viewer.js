@@ -113,6 +113,7 @@
     (c.samples || []).forEach(function (s) { if (s.latency_ms > m) m = s.latency_ms; });
     return m;
   }
+  function ran(c) { return !!(c && c.samples && c.samples.length); }
   function caseTokens(c) {
     var t = 0;
     (c.samples || []).forEach(function (s) { t += (s.input_tokens || 0) + (s.output_tokens || 0); });
@@ -156,7 +157,7 @@
       kinds(c, ks, failed);
       return {
         key: itemId(c), status: c.verdict, suite: c.suite, name: c.case, variant: c.variant || "",
-        dur: caseLatency(c), tokens: caseTokens(c), cost: caseCost(c),
+        dur: ran(c) ? caseLatency(c) : null, tokens: ran(c) ? caseTokens(c) : null, cost: ran(c) ? caseCost(c) : null,
         kinds: ks, failed: failed, a: null, b: i, text: null
       };
     });
@@ -175,7 +176,7 @@
       return {
         key: d.suite + "::" + d.case, status: DIFF_STATUS[d.status] || d.status,
         suite: d.suite, name: d.case, variant: va === vb ? vb : (va || "–") + " → " + (vb || "–"),
-        dur: caseLatency(side), tokens: caseTokens(side), cost: caseCost(side),
+        dur: ran(side) ? caseLatency(side) : null, tokens: ran(side) ? caseTokens(side) : null, cost: ran(side) ? caseCost(side) : null,
         dDur: ca && cb ? d.d_latency_ms : null,
         dTokens: ca && cb ? d.d_input_tokens + d.d_output_tokens : null,
         dCost: ca && cb ? d.d_cost_usd : null,
@@ -415,15 +416,11 @@
       chip.setAttribute("aria-pressed", st === "" ? String(anyStatus) : String(!!S.statuses[st]));
     });
     ui.count.textContent = shown.length === S.rows.length ? shown.length + " cases" : shown.length + " of " + S.rows.length + " cases";
-    ui.body.style.height = shown.length * ROW_H + "px";
+    ui.body.style.height = shown.length ? shown.length * ROW_H + "px" : "auto";
     renderHead();
     renderRows();
     S.lastFilterMs = performance.now() - t0;
     window.__evalkit.lastFilterMs = S.lastFilterMs;
-    if (!shown.length) {
-      ui.body.style.height = "auto";
-      ui.body.appendChild(el("div", { class: "empty" }, S.rows.length ? "No case matches these filters." : "This run has no readable case."));
-    }
   }
 
   var COLUMNS = [
@@ -479,6 +476,10 @@
     var first = Math.max(0, Math.floor(top / ROW_H) - 10);
     var last = Math.min(S.shown.length, Math.ceil((top + height) / ROW_H) + 10);
     clear(ui.body);
+    if (!S.shown.length) {
+      ui.body.appendChild(el("div", { class: "empty" }, S.rows.length ? "No case matches these filters." : "This run has no readable case."));
+      return;
+    }
     var frag = document.createDocumentFragment();
     for (var i = first; i < last; i++) frag.appendChild(rowElement(S.shown[i], i));
     ui.body.appendChild(frag);
@@ -488,7 +489,7 @@
   function delta(value, fmt) { return value === null || value === undefined || value === 0 ? null : el("small", { class: value > 0 ? "up" : "down" }, " " + fmt(value)); }
 
   function rowElement(r, i) {
-    var cost = cell(money(r.cost), "num"), dur = cell(ms(r.dur), "num"), tokens = cell(int(r.tokens), "num");
+    var cost = cell(r.cost === null && r.dur === null ? "–" : money(r.cost), "num"), dur = cell(ms(r.dur), "num"), tokens = cell(int(r.tokens), "num");
     if (r.diff) {
       add(dur, delta(r.dDur, function (v) { return signed(v); }));
       add(tokens, delta(r.dTokens, function (v) { return signed(v); }));
@@ -756,7 +757,7 @@
     return items.length ? el("div", { class: "why", id: "why" }, el("h3", null, c.passed ? "Failed samples" : "Why it failed"), el("ul", null, items)) : null;
   }
 
-  function caseFacts(c) {
+  function caseFacts(c, other) {
     var facts = [
       ["where", c.file ? c.file + (c.line ? ":" + c.line : "") : null],
       ["prompt", c.prompt ? c.prompt + (c.prompt_digest ? " (" + c.prompt_digest.slice(0, 19) + "…)" : "") : null],
@@ -765,7 +766,12 @@
       ["finished", c.finished_at], ["results line", c.line_no]
     ];
     var dl = el("dl", { class: "facts wide" });
-    facts.forEach(function (f) { if (f[1] !== null && f[1] !== undefined && f[1] !== "") dl.appendChild(el("div", null, el("dt", null, f[0]), el("dd", null, String(f[1])))); });
+    facts.forEach(function (f) {
+      if (f[1] === null || f[1] === undefined || f[1] === "") return;
+      var field = f[0] === "prompt" ? "prompt" : f[0] === "model" ? "model_requested" : null;
+      var changed = other && field && c[field] !== other[field];
+      dl.appendChild(el("div", { class: changed ? "chg" : null, "data-fact": f[0] }, el("dt", null, f[0]), el("dd", null, String(f[1]))));
+    });
     return dl;
   }
 
@@ -805,7 +811,7 @@
     clear(ui.detail);
     var row = S.selected === null ? null : findRow(S.selected);
     if (!row) {
-      ui.detail.appendChild(el("p", { class: "muted empty" }, S.rows.length ? "Pick a case on the left." : "No case to show."));
+      add(ui.detail, el("p", { class: "muted empty" }, S.rows.length ? "Pick a case on the left." : "No case to show."));
       return;
     }
     var pair = viewCases(row);
@@ -813,20 +819,20 @@
     var head = el("header", { class: "case-head" },
       el("h2", { id: "case-title" }, row.key),
       el("span", { class: "badge st-" + row.status.replace(/ /g, "-") }, row.status));
-    ui.detail.appendChild(head);
+    add(ui.detail, head);
     if (!row.diff) {
       var c = b;
-      ui.detail.appendChild(whyItFailed(c));
-      ui.detail.appendChild(caseFacts(c));
-      if (c.vars !== undefined && c.vars !== null) ui.detail.appendChild(section("Vars", isObj(c.vars) || Array.isArray(c.vars) ? jsonTree(c.vars) : fold(pretty(c.vars))));
+      add(ui.detail, whyItFailed(c));
+      add(ui.detail, caseFacts(c));
+      if (c.vars !== undefined && c.vars !== null) add(ui.detail, section("Vars", isObj(c.vars) || Array.isArray(c.vars) ? jsonTree(c.vars) : fold(pretty(c.vars))));
       var samples = c.samples || [];
       if (!samples.length) {
-        ui.detail.appendChild(el("p", { class: "muted" }, "no sample was run"));
+        add(ui.detail, el("p", { class: "muted" }, "no sample was run"));
         return;
       }
       var tabs = sampleTabs(samples.length, firstFailing(samples), function (i) { return renderSample(samples[i]); });
       markSampleTabs(tabs, null, c);
-      ui.detail.appendChild(tabs);
+      add(ui.detail, tabs);
       return;
     }
     // a comparison: both sides, side by side
@@ -836,11 +842,11 @@
     var verdicts = el("p", { class: "verdicts" },
       cmp.label_a + ": " + (a ? (a.passed ? "pass" : "FAIL") : "absent") + " · " + cmp.label_b + ": " + (b ? (b.passed ? "pass" : "FAIL") : "absent"),
       a && b ? " · Δ tokens " + signed(d.d_input_tokens) + " in / " + signed(d.d_output_tokens) + " out · Δ cost " + signed(d.d_cost_usd, 6) + " · Δ latency " + signed(d.d_latency_ms) + " ms" : "");
-    ui.detail.appendChild(verdicts);
-    if (b && !b.passed) ui.detail.appendChild(whyItFailed(b));
-    else if (a && !a.passed) ui.detail.appendChild(whyItFailed(a));
+    add(ui.detail, verdicts);
+    if (b && !b.passed) add(ui.detail, whyItFailed(b));
+    else if (a && !a.passed) add(ui.detail, whyItFailed(a));
     if (d.changes && d.changes.length) {
-      ui.detail.appendChild(section("Changed fields", el("table", { class: "changes", id: "changes" },
+      add(ui.detail, section("Changed fields", el("table", { class: "changes", id: "changes" },
         el("thead", null, el("tr", null, el("th", null, "field"), el("th", null, cmp.label_a), el("th", null, cmp.label_b))),
         el("tbody", null, d.changes.map(function (ch) {
           return el("tr", { class: "chg" }, el("td", null, el("code", null, ch.path)), el("td", null, ch.a === undefined ? "–" : JSON.stringify(ch.a)), el("td", null, ch.b === undefined ? "–" : JSON.stringify(ch.b)));
@@ -851,20 +857,20 @@
       d.text_diff.split("\n").forEach(function (l) {
         pre.appendChild(el("span", { class: l[0] === "+" && l.slice(0, 3) !== "+++" ? "add" : l[0] === "-" && l.slice(0, 3) !== "---" ? "del" : "" }, l + "\n"));
       });
-      ui.detail.appendChild(section("Output changed", pre));
+      add(ui.detail, section("Output changed", pre));
     }
     var sa = a ? a.samples || [] : [], sb = b ? b.samples || [] : [];
     var count = Math.max(sa.length, sb.length, 1);
     var failing = sb.length ? firstFailing(sb) : firstFailing(sa);
     var tabs2 = sampleTabs(count, failing, function (i) {
       return el("div", { class: "sides" },
-        el("div", { class: "side side-a" }, el("h3", { class: "side-label" }, cmp.label_a),
+        el("div", { class: "side side-a" }, el("h3", { class: "side-label" }, cmp.label_a), a ? caseFacts(a, b) : null,
           renderSample(sa[i], { other: sb[i], changed: changed, missing: a ? "no sample " + i : "not in " + cmp.label_a })),
-        el("div", { class: "side side-b" }, el("h3", { class: "side-label" }, cmp.label_b),
+        el("div", { class: "side side-b" }, el("h3", { class: "side-label" }, cmp.label_b), b ? caseFacts(b, a) : null,
           renderSample(sb[i], { other: sa[i], changed: changed, missing: b ? "no sample " + i : "not in " + cmp.label_b })));
     });
     markSampleTabs(tabs2, a, b);
-    ui.detail.appendChild(tabs2);
+    add(ui.detail, tabs2);
   }
 
   // -- history ------------------------------------------------------------------------
