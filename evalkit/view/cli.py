@@ -16,17 +16,24 @@ from .load import load_run, merge, resolve_run
 PAGE = "view.html"
 
 
+HELP = "write one self-contained HTML page to browse runs (no network needed)"
+DESCRIPTION = (
+    "Write one self-contained HTML page to browse runs: every case with its status, "
+    "filters and search, each case's messages, output, checks and usage, two runs "
+    "side by side, and the history of the runs in the results folder."
+)
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``view`` to evalkit's subcommands (``subparsers`` from ``add_subparsers``)."""
     view: argparse.ArgumentParser = subparsers.add_parser(
-        "view",
-        help="write one self-contained HTML page to browse runs (no network needed)",
-        description=(
-            "Write one self-contained HTML page to browse runs: every case with its status, "
-            "filters and search, each case's messages, output, checks and usage, two runs "
-            "side by side, and the history of the runs in the results folder."
-        ),
+        "view", help=HELP, description=DESCRIPTION
     )
+    add_arguments(view)
+    return view
+
+
+def add_arguments(view: argparse.ArgumentParser) -> None:
     view.add_argument(
         "runs",
         nargs="*",
@@ -51,7 +58,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help=f"runs of the results folder in the history charts (default {DEFAULT_LIMIT}; 0: none)",
     )
-    return view
 
 
 def run(args: argparse.Namespace) -> int:
