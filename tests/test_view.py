@@ -484,6 +484,24 @@ def test_history_orders_runs_by_time_and_links_each_to_its_run(tmp_path: Path) -
     assert limited.runs[0].href.startswith("file:///")
 
 
+def test_history_follows_a_suite_across_variants(tmp_path: Path) -> None:
+    """A suite is one series whichever variant each run used; a run holding several variants
+    of a suite keeps them apart."""
+    results = tmp_path / "runs"
+    one = [{**c, "finished_at": "2026-01-01T00:00:00+00:00"} for c in head_cases()[:2]]
+    write_run(results / "a", one)
+    two = [{**c, "variant": "v1", "finished_at": "2026-01-02T00:00:00+00:00"} for c in one]
+    write_run(results / "b", two)
+    write_run(results / "c", [{**c, "finished_at": "2026-01-03T00:00:00+00:00"} for c in one + two])
+    history = load_history(results, [load_run(results / "b")])
+    assert [[s.suite for s in r.suites] for r in history.runs] == [
+        ["triage"],
+        ["triage"],
+        ["triage", "triage[v1]"],
+    ]
+    assert [s.suite for s in load_run(results / "b").view.suites] == ["triage[v1]"]
+
+
 def test_history_reads_damaged_runs_without_failing(tmp_path: Path) -> None:
     results = tmp_path / "runs"
     folder = write_run(results / "a", head_cases())

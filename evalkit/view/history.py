@@ -15,7 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import display_path
-from .load import META, RESULTS, LoadedRun, Row, is_run_folder, row_of_json, stats_of_rows
+from .load import (
+    META,
+    RESULTS,
+    LoadedRun,
+    Row,
+    is_run_folder,
+    row_of_json,
+    stats_of_rows,
+    suite_stats,
+)
 from .models import History, HistoryRun, SuiteStats
 
 DEFAULT_LIMIT = 30
@@ -54,7 +63,10 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
             stamp = data.get("finished_at")
             if isinstance(stamp, str) and stamp > finished:
                 finished = stamp
-    return finished or _mtime(folder / META) or _mtime(results), stats_of_rows(latest.values())
+    return (
+        finished or _mtime(folder / META) or _mtime(results),
+        stats_of_rows(latest.values(), split="mixed"),
+    )
 
 
 def _href(folder: Path, page: Path | None) -> str:
@@ -121,7 +133,7 @@ def load_history(
         if index is not None:
             view = loaded[index].view
             time = max((c.finished_at for c in view.cases), default="") or _mtime(folder / META)
-            found.append((time, folder, index, view.suites))
+            found.append((time, folder, index, suite_stats(view.cases, split="mixed")))
         else:
             time, suites = _read(folder)
             found.append((time, folder, None, suites))

@@ -109,6 +109,8 @@ def _first_error(exc: ValidationError) -> str:
 def view_case(data: dict[str, Any], line_no: int | None = None) -> ViewCase:
     """A result's JSON as the page shows it: verdict and check kinds filled in."""
     case = ViewCase.model_validate(data)
+    if case.file:
+        case.file = display_path(case.file)  # suites/triage.yaml, not the absolute path
     for sample in case.samples:
         for check in sample.checks:
             check.kind = check_kind(check.type, check.path)
@@ -253,7 +255,8 @@ def merge(runs: Sequence[LoadedRun], label: str | None = None) -> LoadedRun:
 class Row:
     """One case reduced to what the suite statistics need."""
 
-    group: str  # suite, or suite[variant]
+    suite: str
+    variant: str | None
     verdict: Verdict
     cost_usd: float | None
     latency_ms: float
@@ -263,7 +266,8 @@ class Row:
 def row_of(case: ViewCase) -> Row:
     costs = [s.cost_usd for s in case.samples]
     return Row(
-        group=case.suite + (f"[{case.variant}]" if case.variant else ""),
+        suite=case.suite,
+        variant=case.variant,
         verdict=case.verdict,
         cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
         latency_ms=max((s.latency_ms for s in case.samples), default=0.0),
@@ -313,10 +317,19 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def stats_of_rows(rows: Iterable[Row]) -> list[SuiteStats]:
+def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteStats]:
+    """Per suite[variant] (``split="variants"``: a run's summary), or per suite, apart by
+    variant only where the rows hold several variants of it (``split="mixed"``: the history,
+    where a suite is one series whichever variant each run used)."""
+    rows = list(rows)
+    variants: dict[str, set[str | None]] = {}
+    for row in rows:
+        variants.setdefault(row.suite, set()).add(row.variant)
     groups: dict[str, list[Row]] = {}
     for row in rows:
-        groups.setdefault(row.group, []).append(row)
+        apart = split == "variants" or len(variants[row.suite]) > 1
+        group = row.suite + (f"[{row.variant}]" if apart and row.variant else "")
+        groups.setdefault(group, []).append(row)
     out = []
     for group in sorted(groups):
         items = groups[group]
@@ -347,5 +360,5 @@ def stats_of_rows(rows: Iterable[Row]) -> list[SuiteStats]:
     return out
 
 
-def suite_stats(cases: Iterable[ViewCase]) -> list[SuiteStats]:
-    return stats_of_rows(row_of(c) for c in cases)
+def suite_stats(cases: Iterable[ViewCase], split: str = "variants") -> list[SuiteStats]:
+    return stats_of_rows((row_of(c) for c in cases), split)

@@ -424,15 +424,26 @@
   }
 
   var COLUMNS = [
-    { key: "status", label: "status", w: "8.5em" },
-    { key: "name", label: "case", w: "1fr" },
-    { key: "suite", label: "suite", w: "0.6fr" },
-    { key: "variant", label: "variant", w: "0.45fr" },
-    { key: "dur", label: "duration", w: "6.5em", num: true },
-    { key: "tokens", label: "tokens", w: "6em", num: true },
+    { key: "status", label: "status", w: "7.5em" },
+    { key: "name", label: "case", w: "minmax(7em, 1.6fr)" },
+    { key: "suite", label: "suite", w: "minmax(3.5em, 0.6fr)" },
+    { key: "variant", label: "variant", w: "minmax(3.5em, 0.5fr)" },
+    { key: "dur", label: "duration", w: "5.5em", num: true },
+    { key: "tokens", label: "tokens", w: "5em", num: true },
     { key: "cost", label: "cost", w: "7.5em", num: true }
   ];
-  var GRID = COLUMNS.map(function (c) { return c.w; }).join(" ");
+  var GRID = "";
+  function grid() {
+    // a comparison's numbers carry their change (+12): wider columns
+    var wide = { dur: "7.5em", tokens: "6.5em" };
+    return columns().map(function (c) { return S.view.kind === "cmp" && wide[c.key] ? wide[c.key] : c.w; }).join(" ");
+  }
+  var SHOW_VARIANT = true;
+  function columns() {
+    // no variant column when no case ran under a variant
+    SHOW_VARIANT = S.rows.some(function (r) { return r.variant; });
+    return COLUMNS.filter(function (c) { return c.key !== "variant" || SHOW_VARIANT; });
+  }
 
   function sortRows(rows) {
     var key = S.sort.key, dir = S.sort.dir;
@@ -449,9 +460,10 @@
   }
 
   function renderHead() {
+    GRID = grid();
     clear(ui.head);
     ui.head.style.gridTemplateColumns = GRID;
-    COLUMNS.forEach(function (c) {
+    columns().forEach(function (c) {
       var active = S.sort.key === c.key;
       ui.head.appendChild(el("button", {
         class: "col" + (c.num ? " num" : ""), "data-sort": c.key, role: "columnheader",
@@ -486,7 +498,10 @@
   }
 
   function cell(text, cls, title) { return el("span", { class: "cell" + (cls ? " " + cls : ""), title: title }, text); }
-  function delta(value, fmt) { return value === null || value === undefined || value === 0 ? null : el("small", { class: value > 0 ? "up" : "down" }, " " + fmt(value)); }
+  function delta(value, fmt) {
+    if (value === null || value === undefined || Math.abs(value) < 0.5) return null;
+    return el("small", { class: value > 0 ? "up" : "down" }, " " + fmt(value));
+  }
 
   function rowElement(r, i) {
     var cost = cell(r.cost === null && r.dur === null ? "–" : money(r.cost), "num"), dur = cell(ms(r.dur), "num"), tokens = cell(int(r.tokens), "num");
@@ -501,7 +516,7 @@
       onclick: function () { select(r.key); }
     },
       cell(el("span", { class: "badge st-" + r.status.replace(/ /g, "-") }, r.status)),
-      cell(r.name, "name", r.key), cell(r.suite), cell(r.variant), dur, tokens, cost);
+      cell(r.name, "name", r.key), cell(r.suite, null, r.suite), SHOW_VARIANT ? cell(r.variant, null, r.variant) : null, dur, tokens, cost);
     return node;
   }
 
