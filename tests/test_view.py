@@ -10,6 +10,8 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -542,7 +544,7 @@ def test_evalkit_view_writes_the_latest_run_by_default(
     data = page_data((runs / "view.html").read_text())
     assert [r["id"] for r in data["runs"]] == ["new"]
     assert [r["id"] for r in data["history"]["runs"]] == ["old", "new"]
-    assert data["history"]["runs"][0]["href"] == "old/"
+    assert data["history"]["runs"][0]["href"] == "./old/"
 
     assert run(view_args("old", "new", "--out", "out/v.html", "--history", "0")) == 0
     data = page_data((tmp_path / "out" / "v.html").read_text())
@@ -554,6 +556,37 @@ def test_evalkit_view_writes_the_latest_run_by_default(
     assert page_data((tmp_path / "m.html").read_text())["runs"][0]["label"] == "old+new"
     with pytest.raises(ConfigError, match="not a run folder"):
         run(view_args(str(tmp_path / "out")))
+
+
+def test_python_m_evalkit_view_opens_the_page_in_the_browser(tmp_path: Path) -> None:
+    """--open hands the page's file URL to the user's browser ($BROWSER here: a script that
+    notes what it was given)."""
+    write_run(tmp_path / "runs" / "r1", head_cases())
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALKIT_")}
+    env["BROWSER"] = str(browser)
+    done = subprocess.run(
+        [sys.executable, "-m", "evalkit.view", "--results", "runs", "--open"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "view: runs/view.html" in done.stdout
+    assert opened.read_text().strip() == (tmp_path / "runs" / "view.html").resolve().as_uri()
+    bad = subprocess.run(
+        [sys.executable, "-m", "evalkit.view", "nope", "--results", "runs"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("no run 'nope'")
+    assert "Traceback" not in bad.stderr
 
 
 def test_evalkit_view_of_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from evalkit.view import render_comparison, render_run, render_view
 
-from .test_view import XSS, base_cases, head_cases, write_run
+from .test_view import XSS, base_cases, case, head_cases, sample, write_run
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'"
@@ -164,6 +164,13 @@ def test_filters_search_and_sort(viewer: Viewer, run_page: Path) -> None:
     page.click(".list-head [data-sort=name]")
     assert viewer.rows()[0] == "triage::flaky"  # a-z: flaky, injection, invoice, ...
 
+    page.click("[data-key='triage::flaky']")
+    page.focus("#case-list")
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#case-title").inner_text() == "triage::injection"
+    page.keyboard.press("ArrowUp")
+    assert page.locator("#case-title").inner_text() == "triage::flaky"
+
 
 def test_a_case_opens_to_its_request_output_turns_and_usage(viewer: Viewer, run_page: Path) -> None:
     page = viewer.open(run_page)
@@ -188,6 +195,8 @@ def test_a_case_opens_to_its_request_output_turns_and_usage(viewer: Viewer, run_
     assert "lookup_order" in first_turn and '"order_id": "A1234"' in first_turn
     assert "tool results" in first_turn and '"status": "paid"' in first_turn
     assert "first token 12 ms" in first_turn
+    tools = detail.locator(".part:has(h3:text('Tool calls'))")
+    assert "lookup_order" in tools.inner_text() and "call_1" in tools.inner_text()
     facts = detail.locator(".part:has(h3:text('Usage')) dl").inner_text()
     for expected in ("time to first token", "13 ms", "req_0abc", "recording"):
         assert expected in facts
@@ -301,7 +310,8 @@ def test_a_damaged_run_is_shown_with_what_was_skipped(viewer: Viewer, tmp_path: 
 
 def test_history_charts_link_each_point_to_its_run(viewer: Viewer, tmp_path: Path) -> None:
     results = tmp_path / "runs"
-    for day, name in enumerate(["old", "mid", "new"], start=1):
+    evil = "<img src=x onerror=window.__pwned=3>"  # a run folder's name is data too
+    for day, name in enumerate([evil, "old", "mid", "new"], start=1):
         cases = [{**c, "finished_at": f"2026-01-0{day}T00:00:00+00:00"} for c in head_cases()]
         if name != "new":
             cases = [{**c, "passed": True} for c in cases]
@@ -317,7 +327,13 @@ def test_history_charts_link_each_point_to_its_run(viewer: Viewer, tmp_path: Pat
     links = page.eval_on_selector_all(
         "#history-table a", "as => as.map(a => [a.textContent, a.getAttribute('href')])"
     )
-    assert links == [["new", "#view=run:1"], ["mid", "#view=run:0"], ["old", "../runs/old/"]]
+    assert links == [
+        ["new", "#view=run:1"],
+        ["mid", "#view=run:0"],
+        ["old", "../runs/old/"],
+        [evil, f"../runs/{evil}/"],
+    ]
+    assert page.evaluate("window.__pwned") is None
 
     def click_point(index: int) -> None:
         x, y = page.evaluate(
@@ -329,11 +345,11 @@ def test_history_charts_link_each_point_to_its_run(viewer: Viewer, tmp_path: Pat
         page.mouse.move(x, y)
         page.mouse.click(x, y)
 
-    click_point(1)  # "mid" is in the page: the viewer switches to it
+    click_point(2)  # "mid" is in the page: the viewer switches to it
     page.wait_for_function("document.getElementById('view-select').value === 'run:0'")
     assert page.locator("#cases-tab").is_visible()
     page.click("#tab-history")
-    click_point(0)  # "old" is not: the link goes to its run folder
+    click_point(1)  # "old" is not: the link goes to its run folder
     page.wait_for_url("**/runs/old/")
 
 
@@ -365,3 +381,26 @@ def test_three_clicks_from_a_failing_pr_to_why(viewer: Viewer, tmp_path: Path) -
     prompt = detail.locator(".side-b [data-fact=prompt]")
     assert "triage@v1" in prompt.inner_text() and "chg" in (prompt.get_attribute("class") or "")
     assert '"category": "other"' in detail.locator(".side-b .output-part").inner_text()
+
+
+def test_long_outputs_are_folded(viewer: Viewer, tmp_path: Path) -> None:
+    long_text = "\n".join(f"line {i}" for i in range(100))
+    long_json = json.dumps({"items": [{"n": i} for i in range(30)]})
+    cases = [
+        case("text", True, [sample(long_text, True)]),
+        case("json", True, [sample(long_json, True)]),
+    ]
+    out = tmp_path / "v.html"
+    out.write_text(render_run(write_run(tmp_path / "r", cases)))
+    page = viewer.open(out)
+    for key, lines in (("triage::text", 100), ("triage::json", 94)):
+        page.click(f"[data-key='{key}']")
+        output = page.locator(".output-part")
+        folded = output.locator(".folded")
+        assert folded.count() == 1
+        height = folded.evaluate("e => e.getBoundingClientRect().height")
+        button = output.locator("button.unfold")
+        assert button.inner_text() == f"show all {lines} lines"
+        button.click()
+        assert output.locator(".folded").count() == 0 and button.inner_text() == "fold"
+        assert output.locator("pre").evaluate("e => e.getBoundingClientRect().height") > 2 * height

@@ -72,8 +72,9 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
 def _href(folder: Path, page: Path | None) -> str:
     if page is not None:
         try:
-            rel = os.path.relpath(folder.resolve(), page.resolve().parent)
-            return Path(rel).as_posix() + "/"
+            rel = Path(os.path.relpath(folder.resolve(), page.resolve().parent)).as_posix()
+            # "./" first, so a folder named like a URL scheme (javascript:...) stays a path
+            return (rel if rel.startswith("../") else f"./{rel}") + "/"
         except ValueError:  # another drive on Windows
             pass
     return folder.resolve().as_uri() + "/"
