@@ -764,9 +764,11 @@
       if (s.passed) return;
       var prefix = (c.samples.length > 1 ? "sample " + s.sample + ": " : "");
       if (s.error) { items.push(el("li", null, prefix + s.error)); return; }
+      var before = items.length;
       (s.checks || []).forEach(function (k) {
         if (!k.passed && k.weight > 0) items.push(el("li", null, prefix, el("code", null, k.type), ": " + (k.message || "failed")));
       });
+      if (items.length === before) items.push(el("li", null, prefix + "failed; these results hold no failing check for it"));
     });
     if (!items.length && !c.passed) items.push(el("li", null, "no sample passed the case threshold"));
     return items.length ? el("div", { class: "why", id: "why" }, el("h3", null, c.passed ? "Failed samples" : "Why it failed"), el("ul", null, items)) : null;
