@@ -8,6 +8,7 @@ artifact upload) and the install step (evalkit is installed in this environment)
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -63,7 +64,7 @@ def run_gate(repo: Path, base_sha: str, tmp: Path) -> tuple[dict[str, int], str]
         step_env = dict(env)
         for key, value in (step.get("env") or {}).items():
             step_env[key] = re.sub(
-                r"\$\{\{ steps\.(\w+)\.outputs\.(\w+) \}\}",
+                r"\$\{\{ steps\.(\w+)\.outputs\.([\w-]+) \}\}",
                 lambda m: outputs.get(m[1], {}).get(m[2], ""),
                 str(value),
             )
@@ -109,6 +110,15 @@ def test_a_pr_that_regresses_a_case_fails_the_gate(repo: tuple[Path, str], tmp_p
     assert codes["Gate"] != 0
     assert "1 regression(s) under head: triage::invoice-copy" in summary
     assert "<details><summary>Every case</summary>" in summary
+    # the viewer: written for the artifact (whose upload, and so its link, only GitHub runs)
+    assert "The evalkit viewer is evals-view.html in the evalkit-reports artifact." in summary
+    page = re.search(
+        r'id="evalkit-data">(.*?)</script>', (folder / "evals-view.html").read_text(), re.S
+    )
+    assert page is not None
+    data = json.loads(page.group(1))
+    assert [r["id"] for r in data["runs"]] == ["base", "head"]
+    assert data["comparisons"][0]["headline"] == "1 regression(s) under head"
 
 
 def test_a_harmless_pr_passes_the_gate(repo: tuple[Path, str], tmp_path: Path) -> None:

@@ -1,0 +1,156 @@
+"""The history of the runs kept in the results folder: per suite, pass rate, cost per 1,000
+cases and p95 latency of each run, oldest first, for the page's charts.
+
+Every run folder is read (only the fields the statistics need, so a folder of many large
+runs stays quick); runs are ordered by the time of their last finished case, which, unlike
+the folder name, also orders runs named by hand (``--run-id head``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import display_path
+from .load import (
+    META,
+    RESULTS,
+    LoadedRun,
+    Row,
+    is_run_folder,
+    row_of_json,
+    stats_of_rows,
+    suite_stats,
+)
+from .models import History, HistoryRun, SuiteStats
+
+DEFAULT_LIMIT = 30
+
+
+def _mtime(path: Path) -> str:
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return ""
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
+
+
+def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
+    """The run's time and per-suite statistics (last line per case wins, torn lines skipped)."""
+    latest: dict[str, Row] = {}
+    finished = ""
+    results = folder / RESULTS
+    try:
+        handle = results.open(encoding="utf-8", errors="replace")
+    except OSError:
+        return _mtime(folder / META), []
+    with handle:
+        for line in handle:
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(data, dict):
+                continue
+            row = row_of_json(data)
+            if row is None:
+                continue
+            key = f"{data.get('suite')}::{data.get('case')}[{data.get('variant')}]"
+            latest[key] = row
+            stamp = data.get("finished_at")
+            if isinstance(stamp, str) and stamp > finished:
+                finished = stamp
+    return (
+        finished or _mtime(folder / META) or _mtime(results),
+        stats_of_rows(latest.values(), split="mixed"),
+    )
+
+
+def _href(folder: Path, page: Path | None) -> str:
+    if page is not None:
+        try:
+            rel = Path(os.path.relpath(folder.resolve(), page.resolve().parent)).as_posix()
+            # "./" first, so a folder named like a URL scheme (javascript:...) stays a path
+            return (rel if rel.startswith("../") else f"./{rel}") + "/"
+        except ValueError:  # another drive on Windows
+            pass
+    return folder.resolve().as_uri() + "/"
+
+
+def run_time(folder: Path, tail: int = 65536) -> str:
+    """When the run last finished a case, from the end of its results file (appends come in
+    finishing order, so the last lines hold the latest time) or, failing that, its run.json."""
+    results = folder / RESULTS
+    latest = ""
+    try:
+        with results.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - tail))
+            chunk = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        chunk = ""
+    for line in chunk.splitlines()[-50:]:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        stamp = data.get("finished_at") if isinstance(data, dict) else None
+        if isinstance(stamp, str) and stamp > latest:
+            latest = stamp
+    return latest or _mtime(folder / META) or _mtime(results)
+
+
+def run_folders(results_dir: Path) -> list[Path]:
+    if not results_dir.is_dir():
+        return []
+    return [p for p in results_dir.iterdir() if p.is_dir() and is_run_folder(p)]
+
+
+def latest_run(results_dir: Path) -> Path | None:
+    """The most recent run in the folder (by its last finished case), or None."""
+    folders = run_folders(results_dir)
+    if not folders:
+        return None
+    return max(folders, key=lambda f: (run_time(f), f.name))
+
+
+def load_history(
+    results_dir: Path,
+    loaded: Sequence[LoadedRun] = (),
+    page: Path | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> History:
+    """The last ``limit`` runs of ``results_dir``; a run that is also in the page (``loaded``)
+    links to itself there, any other to its folder relative to ``page``."""
+    in_page = {
+        run.folder.resolve(): index for index, run in enumerate(loaded) if run.folder is not None
+    }
+    found: list[tuple[str, Path, int | None, list[SuiteStats]]] = []
+    for folder in run_folders(results_dir):
+        index = in_page.get(folder.resolve())
+        if index is not None:
+            view = loaded[index].view
+            time = max((c.finished_at for c in view.cases), default="") or _mtime(folder / META)
+            found.append((time, folder, index, suite_stats(view.cases, split="mixed")))
+        else:
+            time, suites = _read(folder)
+            found.append((time, folder, None, suites))
+    found.sort(key=lambda item: (item[0], item[1].name))
+    notes = []
+    if len(found) > limit:
+        notes.append(f"the last {limit} of {len(found)} runs in {display_path(results_dir)}")
+        found = found[-limit:]
+    runs = [
+        HistoryRun(
+            id=folder.name,
+            time=time,
+            href=_href(folder, page),
+            loaded=index,
+            suites=suites,
+        )
+        for time, folder, index, suites in found
+    ]
+    return History(folder=display_path(results_dir), runs=runs, notes=notes)
