@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("dir", nargs="?", default=".", metavar="DIR")
     lock = sub.add_parser("lock", help="add new prompt versions to prompts/evalkit.lock")
     lock.add_argument("--root", default=".", help="project folder (default: the current one)")
+    from . import view
+
+    view.add_parser(sub)
     return parser
 
 
@@ -201,6 +204,11 @@ def _label(ref: str) -> str:
     return path.parent.name if path.name == "results.jsonl" else path.name
 
 
+def _html(target: str, render: Callable[[Path], str]) -> None:
+    """The viewer page (one HTML renderer for report, diff and view)."""
+    _write(target, render(Path(target)), "html report")
+
+
 def _write(target: str, text: str, what: str) -> None:
     path = Path(target)
     try:
@@ -212,9 +220,11 @@ def _write(target: str, text: str, what: str) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from . import view
     from .diff import compare
-    from .diff_report import print_terminal, to_html, to_json, to_markdown
+    from .diff_report import print_terminal, to_json, to_markdown
 
+    sides: tuple[Any, Any]
     if args.runs:
         run_a, run_b = args.runs
         (results_a, warn_a), (results_b, warn_b) = _read_run(run_a), _read_run(run_b)
@@ -222,36 +232,43 @@ def cmd_diff(args: argparse.Namespace) -> int:
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
         report = compare(results_a, results_b, _label(run_a), _label(run_b))
+        sides = (find_run(run_a, _results_dir()), find_run(run_b, _results_dir()))
     else:
         if not args.a or not args.b:
             raise ConfigError("evalkit diff needs two variants (A B) or --runs RUN_A RUN_B")
         from .diff_run import run_both
 
-        report = run_both(
-            args.suites, args.a, args.b, {"mode": args.mode, "concurrency": args.concurrency}
-        )
+        overrides = {"mode": args.mode, "concurrency": args.concurrency}
+        report, (a, b) = run_both(args.suites, args.a, args.b, overrides, keep=bool(args.html))
+        sides = (view.from_results(args.a, a), view.from_results(args.b, b))
     print_terminal(report, console_for_output(180))
-    for flag, render in (("markdown", to_markdown), ("html", to_html), ("json", to_json)):
+    for flag, render in (("markdown", to_markdown), ("json", to_json)):
         if getattr(args, flag, None):
             _write(getattr(args, flag), render(report), f"{flag} report")
+    if args.html:
+        _html(
+            args.html,
+            lambda out: view.render_comparison(
+                sides[0], sides[1], report=report, results_dir=_results_dir(), out=out
+            ),
+        )
     return EXIT_FAILED if report.failed(args.fail_on) else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import run_report
+    from . import run_report, view
 
     results, warning = _read_run(args.run)
     report, figures = run_report.build(
         results, _label(args.run), [warning] if warning else [], REMEDIES
     )
     run_report.print_terminal(report, figures, console_for_output())
-    for flag, render in (
-        ("markdown", run_report.to_markdown),
-        ("html", run_report.to_html),
-        ("json", run_report.to_json),
-    ):
+    for flag, render in (("markdown", run_report.to_markdown), ("json", run_report.to_json)):
         if getattr(args, flag, None):
             _write(getattr(args, flag), render(report), f"{flag} report")
+    if args.html:
+        path = find_run(args.run, _results_dir())
+        _html(args.html, lambda out: view.render_run(path, results_dir=_results_dir(), out=out))
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
@@ -291,6 +308,12 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from . import view
+
+    return view.run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "record": lambda args: cmd_run(args, Mode.RECORD),
@@ -299,6 +322,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "report": cmd_report,
     "lock": cmd_lock,
     "init": cmd_init,
+    "view": cmd_view,
 }
 
 

@@ -23,11 +23,15 @@ def slim(result: CaseResult) -> CaseResult:
     return result.model_copy(update={"samples": samples, "messages": []})
 
 
-def _keeper(kept: list[CaseResult]) -> Callable[[CaseResult], None]:
-    return lambda result: kept.append(slim(result))
+def _keeper(kept: list[CaseResult], whole: bool) -> Callable[[CaseResult], None]:
+    return lambda result: kept.append(result if whole else slim(result))
 
 
-def run_both(suites: Sequence[str | Path], a: str, b: str, overrides: dict[str, Any]) -> DiffReport:
+def run_both(
+    suites: Sequence[str | Path], a: str, b: str, overrides: dict[str, Any], *, keep: bool = False
+) -> tuple[DiffReport, list[list[CaseResult]]]:
+    """Both sides' results and their comparison; ``keep`` keeps whole results (the viewer
+    shows why cases failed), else only what a comparison needs."""
     project = open_project(suites, overrides)
     plans = [project.plan(a), project.plan(b)]  # bad variants stop here, before any call
     engine = Engine(project.settings)
@@ -36,9 +40,9 @@ def run_both(suites: Sequence[str | Path], a: str, b: str, overrides: dict[str, 
     async def both() -> None:
         try:
             for planned, kept in zip(plans, sides, strict=True):
-                await engine.run(planned, _keeper(kept), close=False)
+                await engine.run(planned, _keeper(kept, keep), close=False)
         finally:
             await engine.aclose()
 
     asyncio.run(both())
-    return compare(sides[0], sides[1], a, b)
+    return compare(sides[0], sides[1], a, b), sides

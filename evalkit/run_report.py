@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable, Mapping
 
@@ -111,27 +110,3 @@ def to_markdown(report: RunReport) -> str:
 def to_json(report: RunReport) -> str:
     data = report.model_dump(mode="json")
     return json.dumps(data, indent=2) + "\n"
-
-
-def to_html(report: RunReport) -> str:
-    """A self-contained page: verdicts with a pass-rate bar per suite, figures, failures."""
-    e = html.escape
-    rows = []
-    for summary, row in zip(report.suites, report.figures, strict=True):
-        width = round(summary.pass_rate * 200)
-        cost = "n/a" if row.cost_per_1000 is None else f"${row.cost_per_1000:.4f}"
-        rows.append(
-            f"<tr><td>{e(summary.name)}</td><td>{summary.passed}/{summary.total}</td>"
-            f'<td><svg width="200" height="12" role="img" aria-label="pass rate">'
-            f'<rect width="{width}" height="12" fill="#2da44e"/></svg> {summary.pass_rate:.0%}</td>'
-            f"<td>{'passed' if summary.gate_passed else 'FAILED'}</td><td>{cost}</td>"
-            f"<td>{row.p50_ms_per_request:.0f} / {row.p95_ms_per_request:.0f}</td></tr>"
-        )
-    failures = "".join(f"<pre>{e(f)}</pre>" for f in report.failures)
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>evalkit report '
-        f"{e(report.label)}</title></head><body><h1>evalkit report: {e(report.label)}</h1>"
-        "<table><tr><th>suite</th><th>passed</th><th>rate</th><th>gate</th><th>$/1k cases</th>"
-        f"<th>p50 / p95 ms per request</th></tr>{''.join(rows)}</table>"
-        f"<h2>Failures</h2>{failures or '<p>none</p>'}</body></html>\n"
-    )

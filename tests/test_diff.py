@@ -85,7 +85,7 @@ def test_runs_and_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None
         main(["diff", "--runs", first.name, second.name]) == 1
     )  # run ids under the results folder
     assert main(["report", str(second), "--html", str(repo / "r.html")]) == 1
-    assert "<svg" in (repo / "r.html").read_text()
+    assert 'id="evalkit-data"' in (repo / "r.html").read_text()  # the viewer, on this run
 
 
 def result(
@@ -173,11 +173,8 @@ def test_html_report_renders_in_a_real_browser(repo: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert (
-        'id="headline"' in dom.stdout
-        and "1 regression(s) under v1: triage::invoice-copy" in dom.stdout
-    )
-    assert dom.stdout.count("<svg") == 3
+    assert "v2 → v1: 1 regression(s) under v1" in dom.stdout  # the viewer, on the comparison
+    assert "invoice-copy" in dom.stdout
     shot = repo / "d.png"
     subprocess.run(
         [

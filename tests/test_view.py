@@ -20,6 +20,7 @@ import pytest
 from evalkit.diff import compare
 from evalkit.errors import ConfigError
 from evalkit.results import CaseResult, RunWriter
+from evalkit.runs import RunMeta, write_meta
 from evalkit.view import (
     add_parser,
     from_results,
@@ -243,8 +244,10 @@ def base_cases() -> list[dict[str, Any]]:
 def write_run(
     folder: Path, cases: list[dict[str, Any]], meta: dict[str, Any] | None = None
 ) -> Path:
-    """A run folder exactly as `evalkit run` writes it (RunWriter, one line per result)."""
-    with RunWriter(folder, meta or {"run_id": folder.name, "mode": "replay"}) as writer:
+    """A run folder exactly as `evalkit run` writes it (run.json, then RunWriter)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_meta(folder, RunMeta.model_validate(meta or {"run_id": folder.name, "mode": "replay"}))
+    with RunWriter(folder) as writer:
         for c in cases:
             writer.write(CaseResult.model_validate(c))
     # RunWriter keeps only CaseResult's fields: add the newer ones as a newer evalkit writes them
@@ -304,9 +307,7 @@ def test_suite_statistics_agree_with_evalkit_diff(tmp_path: Path) -> None:
     assert triage.p50_ms == pytest.approx(side.p50_ms) and triage.p95_ms == pytest.approx(
         side.p95_ms
     )
-    assert (
-        triage.cost_per_1000 is None and side.cost_per_1000 is None
-    )  # the errored case has no cost
+    assert triage.cost_per_1000 == pytest.approx(side.cost_per_1000)  # an error costs nothing
     assert stats["faq"].cost_per_1000 == pytest.approx(0.1)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, display_path
-from ..results import CaseResult
+from ..results import CaseResult, percentile
 from ..stats import wilson
 from .models import RunView, Skipped, SuiteStats, Verdict, ViewCase, ViewSample
 
@@ -259,7 +259,7 @@ class Row:
     variant: str | None
     verdict: Verdict
     cost_usd: float | None
-    latency_ms: float
+    latencies: list[float]  # one per answered sample (request), as the results layer counts
     tokens: int
 
 
@@ -270,7 +270,7 @@ def row_of(case: ViewCase) -> Row:
         variant=case.variant,
         verdict=case.verdict,
         cost_usd=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
-        latency_ms=max((s.latency_ms for s in case.samples), default=0.0),
+        latencies=[s.latency_ms for s in case.samples if s.error is None],
         tokens=sum(s.input_tokens + s.output_tokens for s in case.samples),
     )
 
@@ -306,17 +306,6 @@ def row_of_json(data: dict[str, Any]) -> Row | None:
     return row_of(case)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (pandas' default, as evalkit diff uses)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteStats]:
     """Per suite[variant] (``split="variants"``: a run's summary), or per suite, apart by
     variant only where the rows hold several variants of it (``split="mixed"``: the history,
@@ -338,7 +327,7 @@ def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteSta
         low, high = wilson(passed, total)
         costs = [r.cost_usd for r in items]
         cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
-        latencies = [r.latency_ms for r in items]
+        latencies = [x for r in items for x in r.latencies]
         out.append(
             SuiteStats(
                 suite=group,
@@ -351,8 +340,8 @@ def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteSta
                 low=low,
                 high=high,
                 cost_per_1000=None if cost is None or not total else cost / total * 1000,
-                p50_ms=_percentile(latencies, 0.5),
-                p95_ms=_percentile(latencies, 0.95),
+                p50_ms=percentile(latencies, 50),
+                p95_ms=percentile(latencies, 95),
                 tokens=sum(r.tokens for r in items),
                 cost_usd=cost,
             )

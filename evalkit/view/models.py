@@ -22,7 +22,7 @@ class _Lenient(BaseModel):
 
 
 class ViewCheck(_Lenient):
-    index: int = 0
+    index: int | None = None  # None: an implicit check (not written by the user)
     type: str = ""
     kind: str = ""  # the assertion type alone ("contains"), for the check-type filter
     path: str | None = None
@@ -57,7 +57,7 @@ class ViewSample(_Lenient):
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float | None = None
+    cost_usd: float | None = 0.0  # None only for a model with no known price
     finish_reason: str | None = None
     retries: int = 0
     aux: list[ViewAux] = []
@@ -176,7 +176,7 @@ class History(BaseModel):
 
 class Start(BaseModel):
     kind: Literal["run", "cmp"] = "run"
-    index: int = 0
+    index: int | None = None  # None: an implicit check (not written by the user)
 
 
 class Payload(BaseModel):

@@ -694,7 +694,7 @@
       var o = byIndex[c.index];
       var changed = other && (!o || o.passed !== c.passed || o.score !== c.score);
       return el("tr", { class: (c.passed ? "ok" : c.weight > 0 ? "bad" : "info") + (changed ? " chg" : ""), "data-check": c.index },
-        el("td", null, String(c.index)),
+        el("td", null, c.index == null ? "implicit" : String(c.index)),
         el("td", null, el("code", null, c.type), c.line ? el("span", { class: "muted small" }, " line " + c.line) : null),
         el("td", null, c.passed ? "pass" : c.weight > 0 ? "FAIL" : "fail (informational)"),
         scored ? el("td", { class: "num" }, c.score === null || c.score === undefined ? "" : Number(c.score).toFixed(3)) : null,
