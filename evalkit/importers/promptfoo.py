@@ -257,7 +257,12 @@ class PromptfooImporter:
             raise ConfigError("prompts must be a string, a list or a mapping", self.config, line)
         versions: list[PromptVersion] = []
         for item, item_line, label in items:
-            for text, origin, found_label in self.prompt_item(item, item_line, label):
+            found = self.prompt_item(item, item_line, label)
+            labels = [found_label for _, _, found_label in found]
+            if len(found) > 1 and len(set(labels)) == 1 and labels[0]:
+                # one label over several prompts (a glob, `---` sections): number them
+                found = [(t, o, f"{lbl}-{n}") for n, (t, o, lbl) in enumerate(found, 1)]
+            for text, origin, found_label in found:
                 versions.append(
                     PromptVersion(
                         version=f"v{len(versions) + 1}",
@@ -404,13 +409,12 @@ class PromptfooImporter:
         out = []
         line = 1
         chunks = re.split(r"(?m)^---[ \t]*\n", text)
-        for index, chunk in enumerate(chunks):
+        for chunk in chunks:
             chunk_origin = Origin(path, line)
             line += chunk.count("\n") + 1
             if not chunk.strip():
                 continue
-            name = label if (label is None or len(chunks) == 1) else f"{label}-{index + 1}"
-            out.append((self.text_or_chat(chunk.rstrip("\n"), chunk_origin), chunk_origin, name))
+            out.append((self.text_or_chat(chunk.rstrip("\n"), chunk_origin), chunk_origin, label))
         return out
 
     def text_or_chat(self, text: str, origin: Origin) -> str:
