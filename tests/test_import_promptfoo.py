@@ -56,6 +56,26 @@ SCRIPTS = {
         ),
     ),
     "self-grading": judged(Rule(when=["question"], reply="Happy to help with that!")),
+    "structured-output": judged(
+        Rule(
+            when=["charged twice"],
+            reply={
+                "summary": "Customer was charged twice and wants a refund.",
+                "category": "billing",
+                "urgency": "4",
+                "actions": [{"action": "Refund the duplicate charge", "priority": "high"}],
+            },
+        ),
+        Rule(
+            when=["reset my password"],
+            reply={
+                "summary": "Password reset link is broken.",
+                "category": "technical_issue",
+                "urgency": "3",
+                "actions": [{"action": "Send a new reset link", "priority": "medium"}],
+            },
+        ),
+    ),
     "compare-models": judged(
         Rule(when=["Germany"], reply="Berlin"),
         Rule(when=["Italy"], reply="Rome is the capital of Italy."),
@@ -223,15 +243,11 @@ def test_csv_tests_with_expected_columns_and_load_filter(tmp_path: Path) -> None
     assert "Follow the style configuration: {{ style_config }}." in v2
 
 
-def test_json_output_schema_module_and_transforms(tmp_path: Path) -> None:
+def test_json_output_transforms_and_javascript(tmp_path: Path) -> None:
     code, out = imported("json-output", tmp_path, PIN)
     assert code == 0
     suite = yaml.safe_load((out / "suites/json-object-evals.yaml").read_text())
-    assert suite["schema"] == "schemas.fruit_facts:FruitFacts"
-    schema_source = (out / "schemas/fruit_facts.py").read_text()
-    assert "class FruitFacts(BaseModel):" in schema_source
-    assert 'color: str = Field(description="The usual color of the fruit")' in schema_source
-    assert "countries: list[str]" in schema_source
+    assert "schema" not in suite
     banana, passion = suite["cases"]
     assert banana["assert"][0] == {"type": "is_json"}
     assert banana["assert"][1]["type"] == "python"  # && of two tests: a generated function
@@ -244,6 +260,42 @@ def test_json_output_schema_module_and_transforms(tmp_path: Path) -> None:
     checks = (out / "checks_imported/promptfoo_json_object_evals.py").read_text()
     assert "JSON.parse(output).color === 'yellow'" in checks  # the original, in the docstring
     assert 'js.prop(json.loads(output), "color") == "yellow"' in checks
+
+
+def test_structured_output_schema_module_and_parsed_output(tmp_path: Path) -> None:
+    """With a json_schema response_format promptfoo hands assertions the parsed object."""
+    code, out = imported("structured-output", tmp_path, PIN)
+    assert code == 0
+    suite = yaml.safe_load((out / "suites/support-triage-with-structured-output.yaml").read_text())
+    assert suite["schema"] == "schemas.support_triage:SupportTriage"
+    assert suite["params"] == {"temperature": 0}
+    assert suite["variants"] == {"gpt-4o-2024-08-06": {"model": "gpt-4o-2024-08-06"}}
+    schema_source = (out / "schemas/support_triage.py").read_text()
+    assert "class SupportTriage(BaseModel):" in schema_source
+    assert (
+        'summary: str = Field(description="A one-line summary of the customer\'s message")'
+        in schema_source
+    )
+    assert 'urgency: Literal["1", "2", "3", "4", "5"]' in schema_source
+    billing, password = suite["cases"]
+    assert billing["assert"][1] == {"type": "equals", "path": "category", "value": "billing"}
+    assert [a["type"] for a in billing["assert"]] == [
+        "is_json",
+        "equals",
+        "python",
+        "python",
+        "judge",
+    ]
+    assert password["assert"][0] == {
+        "type": "equals",
+        "path": "category",
+        "value": "technical_issue",
+    }
+    checks = (
+        out / "checks_imported/promptfoo_support_triage_with_structured_output.py"
+    ).read_text()
+    assert "output = json.loads(obs.text)" in checks
+    assert 'js.parse_int(js.prop(output, "urgency")) >= 3' in checks
 
 
 def test_default_test_budgets_refs_and_file_vars(tmp_path: Path) -> None:

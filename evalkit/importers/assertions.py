@@ -95,6 +95,7 @@ class MapContext:
     output_parsed: bool = False  # options.transform: JSON.parse(output)
     path: str | None = None  # options.transform: a field of the parsed output
     tools: tuple[str, ...] = ()
+    function_call: bool = False  # legacy `functions`: the output is one {name, arguments}
     grader: Any = None  # options.provider (model-graded assertions)
 
 
@@ -155,7 +156,13 @@ class AssertionMapper:
         path = ctx.path
         if raw.get("transform") is not None:
             path = self.transform(raw["transform"], ctx)
-        checks = self.by_type(base, raw, ctx, path)
+        tool_check = self.tool_name_path(base, raw, ctx, path)
+        if tool_check is None and path is not None and _tool_path(path, ctx):
+            raise _LeftOut(
+                f"`{kind}` on the tool call's {path.lstrip('.')} (a transform into the call)",
+                "evalkit checks tool calls with tool_called (name, args subset) and tool_sequence",
+            )
+        checks = tool_check or self.by_type(base, raw, ctx, path)
         out: list[Item] = []
         weight = raw.get("weight")
         for item in checks:
@@ -180,6 +187,22 @@ class AssertionMapper:
             out.append(_ordered(check))
         return out
 
+    def tool_name_path(
+        self, base: str, raw: dict[str, Any], ctx: MapContext, path: str | None
+    ) -> list[Item] | None:
+        """``equals`` on the first tool call's name (a transform to ``output[0].function.name``,
+        or ``output.name`` with legacy functions) → ``tool_called``."""
+        name_path = (ctx.tools and path == "[0].function.name") or (
+            ctx.function_call and path == "name"
+        )
+        if base != "equals" or not name_path or not isinstance(raw.get("value"), str):
+            return None
+        self.report.note(
+            ctx.origin,
+            "approximated: evalkit's tool_called looks at every call, not only the first",
+        )
+        return [{"type": "tool_called", "name": raw["value"]}]
+
     def resolve_ref(self, raw: dict[str, Any]) -> dict[str, Any]:
         ref = str(raw["$ref"])
         name = ref.removeprefix("#/assertionTemplates/")
@@ -201,9 +224,15 @@ class AssertionMapper:
             raise _LeftOut(
                 f"a transform from a file ({code})", "express it as a `path:` or a `python` check"
             )
+        object_output = ctx.output_parsed or bool(ctx.tools) or ctx.function_call
         try:
-            _, path = transform_path(code, ctx.output_parsed)
+            _, path = transform_path(code, object_output)
         except JsUnsupported as exc:
+            if ctx.tools or ctx.function_call:
+                raise _LeftOut(
+                    f"the transform `{_preview(code)}` into the tool call",
+                    "evalkit checks tool calls with tool_called (name, args subset) and tool_sequence",
+                ) from None
             raise _LeftOut(
                 f"the transform `{_preview(code)}` ({exc})",
                 "express it as a `path:` or a `python` check",
@@ -408,6 +437,11 @@ class AssertionMapper:
 
     def t_is_json(self, raw: dict[str, Any], ctx: MapContext, path: str | None) -> list[Item]:
         schema = self.schema_value(raw, ctx)
+        if schema is None and (ctx.tools or ctx.function_call) and path is None:
+            raise _LeftOut(
+                "`is-json` on a provider with tools (promptfoo's output is the tool-call object there)",
+                "check the calls with tool_called and tool_args_valid",
+            )
         if schema is None:
             return [{"type": "is_json"}]
         return [{"type": "json_schema", "value": schema}]
@@ -511,6 +545,7 @@ class AssertionMapper:
             tools=ctx.tools,
             scored=scored,
             path=path,
+            function_call=ctx.function_call,
         )
         try:
             translation = translate(code, js_ctx)
@@ -740,6 +775,13 @@ class AssertionMapper:
         for child in children:
             out += self.map(child, ctx, count=False)
         return out
+
+
+def _tool_path(path: str, ctx: MapContext) -> bool:
+    """A path into promptfoo's tool-call output rather than into an answer."""
+    if ctx.tools and path.startswith("[0].function"):
+        return True
+    return ctx.function_call and path.split(".")[0] in ("name", "arguments")
 
 
 class _LeftOut(Exception):

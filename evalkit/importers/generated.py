@@ -10,6 +10,7 @@ each function's docstring says which assertion, in which file and line, it repla
 from __future__ import annotations
 
 import json
+import keyword
 import pprint
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 from .report import Origin
 
 PACKAGE = "checks_imported"
+_TAKEN = {"json", "math", "re", "js", "jsonschema", "Observation", "value", "obs"}  # module names
 
 
 def plain(value: Any) -> Any:
@@ -109,7 +111,8 @@ class CheckModule:
     def alias(self, module: str) -> str:
         """The short name a copied user module is imported as (its original file stem)."""
         stem = module.rsplit(".", 1)[-1].removeprefix(self.name + "_")
-        return stem if stem.isidentifier() else module.rsplit(".", 1)[-1]
+        usable = stem.isidentifier() and not keyword.iskeyword(stem) and stem not in _TAKEN
+        return stem if usable else module.rsplit(".", 1)[-1]
 
     def __bool__(self) -> bool:
         return bool(self.functions)

@@ -57,6 +57,7 @@ class JsContext:
     tools: tuple[str, ...] = ()  # function tools the suite offers (tool-call patterns)
     scored: bool = False  # the assertion has a threshold: numeric results are scores
     path: str | None = None  # a transform picked this field of the parsed output
+    function_call: bool = False  # legacy `functions`: output is one {name, arguments} object
 
 
 @dataclass
@@ -225,13 +226,13 @@ def direct_checks(expr: Expr, ctx: JsContext) -> tuple[list[dict[str, Any]] | No
         if negated.pop("not", False) is False:
             negated["not"] = True
         return [negated], notes
+    tool = _tool_call(expr, ctx)
+    if tool is not None:
+        return [tool[0]], [tool[1]]
     for pattern in (_includes, _starts_ends, _regex_test, _length_cmp, _equality, _json_range):
         check = pattern(expr, ctx)
         if check is not None:
             return [check], []
-    tool = _tool_call(expr, ctx)
-    if tool is not None:
-        return [tool[0]], [tool[1]]
     return None, []
 
 
@@ -401,6 +402,8 @@ def _tool_call(expr: Expr, ctx: JsContext) -> tuple[dict[str, Any], str] | None:
     _, value = _literal(lit)
 
     def first_call_field(node: Expr, name: str) -> bool:
+        if ctx.function_call:  # legacy functions: output is the call itself
+            return isinstance(node, Member) and node.prop == name and _is_output(node.obj)
         return (
             isinstance(node, Member)
             and node.prop == name

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,7 @@ class PromptVersion:
     text: str
     origin: Origin
     variables: set[str] = field(default_factory=set)
+    config: dict[str, Any] = field(default_factory=dict)  # the prompt's own provider config
 
 
 @dataclass
@@ -106,6 +107,16 @@ class Provider:
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_settings: dict[str, Any] = field(default_factory=dict)
     prompt_filter: list[str] | None = None
+    legacy_functions: bool = False  # `functions:`: promptfoo's output is one {name, arguments}
+
+    @property
+    def structured(self) -> bool:
+        """promptfoo parses a json_schema answer: assertions see an object, not text
+        (json_object answers stay text)."""
+        fmt = self.params.get("response_format") or (self.params.get("text") or {}).get("format")
+        return self.schema is not None or (
+            isinstance(fmt, dict) and fmt.get("type") == "json_schema"
+        )
 
     @property
     def family(self) -> str:
@@ -122,8 +133,8 @@ class TestSpec:
     asserts: list[Row]
     origin: Origin
     from_file: bool
-    output_parsed: bool = False
-    path: str | None = None
+    transform: str | None = None  # options.transform (own or defaultTest's)
+    transform_origin: Origin | None = None
     grader: Any = None
 
 
@@ -141,6 +152,7 @@ class PromptfooImporter:
         )
         self.checks = CheckModule(name="promptfoo_" + self.project.replace("-", "_"))
         self.schemas: dict[str, str] = {}  # module name → source
+        self._effective: dict[tuple[int, str], Provider] = {}
 
     def origin(self, line: int | None = None, file: Path | None = None) -> Origin:
         return Origin(file or self.config, line)
@@ -198,9 +210,8 @@ class PromptfooImporter:
         )
         repeat = self.evaluate_options(data)
         default = self.default_test(data)
-        default_line = key_line(default, "options", key_line(data, "defaultTest"))
-        self.default_transform = self.test_transform(
-            default.get("options") or {}, self.origin(default_line)
+        self.default_origin = self.origin(
+            key_line(default, "options", key_line(data, "defaultTest"))
         )
         tests = self.tests(data.get("tests", []), key_line(data, "tests"), default)
         return self.plan(data, prompts, providers, tests, default, repeat)
@@ -262,6 +273,7 @@ class PromptfooImporter:
             if len(found) > 1 and len(set(labels)) == 1 and labels[0]:
                 # one label over several prompts (a glob, `---` sections): number them
                 found = [(t, o, f"{lbl}-{n}") for n, (t, o, lbl) in enumerate(found, 1)]
+            config = item.get("config") if isinstance(item, dict) else None
             for text, origin, found_label in found:
                 versions.append(
                     PromptVersion(
@@ -269,6 +281,7 @@ class PromptfooImporter:
                         label=found_label or label or "",
                         text=text,
                         origin=origin,
+                        config=dict(config) if isinstance(config, dict) else {},
                     )
                 )
         if not versions:
@@ -292,12 +305,6 @@ class PromptfooImporter:
                     key_line(item, key, line),
                     f"prompt option `{key}`",
                     "evalkit prompts are templates only",
-                )
-            if "config" in item:
-                self.leave_out(
-                    key_line(item, "config", line),
-                    "a prompt's own `config`",
-                    "put request params on the suite or a variant",
                 )
             if not isinstance(raw, str):
                 if isinstance(raw, list):
@@ -575,14 +582,60 @@ class PromptfooImporter:
         if "tools" in config:
             self.tools(provider, config["tools"], origin.at(key_line(config, "tools")))
         if "functions" in config:
-            self.report.leave_out(
-                origin.at(key_line(config, "functions")),
-                "legacy `functions`",
-                "declare them as `tools:` (function tools)",
-            )
+            where = origin.at(key_line(config, "functions"))
+            functions = config["functions"]
+            ref = file_ref(functions)
+            if ref is not None:
+                functions = plain(load_structured(expand(ref, self.base, where)[0], where))
+            if isinstance(functions, list):
+                self.tools(
+                    provider, [{"type": "function", "function": f} for f in functions], where
+                )
+                provider.legacy_functions = True
+                self.report.note(
+                    where,
+                    "legacy `functions` became function `tools` (the API's current form of the same calls)",
+                )
+            else:
+                self.report.leave_out(
+                    where, "`functions` that are not a list", "list the functions"
+                )
         if isinstance(options.get("prompts"), list):
             provider.prompt_filter = [str(p) for p in options["prompts"]]
         return provider
+
+    def effective(self, provider: Provider, prompt: PromptVersion) -> Provider:
+        """The provider as promptfoo calls it for this prompt: a prompt's own ``config``
+        (params, response_format) applies on top of the provider's."""
+        if not prompt.config:
+            return provider
+        key = (id(provider), prompt.version)
+        if key not in self._effective:
+            merged = Provider(
+                label=provider.label,
+                api=provider.api,
+                model=provider.model,
+                params=dict(provider.params),
+                origin=provider.origin,
+                schema=provider.schema,
+                tools=list(provider.tools),
+                tool_settings=dict(provider.tool_settings),
+                prompt_filter=provider.prompt_filter,
+                legacy_functions=provider.legacy_functions,
+            )
+            params, skipped = params_for(provider.api, prompt.config)
+            merged.params.update(params)
+            for name, why in skipped.items():
+                self.report.leave_out(prompt.origin, f"prompt config `{name}`", why)
+            if "response_format" in prompt.config:
+                self.response_format(merged, prompt.config["response_format"], prompt.origin)
+            for name in ("tools", "functions"):
+                if name in prompt.config:
+                    self.report.leave_out(
+                        prompt.origin, f"prompt config `{name}`", "declare tools on the provider"
+                    )
+            self._effective[key] = merged
+        return self._effective[key]
 
     def response_format(self, provider: Provider, value: Any, origin: Origin) -> None:
         ref = file_ref(value)
@@ -822,11 +875,12 @@ class PromptfooImporter:
         own_options = node.get("options") or {}
         options = {**(default.get("options") or {}), **own_options}
         if "transform" in own_options:
-            output_parsed, path = self.test_transform(
-                own_options, origin.at(key_line(node, "options"))
+            transform, transform_origin = (
+                own_options["transform"],
+                origin.at(key_line(node, "options")),
             )
         else:
-            output_parsed, path = self.default_transform
+            transform, transform_origin = options.get("transform"), self.default_origin
         for key in set(own_options) - {"transform", "provider"}:
             hint = (
                 "a judge uses evalkit's own grading prompt; a project prompt can replace it (judge `prompt:`)"
@@ -859,22 +913,24 @@ class PromptfooImporter:
                     asserts=assert_rows,
                     origin=origin,
                     from_file=from_file,
-                    output_parsed=output_parsed,
-                    path=path,
+                    transform=transform,
+                    transform_origin=transform_origin,
                     grader=options.get("provider"),
                 )
             )
         return specs
 
-    def test_transform(self, options: dict[str, Any], origin: Origin) -> tuple[bool, str | None]:
-        code = options.get("transform")
+    def case_transform(self, code: Any, origin: Origin, base: Provider) -> tuple[bool, str | None]:
+        """A test's ``options.transform``, for the suite's provider: (output parsed, path).
+        With tools (or a json_schema answer) promptfoo's output is an object, so a path into
+        it (``output[0].function.name``) is read from that object."""
         if code is None:
             return False, None
+        object_output = base.structured or bool(base.tools)
         try:
             if not isinstance(code, str) or code.startswith("file://"):
                 raise JsUnsupported("a transform from a file")
-            parsed, path = transform_path(code, parsed=False)
-            return parsed, path
+            return transform_path(code, parsed=object_output)
         except JsUnsupported as exc:
             self.report.leave_out(
                 origin,
@@ -973,11 +1029,13 @@ class PromptfooImporter:
             *self.report.comment_lines(),
         ]
         if self.pins.unpinned:
+            first = sorted(self.pins.unpinned)[0]
             header.append(
                 "# allow_unpinned: true below because these models were given as aliases: "
                 + ", ".join(sorted(self.pins.unpinned))
                 + ". An alias can change under you without a commit; pin each with "
-                "`--pin ALIAS=SNAPSHOT` (e.g. gpt-4.1-mini=gpt-4.1-mini-2025-04-14) and import again."
+                f"`--pin ALIAS=SNAPSHOT` (e.g. --pin {first}={first}-YYYY-MM-DD, a dated snapshot "
+                "from the provider's model list) and import again."
             )
         for name, suite, file_cases in suites:
             plan.add("suites", f"{name}.yaml", document(suite, header))
@@ -1002,7 +1060,7 @@ class PromptfooImporter:
         count: bool,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         combos = [
-            (prompt, provider)
+            (prompt, provider, self.effective(provider, prompt))
             for provider in providers
             for prompt in prompts
             if provider.prompt_filter is None
@@ -1014,28 +1072,30 @@ class PromptfooImporter:
                 f"no prompt is allowed for the providers of suite {name} (their `prompts:` filters match no label)",
                 self.config,
             )
-        base_prompt, base_provider = combos[0]
-        tools = tuple(t["name"] for t in base_provider.tools)
+        base_prompt, _, base = combos[0]
+        tools = tuple(t["name"] for t in base.tools)
         suite: dict[str, Any] = {"suite": name}
         description = data.get("description")
         if isinstance(description, str) and description.strip():
             suite["description"] = description.strip()
         suite["prompt"] = f"{prompt_name}@{base_prompt.version}"
-        suite["model"] = base_provider.model
-        if base_provider.api != "chat":
-            suite["api"] = base_provider.api
-        if base_provider.params:
-            suite["params"] = base_provider.params
-        if base_provider.schema:
-            suite["schema"] = base_provider.schema
-        if base_provider.tools:
-            suite["tools"] = base_provider.tools
-            suite.update(base_provider.tool_settings)
+        suite["model"] = base.model
+        if base.api != "chat":
+            suite["api"] = base.api
+        if base.params:
+            suite["params"] = base.params
+        if base.schema:
+            suite["schema"] = base.schema
+        if base.tools:
+            suite["tools"] = base.tools
+            suite.update(base.tool_settings)
         if repeat > 1:
             suite["repeat"] = repeat
 
         grader = (default.get("options") or {}).get("provider")
-        default_parsed, default_path = self.default_transform
+        default_parsed, default_path = self.case_transform(
+            (default.get("options") or {}).get("transform"), self.default_origin, base
+        )
         suite_vars = {
             k: plain(v)
             for k, v in (default.get("vars") or {}).items()
@@ -1048,9 +1108,10 @@ class PromptfooImporter:
             ctx = MapContext(
                 origin=self.origin(line),
                 base_dir=self.base,
-                output_parsed=default_parsed or default_path is not None,
+                output_parsed=default_parsed or default_path is not None or base.structured,
                 path=default_path,
                 tools=tools,
+                function_call=base.legacy_functions,
                 grader=grader,
             )
             try:
@@ -1086,16 +1147,19 @@ class PromptfooImporter:
             for row in [*per_case, *spec.asserts]:
                 first = id(row) not in counted
                 counted.add(id(row))
+                parsed, path = self.case_transform(
+                    spec.transform, spec.transform_origin or spec.origin, base
+                )
                 ctx = MapContext(
                     origin=row.origin,
                     base_dir=self.base,
                     vars=all_vars,
-                    output_parsed=spec.output_parsed,
+                    output_parsed=parsed or path is not None or base.structured,
+                    path=path,
                     tools=tools,
+                    function_call=base.legacy_functions,
                     grader=spec.grader if spec.grader is not None else grader,
                 )
-                if spec.path:
-                    ctx = replace(ctx, path=spec.path, output_parsed=True)
                 items += self.mapper.map(row.value, ctx, count=count and first)
             if items:
                 case["assert"] = items
@@ -1116,7 +1180,7 @@ class PromptfooImporter:
             )
             cases = [{"id": "example", "vars": {}}]
         suite["cases"] = cases
-        variants = self.variants(combos, prompt_name, base_provider)
+        variants = self.variants(combos, prompt_name)
         if variants:
             suite["variants"] = variants
         if self.pins.unpinned:
@@ -1165,12 +1229,14 @@ class PromptfooImporter:
         return missing
 
     def variants(
-        self, combos: list[tuple[PromptVersion, Provider]], prompt_name: str, base: Provider
+        self, combos: list[tuple[PromptVersion, Provider, Provider]], prompt_name: str
     ) -> dict[str, Any]:
-        several_prompts = len({p.version for p, _ in combos}) > 1
-        several_models = len({id(m) for _, m in combos}) > 1
+        """Every prompt × model combination after the first, as a named variant."""
+        several_prompts = len({p.version for p, _, _ in combos}) > 1
+        several_models = len({id(m) for _, m, _ in combos}) > 1
+        base_prompt, base_provider, base = combos[0]
         out: dict[str, Any] = {}
-        for prompt, provider in combos[1:]:
+        for prompt, provider, effective in combos[1:]:
             parts = []
             if several_models:
                 parts.append(slug(provider.label, provider.model))
@@ -1181,23 +1247,23 @@ class PromptfooImporter:
             while unique in out or unique == "base":
                 unique, n = f"{name}-{n}", n + 1
             variant: dict[str, Any] = {}
-            if prompt.version != combos[0][0].version:
+            if prompt.version != base_prompt.version:
                 variant["prompt"] = f"{prompt_name}@{prompt.version}"
-            if provider is not base:
-                variant["model"] = provider.model
-                if provider.api != base.api:
-                    variant["api"] = provider.api
-                if provider.params != base.params:
-                    variant["params"] = provider.params
-                if provider.schema != base.schema:
-                    if provider.schema:
-                        variant["schema"] = provider.schema
-                    else:
-                        self.report.leave_out(
-                            provider.origin,
-                            f"provider {provider.label} has no schema while the suite's first provider has one",
-                            "split it into its own suite",
-                        )
+            if provider is not base_provider or effective.model != base.model:
+                variant["model"] = effective.model
+            if effective.api != base.api:
+                variant["api"] = effective.api
+            if effective.params != base.params:
+                variant["params"] = effective.params
+            if effective.schema != base.schema:
+                if effective.schema:
+                    variant["schema"] = effective.schema
+                else:
+                    self.report.leave_out(
+                        effective.origin,
+                        f"provider {provider.label} has no schema while the suite's first one has",
+                        "split it into its own suite (a variant cannot drop the schema)",
+                    )
             out[unique] = variant
         return out
 

@@ -142,6 +142,9 @@ def emit(value: Any, indent: int = 0, flow_width: int = 100) -> list[str]:
 
 
 def _entry(head: str, item: Any, indent: int, flow_width: int, nested: int) -> list[str]:
+    if isinstance(item, list) and item and all(isinstance(i, Comment) for i in item):
+        # only comments: an empty list that still shows them (a bare key would be null)
+        return [f"{head} []", *emit(item, nested, flow_width)]
     if isinstance(item, str) and "\n" in item:
         block = _block_scalar(item, nested)
         return [f"{head} {block[0]}", *block[1:]]
