@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -815,8 +816,6 @@ def _indent(text: str, spaces: int) -> str:
 
 
 def _dedent(text: str) -> str:
-    import textwrap
-
     return textwrap.dedent(text).strip("\n")
 
 
@@ -913,7 +912,3 @@ _ASSERTION_STRING = re.compile(
     + "|".join(re.escape(t) for t in sorted(_STRING_TYPES, key=len, reverse=True))
     + r")(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$"
 )
-
-
-def with_vars(ctx: MapContext, variables: dict[str, Any]) -> MapContext:
-    return replace(ctx, vars=variables)

@@ -647,9 +647,9 @@ class _Emitter:
 
     def local(self, name: str) -> str:
         if name not in self.locals:
-            safe = name
-            if keyword.iskeyword(name) or name in _RESERVED or hasattr(builtins, name):
-                safe = f"{name}_"
+            safe = name.replace("$", "_S")  # `$` is legal in JS names only
+            if keyword.iskeyword(safe) or safe in _RESERVED or hasattr(builtins, safe):
+                safe = f"{safe}_"
             self.locals[name] = safe
         return self.locals[name]
 

@@ -32,12 +32,11 @@ from .assertions import AssertionMapper, Item, MapContext, NeedsCase, assertion_
 from .generated import PACKAGE, CheckModule, plain
 from .javascript import transform_path
 from .jsparse import JsUnsupported
-from .providers import DEFAULT_JUDGE, Api, Pins, params_for, parse_provider_id, provider_hint, slug
+from .providers import Api, Pins, params_for, parse_provider_id, provider_hint, slug
 from .report import Origin, Report
 from .schemas import (
     SchemaUnsupported,
     build_module,
-    class_name,
     module_name,
     unwrap_response_format,
 )
@@ -1294,4 +1293,4 @@ def import_promptfoo(config: Path, pins: Pins) -> tuple[ImportPlan, Report]:
     return plan, importer.report
 
 
-__all__ = ["DEFAULT_JUDGE", "PromptfooImporter", "class_name", "import_promptfoo"]
+__all__ = ["PromptfooImporter", "import_promptfoo"]

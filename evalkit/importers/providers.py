@@ -86,9 +86,6 @@ class ProviderId:
     raw: str
 
 
-_CHAT_ONLY_PREFIXES = ("openai:chat:",)
-
-
 def parse_provider_id(raw: str) -> ProviderId:
     text = raw.strip()
     if text.startswith("openai:chat:"):

@@ -9,7 +9,6 @@ not to exist, before the first byte is written. Then the new prompt versions are
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -112,7 +111,3 @@ def write_plan(plan: ImportPlan, out: Path) -> list[Path]:
         store.write_lock()
         written.append(store.lock_path)
     return written
-
-
-def relative(path: Path, start: Path) -> str:
-    return os.path.relpath(path, start)
