@@ -204,7 +204,43 @@ def test_missing_variables_get_empty_defaults_as_promptfoo_renders_them(tmp_path
     assert any("missing from some tests" in n.text for n in report.notes)
 
 
-def test_scenarios_and_prompt_functions_are_reported(tmp_path: Path) -> None:
+def test_scenarios_expand_into_cases(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        textwrap.dedent(
+            """\
+            prompts: ['{{ lang }}: {{ text }}']
+            providers: [openai:gpt-4o-mini-2024-07-18]
+            scenarios:
+              - config:
+                  - vars: {lang: French}
+                    assert: [{type: contains, value: fr}]
+                  - vars: {lang: German}
+                tests:
+                  - description: greeting
+                    vars: {text: Hello}
+                    assert: [{type: icontains, value: hello}]
+                  - vars: {text: Bye}
+            """
+        )
+    )
+    contents, report = planned(config)
+    cases = suite_of(contents)["cases"]
+    assert [c["vars"] for c in cases] == [
+        {"lang": "French", "text": "Hello"},
+        {"lang": "French", "text": "Bye"},
+        {"lang": "German", "text": "Hello"},
+        {"lang": "German", "text": "Bye"},
+    ]
+    assert cases[0]["assert"] == [
+        {"type": "contains", "value": "fr"},
+        {"type": "contains", "value": "hello", "ignore_case": True},
+    ]
+    assert [c["id"] for c in cases] == ["greeting", "test-2", "greeting-2", "test-4"]
+    assert report.left_out == []
+
+
+def test_prompt_functions_custom_providers_and_remote_tests_are_reported(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(
         "prompts: [file://make_prompt.py:build, 'Hi {{ q }}']\n"
@@ -217,7 +253,6 @@ def test_scenarios_and_prompt_functions_are_reported(tmp_path: Path) -> None:
     found = {(item.origin.line, item.what) for item in report.left_out}
     assert (1, "a prompt function (make_prompt.py:build)") in found
     assert (2, "provider `file://my_provider.py`") in found
-    assert (3, "`scenarios`") in found
     assert (4, "tests from huggingface (huggingface://datasets/x)") in found
 
 

@@ -40,9 +40,9 @@ _TOP_KEYS_USED = {
     "defaultTest",
     "assertionTemplates",
     "evaluateOptions",
+    "scenarios",
 }
 _TOP_KEYS_HINTS = {
-    "scenarios": "expand each scenario's config rows × tests into plain tests, then import again",
     "redteam": "evalkit has no red-teaming; keep running promptfoo for it",
     "env": "evalkit reads the environment only for OPENAI_API_KEY / OPENAI_BASE_URL; export them instead",
     "nunjucksFilters": "compute the filtered values into the cases' vars",
@@ -124,7 +124,13 @@ class PromptfooImporter(Part):
         self.context.default_origin = self.origin(
             key_line(default, "options", key_line(data, "defaultTest"))
         )
-        tests = self.test_reader.tests(data.get("tests", []), key_line(data, "tests"), default)
+        tests = self.test_reader.tests(
+            data.get("tests", []),
+            key_line(data, "tests"),
+            default,
+            scenarios=data.get("scenarios"),
+            scenarios_line=key_line(data, "scenarios"),
+        )
         return self.suite_builder.plan(data, prompts, providers, tests, default, repeat)
 
     def evaluate_options(self, data: LineDict) -> int:

@@ -67,8 +67,15 @@ class TestReader(Part):
             )
         return node
 
-    def tests(self, node: Any, line: int | None, default: dict[str, Any]) -> list[TestSpec]:
-        rows = self.test_rows(node, line)
+    def tests(
+        self,
+        node: Any,
+        line: int | None,
+        default: dict[str, Any],
+        scenarios: Any = None,
+        scenarios_line: int | None = None,
+    ) -> list[TestSpec]:
+        rows = self.test_rows(node, line) + self.scenario_rows(scenarios, scenarios_line)
         specs: list[TestSpec] = []
         for index, (row, from_file) in enumerate(rows, 1):
             specs += self.test(row, index, from_file, default)
@@ -81,6 +88,33 @@ class TestReader(Part):
             else:
                 seen[base] = 1
         return specs
+
+    def scenario_rows(self, node: Any, line: int | None) -> list[tuple[Row, bool]]:
+        """promptfoo ``scenarios``: every config row × every test, as plain tests (the row's
+        vars under the test's, the row's assertions before the test's)."""
+        if node is None:
+            return []
+        if not isinstance(node, list):
+            self.leave_out(line, "`scenarios` that are not a list", "list {config, tests} entries")
+            return []
+        out: list[tuple[Row, bool]] = []
+        for scenario, scenario_line in zip(node, item_lines(node), strict=True):
+            if not isinstance(scenario, dict) or not isinstance(scenario.get("config"), list):
+                self.leave_out(
+                    scenario_line, "a scenario without a `config` list", "give {config, tests}"
+                )
+                continue
+            tests = scenario.get("tests") or [{}]
+            test_lines = item_lines(tests) if isinstance(tests, list) else []
+            for data in scenario["config"]:
+                for test, test_line in zip(tests, test_lines, strict=True):
+                    if not isinstance(data, dict) or not isinstance(test, dict):
+                        continue
+                    merged = {**data, **test}
+                    merged["vars"] = {**(data.get("vars") or {}), **(test.get("vars") or {})}
+                    merged["assert"] = [*(data.get("assert") or []), *(test.get("assert") or [])]
+                    out.append((Row(merged, self.origin(test_line or scenario_line)), False))
+        return out
 
     def test_rows(self, node: Any, line: int | None) -> list[tuple[Row, bool]]:
         origin = self.origin(line)
