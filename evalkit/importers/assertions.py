@@ -130,7 +130,8 @@ class AssertionMapper:
             self.report.leave_out(origin, exc.what, exc.fix)
             if count:
                 self.report.assertion(False)
-            return [Comment(f"left out: {exc.what} ({origin}); {exc.fix}")]
+            where = origin.relative(ctx.base_dir)
+            return [Comment(f"left out: {exc.what} ({where}); {exc.fix}")]
         if count:
             self.report.assertion(any(isinstance(i, dict) for i in items))
         return items

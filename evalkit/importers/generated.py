@@ -46,6 +46,7 @@ class CheckModule:
     """Functions generated for one import, written as one module."""
 
     name: str  # module file stem, e.g. promptfoo_getting_started
+    base: Path | None = None  # the config's folder: origins are written relative to it
     functions: list[_Function] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
     constants: list[str] = field(default_factory=list)
@@ -68,7 +69,7 @@ class CheckModule:
         """Add a function (or find the identical one); returns its reference for a
         ``python`` check. The same assertion mapped for several cases or suites is one
         function."""
-        doc = f"promptfoo {what}, from {origin}."
+        doc = f"promptfoo {what}, from {origin.relative(self.base)}."
         if detail:
             doc += (
                 "\n\n"

@@ -259,7 +259,7 @@ def import_samples(
     )
     header = [
         f"# Imported from {path.name} by `evalkit import openai-evals --match {match}`.",
-        *report.comment_lines(),
+        *report.comment_lines(path.resolve().parent),
     ]
     body: dict[str, Any] = {"suite": name, "prompt": f"{name}@v1", "model": chosen}
     if not is_pinned(chosen):

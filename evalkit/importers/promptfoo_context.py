@@ -35,6 +35,7 @@ class ImportContext:
         path = config.resolve()
         stem = path.stem if path.stem != "promptfooconfig" else path.parent.name
         context = cls(config=path, pins=pins)
+        context.checks.base = path.parent
         context.rename(slug(stem, "imported"))
         return context
 

@@ -204,7 +204,7 @@ class ProviderReader(Part):
         module = module_name(name or f"{self.context.project}_output")
         try:
             built = build_module(
-                plain(schema), name or f"{self.context.project} output", str(origin)
+                plain(schema), name or f"{self.context.project} output", origin.relative(self.base)
             )
         except SchemaUnsupported as exc:
             self.report.note(

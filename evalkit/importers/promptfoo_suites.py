@@ -84,7 +84,7 @@ class SuiteBuilder(Part):
                 plan.add("root", f"{PACKAGE}/{module}.py", user_file.read_text(encoding="utf-8"))
         header = [
             f"# Imported from {self.config.name} by `evalkit import promptfoo`.",
-            *self.report.comment_lines(),
+            *self.report.comment_lines(self.base),
         ]
         if self.pins.unpinned:
             first = sorted(self.pins.unpinned)[0]

@@ -25,6 +25,17 @@ class Origin:
         where = display_path(self.file)
         return f"{where}:{self.line}" if self.line else where
 
+    def relative(self, base: Path | None) -> str:
+        """As written into generated files: relative to the config's folder, so no machine's
+        absolute paths end up committed."""
+        if base is None:
+            return str(self)
+        try:
+            where = self.file.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            where = self.file.name
+        return f"{where}:{self.line}" if self.line else where
+
     def at(self, line: int | None) -> Origin:
         return Origin(self.file, line or self.line)
 
@@ -37,8 +48,8 @@ class LeftOut:
     what: str
     fix: str
 
-    def text(self) -> str:
-        return f"{self.origin}: {self.what}; {self.fix}"
+    def text(self, base: Path | None = None) -> str:
+        return f"{self.origin.relative(base)}: {self.what}; {self.fix}"
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,8 @@ class Note:
     origin: Origin
     text: str
 
-    def line(self) -> str:
-        return f"{self.origin}: {self.text}"
+    def line(self, base: Path | None = None) -> str:
+        return f"{self.origin.relative(base)}: {self.text}"
 
 
 @dataclass
@@ -88,13 +99,14 @@ class Report:
             f"({share}); {len(self.left_out)} construct(s) left out, {len(self.notes)} note(s)"
         )
 
-    def comment_lines(self) -> list[str]:
-        """The report as YAML comment lines for the top of a generated file."""
+    def comment_lines(self, base: Path | None = None) -> list[str]:
+        """The report as YAML comment lines for the top of a generated file (origins relative
+        to ``base``, the imported config's folder)."""
         lines = [f"# {self.summary()}"]
         if self.left_out:
             lines.append("# Left out (not carried over; see each fix):")
-            lines += [f"#   - {item.text()}" for item in self.left_out]
+            lines += [f"#   - {item.text(base)}" for item in self.left_out]
         if self.notes:
             lines.append("# Carried over with a difference:")
-            lines += [f"#   - {note.line()}" for note in self.notes]
+            lines += [f"#   - {note.line(base)}" for note in self.notes]
         return [line.replace("\n", " ") for line in lines]
