@@ -1,0 +1,251 @@
+"""``evalkit import openai-evals``: samples.jsonl → a suite that checks, records and replays;
+and the same rows read directly as cases (``evals_rows``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from evalkit.importers import evals_rows, is_evals_samples
+from evalkit.importers.openai_evals import GENERIC_TEMPLATE, check_for
+from evalkit.testing import Rule, Script, TestingServer
+
+from .conftest import API_KEY
+from .import_support import _fresh_generated_modules, evalkit, parse, run
+
+__all__ = ["_fresh_generated_modules"]
+
+SYSTEM = "You are a geography quiz. Answer with the city name only."
+SAMPLES = [
+    {
+        "input": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Capital of France?"},
+        ],
+        "ideal": "Paris",
+    },
+    {
+        "input": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Capital of Japan?"},
+        ],
+        "ideal": ["Tokyo", "Tōkyō"],
+    },
+    {
+        "input": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Capital of Peru?"},
+        ],
+        "ideal": "Lima",
+    },
+]
+QUIZ = Script(
+    rules=[
+        Rule(when=["France"], reply="Paris"),
+        Rule(when=["Japan"], reply="Tokyo"),
+        Rule(when=["Peru"], reply="Lima"),
+    ]
+)
+
+
+def write_samples(path: Path, samples: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    return path
+
+
+def import_samples(samples: Path, out: Path, *extra: str) -> int:
+    return run(
+        parse(
+            ["import", "openai-evals", str(samples), "--suite", "quiz", "--out", str(out), *extra]
+        )
+    )
+
+
+def test_import_check_record_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = write_samples(tmp_path / "samples.jsonl", SAMPLES)
+    out = tmp_path / "project"
+    assert import_samples(samples, out) == 0
+    template = (out / "prompts/quiz/v1.j2").read_text()
+    assert template == (
+        f'{{% message "system" %}}\n{SYSTEM}\n{{% endmessage %}}\n'
+        '{% message "user" %}\n{{ user }}\n{% endmessage %}\n'
+    )
+    suite = yaml.safe_load((out / "suites/quiz.yaml").read_text())
+    assert suite == {
+        "suite": "quiz",
+        "prompt": "quiz@v1",
+        "model": "gpt-4.1-mini-2025-04-14",
+        "params": {"temperature": 0},
+        "cases": [{"cases_from": "cases/quiz.jsonl"}],
+    }
+    rows = [json.loads(line) for line in (out / "suites/cases/quiz.jsonl").read_text().splitlines()]
+    assert rows[0]["vars"] == {"user": "Capital of France?"}
+    assert rows[0]["assert"] == [{"type": "equals", "value": "Paris"}]
+    assert rows[1]["assert"] == [{"type": "one_of", "values": ["Tokyo", "Tōkyō"]}]
+    assert rows[0]["id"].startswith("capital-of-france-")
+    code, text = evalkit(out, monkeypatch, capsys, "check")
+    assert code == 0, text
+    with TestingServer(QUIZ, api_key=API_KEY) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        code, text = evalkit(out, monkeypatch, capsys, "run", "--mode", "record")
+        assert code == 0, text
+        body = server.stats.bodies[0]
+    assert body["messages"][0] == {"role": "system", "content": SYSTEM}
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    code, text = evalkit(out, monkeypatch, capsys, "run")
+    assert code == 0, text
+    assert "3/3 cases passed" in text
+
+
+@pytest.mark.parametrize(
+    ("match", "ideals", "expected"),
+    [
+        ("exact", ("Paris",), {"type": "equals", "value": "Paris"}),
+        ("exact", ("a", "b"), {"type": "one_of", "values": ["a", "b"]}),
+        ("starts_with", ("Paris",), {"type": "starts_with", "value": "Paris"}),
+        ("starts_with", ("A.", "B"), {"type": "regex", "value": r"\A(?:A\.|B)"}),
+        ("includes", ("Paris",), {"type": "contains", "value": "Paris"}),
+        ("includes", ("x+", "y"), {"type": "regex", "value": r"(?:x\+|y)"}),
+    ],
+)
+def test_match_modes(match: str, ideals: tuple[str, ...], expected: dict[str, Any]) -> None:
+    assert check_for(ideals, match) == expected
+
+
+def test_includes_mode_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = write_samples(
+        tmp_path / "samples.jsonl",
+        [{"input": "Name a primary color.", "ideal": ["red", "blue", "yellow"]}],
+    )
+    out = tmp_path / "project"
+    assert import_samples(samples, out, "--match", "includes", "--model", "gpt-4o-mini") == 0
+    suite_text = (out / "suites/quiz.yaml").read_text()
+    assert (
+        "allow_unpinned: true" in suite_text
+        and "# allow_unpinned: gpt-4o-mini is an alias" in suite_text
+    )
+    assert (
+        out / "prompts/quiz/v1.j2"
+    ).read_text() == '{% message "system" %}\n{{ system }}\n{% endmessage %}\n'
+    with TestingServer(
+        Script(rules=[Rule(when=["primary"], reply="I would say blue.")]), api_key=API_KEY
+    ) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        code, text = evalkit(out, monkeypatch, capsys, "run", "--mode", "record")
+    assert code == 0, text
+
+
+def test_samples_of_different_shapes_use_the_messages_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = write_samples(
+        tmp_path / "samples.jsonl",
+        [
+            {"input": [{"role": "user", "content": "Capital of France?"}], "ideal": "Paris"},
+            {
+                "input": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Capital of Japan?"},
+                ],
+                "ideal": "Tokyo",
+            },
+        ],
+    )
+    out = tmp_path / "project"
+    assert import_samples(samples, out) == 0
+    assert (out / "prompts/quiz/v1.j2").read_text() == GENERIC_TEMPLATE
+    code, text = evalkit(out, monkeypatch, capsys, "check")
+    assert code == 0, text
+    with TestingServer(QUIZ, api_key=API_KEY) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        code, text = evalkit(out, monkeypatch, capsys, "run", "--mode", "record")
+        messages = [b["messages"] for b in server.stats.bodies]
+    assert code == 0, text
+    assert {"role": "system", "content": "Be brief."} in [m for ms in messages for m in ms]
+
+
+def test_evals_rows_for_cases_from(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "samples.jsonl", SAMPLES)
+    rows = evals_rows(samples, "starts_with")
+    assert [line for _, _, line in rows] == [1, 2, 3]
+    first, path, _ = rows[0]
+    assert path == samples
+    assert first["vars"]["system"] == SYSTEM and first["vars"]["user"] == "Capital of France?"
+    assert first["vars"]["messages"][1] == {"role": "user", "content": "Capital of France?"}
+    assert first["assert"] == [{"type": "starts_with", "value": "Paris"}]
+    ids = [row["id"] for row, _, _ in rows]
+    assert len(set(ids)) == 3
+    # ids do not depend on the order of the samples (recordings are per case id)
+    reordered = write_samples(tmp_path / "reordered.jsonl", [SAMPLES[2], SAMPLES[0], SAMPLES[1]])
+    assert sorted(row["id"] for row, _, _ in evals_rows(reordered)) == sorted(ids)
+
+
+def test_evals_rows_load_as_evalkit_cases(tmp_path: Path) -> None:
+    """The rows pass evalkit's own case validation, as the suite loader will use them."""
+    from evalkit.suite import RawCase
+
+    for row, _, _ in evals_rows(write_samples(tmp_path / "s.jsonl", SAMPLES)):
+        RawCase.model_validate(row)
+
+
+def test_recognising_samples_files(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "samples.jsonl", SAMPLES)
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"id": "a", "vars": {"input": "x"}, "expect": {}}) + "\n")
+    assert is_evals_samples(samples)
+    assert not is_evals_samples(cases)
+    assert not is_evals_samples(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (['{"input": "x"}'], "samples.jsonl:1: a sample is"),
+        (
+            ['{"input": "x", "ideal": "y"}', "not json"],
+            "samples.jsonl:2: invalid JSON on this line",
+        ),
+        (['{"input": 5, "ideal": "y"}'], "samples.jsonl:1: `input` must be a string or a list"),
+        (
+            ['{"input": [{"role": "tool", "content": "x"}], "ideal": "y"}'],
+            "samples.jsonl:1: input message role 'tool'",
+        ),
+        ([""], "holds no samples"),
+    ],
+)
+def test_bad_samples_exit_2_with_the_line(
+    lines: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("\n".join(lines) + "\n")
+    assert import_samples(samples, tmp_path / "project") == 2
+    assert message in capsys.readouterr().err
+
+
+def test_name_fields_are_reported_as_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = {
+        "input": [
+            {"role": "system", "content": "Q: 1+1", "name": "example_user"},
+            {"role": "user", "content": "Q: 2+2"},
+        ],
+        "ideal": "4",
+    }
+    assert import_samples(write_samples(tmp_path / "samples.jsonl", [sample]), tmp_path / "p") == 0
+    assert (
+        "message `name` fields (few-shot example_user/example_assistant) are dropped"
+        in capsys.readouterr().out
+    )
