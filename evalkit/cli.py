@@ -108,9 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("dir", nargs="?", default=".", metavar="DIR")
     lock = sub.add_parser("lock", help="add new prompt versions to prompts/evalkit.lock")
     lock.add_argument("--root", default=".", help="project folder (default: the current one)")
-    from . import view
+    from . import importers, view
 
     view.add_parser(sub)
+    importers.add_parser(sub)
     return parser
 
 
@@ -308,6 +309,12 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import importers
+
+    return importers.run(args)
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     from . import view
 
@@ -323,6 +330,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "lock": cmd_lock,
     "init": cmd_init,
     "view": cmd_view,
+    "import": cmd_import,
 }
 
 

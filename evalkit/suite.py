@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -73,6 +73,8 @@ class RawCase(_Strict):
 
 class RawCasesFrom(_Strict):
     cases_from: str
+    format: Literal["evalkit", "openai-evals"] | None = None  # None: told by the content
+    match: Literal["exact", "starts_with", "includes"] = "exact"  # openai-evals' ideal
 
 
 class RawSuite(_Strict):
@@ -416,7 +418,7 @@ class _Loader:
                     ref = RawCasesFrom.model_validate(node)
                 except ValidationError as exc:
                     raise located_error(exc, node, self.path, prefix=f"cases.{index}.") from None
-                rows = self.cases_from(ref.cases_from, node.key_lines.get("cases_from", line))
+                rows = self.cases_from(ref, node.key_lines.get("cases_from", line))
             else:
                 rows = [(node, self.path, line)]
             for row, file, row_line in rows:
@@ -476,14 +478,22 @@ class _Loader:
             line=line,
         )
 
-    def cases_from(self, ref: str, line: int | None) -> list[tuple[Any, Path, int | None]]:
+    def cases_from(
+        self, spec: RawCasesFrom, line: int | None
+    ) -> list[tuple[Any, Path, int | None]]:
+        from .importers.openai_evals import evals_rows, is_evals_samples
+
+        ref = spec.cases_from
         path = (self.path.parent / ref).resolve()
         if not path.is_file():
             raise self.fail(
                 f"cases_from file not found: {path} (paths are relative to the suite file)", line
             )
         suffix = path.suffix.lower()
-        if suffix == ".jsonl":
+        evals = spec.format == "openai-evals" or (spec.format is None and is_evals_samples(path))
+        if evals:
+            rows: list[tuple[Any, Path, int | None]] = list(evals_rows(path, spec.match))
+        elif suffix == ".jsonl":
             rows = _jsonl_rows(path)
         elif suffix == ".csv":
             rows = _csv_rows(path)

@@ -249,3 +249,39 @@ def test_name_fields_are_reported_as_dropped(
         "message `name` fields (few-shot example_user/example_assistant) are dropped"
         in capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_a_suite_reads_samples_directly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, explicit: bool
+) -> None:
+    """`cases_from` takes an openai/evals samples file as it is: told by its content, or
+    by `format: openai-evals` (with `match` for how `ideal` is checked)."""
+    from evalkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.evalkit]\n")
+    (tmp_path / "prompts" / "quiz").mkdir(parents=True)
+    (tmp_path / "prompts" / "quiz" / "v1.j2").write_text(GENERIC_TEMPLATE)
+    (tmp_path / "suites").mkdir()
+    write_samples(tmp_path / "suites" / "samples.jsonl", SAMPLES)
+    source = (
+        "{cases_from: samples.jsonl, format: openai-evals, match: starts_with}"
+        if explicit
+        else "{cases_from: samples.jsonl}"
+    )
+    (tmp_path / "suites" / "quiz.yaml").write_text(
+        "prompt: quiz@v1\nmodel: gpt-4.1-mini-2025-04-14\nparams: {temperature: 0}\n"
+        f"cases:\n  - {source}\n"
+    )
+    with TestingServer(QUIZ, api_key=API_KEY) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        assert main(["record"]) == 0
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    assert main(["run"]) == 0
+    from evalkit import load_suite
+
+    suite = load_suite(tmp_path / "suites" / "quiz.yaml")
+    kinds = {a.type for c in suite.cases for a in c.asserts}
+    assert ("starts_with" in kinds) is explicit and len(suite.cases) == 3

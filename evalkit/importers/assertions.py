@@ -307,12 +307,12 @@ class AssertionMapper:
             return None
         if not isinstance(value, dict):
             raise _LeftOut("a JSON schema that is not an object", "fix the schema")
-        value = plain(value)
+        schema: dict[str, Any] = plain(value)
         try:
-            jsonschema.Draft202012Validator.check_schema(value)
+            jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:
             raise _LeftOut(f"an invalid JSON schema ({exc.message})", "fix the schema") from None
-        return value
+        return schema
 
     def judge_model(self, raw: dict[str, Any], ctx: MapContext) -> str:
         provider = raw.get("provider") or ctx.grader

@@ -22,6 +22,7 @@ from .jsparse import (
     Call,
     Expr,
     Index,
+    JsContext,
     JsUnsupported,
     Member,
     Name,
@@ -34,17 +35,6 @@ from .jsparse import (
     parse_program,
 )
 from .jspython import Emitter, js_regex_to_python
-
-
-@dataclass(frozen=True)
-class JsContext:
-    """What the translation needs to know about where the code runs."""
-
-    output_parsed: bool = False  # a transform `JSON.parse(output)` ran before the assertion
-    tools: tuple[str, ...] = ()  # function tools the suite offers (tool-call patterns)
-    scored: bool = False  # the assertion has a threshold: numeric results are scores
-    path: str | None = None  # a transform picked this field of the parsed output
-    function_call: bool = False  # legacy `functions`: output is one {name, arguments} object
 
 
 @dataclass

@@ -771,3 +771,14 @@ def parse_expression(source: str) -> Expr:
     if not parser.at("", "eof"):
         raise JsUnsupported(f"unexpected {parser.tok.value!r} after the expression")
     return expr
+
+
+@dataclass(frozen=True)
+class JsContext:
+    """What the translation needs to know about where the code runs."""
+
+    output_parsed: bool = False  # a transform `JSON.parse(output)` ran before the assertion
+    tools: tuple[str, ...] = ()  # function tools the suite offers (tool-call patterns)
+    scored: bool = False  # the assertion has a threshold: numeric results are scores
+    path: str | None = None  # a transform picked this field of the parsed output
+    function_call: bool = False  # legacy `functions`: output is one {name, arguments} object

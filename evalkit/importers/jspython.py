@@ -44,7 +44,7 @@ from .jsparse import (
 )
 
 if TYPE_CHECKING:
-    from .javascript import JsContext
+    from .jsparse import JsContext
 
 
 def js_regex_to_python(pattern: str, flags: str) -> tuple[str, bool]:

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..pinning import is_pinned
 from ..prompts import ROLES, PromptRef
-from ..suite import is_pinned
 from .nunjucks import escape_text
 from .providers import slug
 from .report import Origin, Report

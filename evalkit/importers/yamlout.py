@@ -48,7 +48,7 @@ def _builtin(value: Any) -> Any:
 
 def scalar(value: Any) -> str:
     """One scalar in flow position (never a block scalar)."""
-    text = yaml.dump(
+    text: str = yaml.dump(
         _builtin(value),
         Dumper=yaml.SafeDumper,
         default_flow_style=True,
