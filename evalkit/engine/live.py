@@ -183,8 +183,9 @@ class LiveClient:
                 self.stats.retries += 1
                 await asyncio.sleep(self.policy.delay(attempt, hint, self.rng))
         self.stats.failed += 1
+        attempts = self.policy.max_retries + 1
         raise ApiCallError(
-            f"gave up after {self.policy.max_retries + 1} attempts: {error}",
+            f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {error}",
             retries=self.policy.max_retries,
         )
 
