@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from evalkit.checks import REGISTRY, AssertionSpec, Observation, evaluate
+from evalkit.checks import REGISTRY, AssertionSpec, Observation, Outcome, evaluate
 
 
 class Out(BaseModel):
@@ -173,3 +173,40 @@ def test_python_check(
 def test_python_check_rejects_unimportable_function() -> None:
     with pytest.raises(ValueError, match="cannot import module 'nowhere'"):
         spec("python", fn="nowhere:fn")
+
+
+def test_a_new_check_is_one_registration(project, server) -> None:  # type: ignore[no-untyped-def]
+    """README "Writing a check": a registration is all the loader, engine and reports need."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from evalkit.checks import register, value_at
+    from evalkit.cli import main
+
+    from .conftest import SUITE
+
+    class WordsArgs(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        max: int = Field(ge=1)
+
+    @register("max_words", WordsArgs)
+    def max_words(args: WordsArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
+        count = len(str(value_at(obs, spec.path)).split())
+        return Outcome(count <= args.max, f"expected at most {args.max} words, got {count}")
+
+    try:
+        project.write(
+            "suites/triage.yaml",
+            SUITE.replace(
+                "  - schema\n", "  - schema\n  - {type: max_words, path: summary, max: 2}\n"
+            ),
+        )
+        assert main(["record"]) == 1  # "Double charge, wants refund" has 4 words
+        project.write(
+            "suites/triage.yaml",
+            SUITE.replace(
+                "  - schema\n", "  - schema\n  - {type: max_words, path: summary, max: 0}\n"
+            ),
+        )
+        assert main(["check"]) == 2  # its argument model is checked at load
+    finally:
+        del REGISTRY["max_words"]
