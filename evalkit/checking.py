@@ -28,6 +28,7 @@ class Finding:
     message: str
     file: str | None = None
     line: int | None = None
+    usage: bool = False  # bad input (a malformed file): exit 2, as a run would
 
     def text(self) -> str:
         """Compiler style: ``file:line: message`` for errors, ``file:line: warning: message``."""
@@ -95,7 +96,7 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
             entries = store.entries(owner)
         except RecordingError as exc:
             unreadable.add(owner)
-            findings.append(Finding("error", exc.message, exc.file, exc.line))
+            findings.append(Finding("error", exc.message, exc.file, exc.line, usage=True))
             continue
         if any(request.key not in entries for request in item.requests):
             findings.append(
@@ -178,4 +179,6 @@ def run_check(paths: list[str], strict: bool = False, fmt: str = "text") -> int:
     print(
         f"checked {len(project.suites)} suite(s), {len(planned)} case plan(s): {errors} error(s), {warnings} warning(s)"
     )
+    if any(f.usage for f in findings):
+        return 2
     return 1 if errors else 0

@@ -212,6 +212,7 @@ class Suite(BaseModel):
 class _Loader:
     def __init__(self, path: Path, settings: Settings):
         self.allow_unpinned = False
+        self.has_schema = True
         self.path = path
         self.settings = settings
         self.prompts = PromptStore(settings.prompts_dir)
@@ -236,6 +237,7 @@ class _Loader:
 
         name = str(raw.suite or self.path.stem)
         self.allow_unpinned = raw.allow_unpinned
+        self.has_schema = bool(raw.schema_) or any(v.schema_ for v in raw.variants.values())
         suite_asserts = (
             [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
             if raw.assert_
@@ -398,9 +400,13 @@ class _Loader:
             ) from None
         spec = spec.model_copy(update={"args": args})
         try:
-            check.validate(
-                spec, LoadContext(self.settings, self.prompts, allow_unpinned=self.allow_unpinned)
+            context = LoadContext(
+                self.settings,
+                self.prompts,
+                allow_unpinned=self.allow_unpinned,
+                has_schema=self.has_schema,
             )
+            check.validate(spec, context)
         except ArgumentError as exc:
             raise self.fail(str(exc), key_line(exc.key) if exc.key else line, file) from None
         return spec

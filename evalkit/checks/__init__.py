@@ -100,6 +100,7 @@ class LoadContext:
     settings: Settings
     prompts: PromptStore
     allow_unpinned: bool = False
+    has_schema: bool = True  # the suite (or one of its variants) names an output schema
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from ..errors import display_path
 from . import AssertionSpec, CheckFailed, Observation, Outcome, register, value_at
 
 
@@ -18,6 +19,11 @@ def import_object(ref: str) -> Any:
         raise ValueError(f"{ref!r} is not of the form module:name")
     try:
         module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        where = f"{display_path(exc.filename)}:{exc.lineno}: " if exc.filename else ""
+        raise ValueError(
+            f"cannot import module {module_name!r}: {where}SyntaxError: {exc.msg}"
+        ) from None
     except (Exception, SystemExit) as exc:  # a module that calls sys.exit() is broken too
         raise ValueError(
             f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}"

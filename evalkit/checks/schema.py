@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ValidationError
 
-from . import AssertionSpec, Observation, Outcome, register
+from ..response import Response
+from . import (
+    ArgumentError,
+    AssertionSpec,
+    Check,
+    CheckContext,
+    LoadContext,
+    Observation,
+    Outcome,
+    register_check,
+)
 
 
-@register("schema")
+@register_check
+class SchemaCheck(Check):
+    name = "schema"
+
+    def validate(self, spec: AssertionSpec, ctx: LoadContext) -> None:
+        if not ctx.has_schema:
+            raise ArgumentError("the `schema` check needs `schema: module:Model` in the suite")
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        return schema(spec.args, obs, spec)
+
+
 def schema(args: BaseModel, obs: Observation, spec: AssertionSpec) -> Outcome:
     if obs.schema is None:
         return Outcome(False, "the `schema` check needs `schema: module:Model` in the suite")
