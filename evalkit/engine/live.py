@@ -152,7 +152,8 @@ class LiveClient:
             if exc.status_code == 429 and not quota:
                 self.stats.rate_limited += 1
                 self.limiter.penalize(
-                    hint if hint is not None else self.policy.delay(attempt, None, self.rng)
+                    hint if hint is not None else self.policy.delay(attempt, None, self.rng),
+                    ticket,
                 )
                 return error, hint
             self.breaker.record(False, error)
