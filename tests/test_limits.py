@@ -107,8 +107,8 @@ def probed(clock: Clock, limit: int = 1200) -> RateLimiter:
     return limiter
 
 
-def take(limiter: RateLimiter, tokens: float = 10) -> Ticket:
-    ticket = limiter.try_acquire(tokens)
+def take(limiter: RateLimiter, tokens: float = 10, scope: str = "") -> Ticket:
+    ticket = limiter.try_acquire(tokens, scope)
     assert ticket is not None
     return ticket
 
@@ -207,6 +207,26 @@ def test_a_configured_limit_is_lowered_only_by_what_the_server_says() -> None:
         ticket = take(limiter)
         limiter.observe(headers(10, limit=10_000), ticket)
     assert limiter.requests.available(clock.now) == pytest.approx(10, abs=1)
+
+
+def test_each_model_has_its_own_budgets() -> None:
+    """OpenAI limits each model on its own: the judge's small limit must not slow the
+    suite's model, nor its 429s pause it."""
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    for scope, limit in (("gpt-4.1-mini", 1200), ("gpt-4.1", 60)):
+        ticket = limiter.try_acquire(10, scope)
+        assert ticket is not None and ticket.scope == scope
+        limiter.observe(headers(0, limit), ticket)  # both empty now
+        limiter.done(ticket)
+    assert limiter.delay(10, "gpt-4.1-mini") == pytest.approx(0.05)
+    assert limiter.delay(10, "gpt-4.1") == pytest.approx(1.0)
+    clock.now += 1.0
+    refused = take(limiter, scope="gpt-4.1")  # another client got there first
+    limiter.observe(headers(0, 60), refused)
+    limiter.penalize(5.0, refused)
+    assert limiter.delay(10, "gpt-4.1") == pytest.approx(5.0)
+    assert limiter.delay(10, "gpt-4.1-mini") == 0
 
 
 def test_a_429_pauses_everyone() -> None:

@@ -281,33 +281,21 @@ class Budget(Bucket):
 
 @dataclass(frozen=True)
 class Ticket:
-    """Where a request stood in the sending order (totals sent up to and including it),
-    to read its rate-limit headers against, and what it weighed in tokens."""
+    """Where a request stood in its scope's sending order (totals sent up to and including
+    it), to read its rate-limit headers against, and what it weighed in tokens."""
 
     requests: int
     tokens: float
     sent_at: float
     probe: bool = False
     weight: float = 0.0
+    scope: str = ""
 
 
-class RateLimiter:
-    """Paces requests and tokens per minute for every task of a run.
+class _Pacer:
+    """The budgets of one scope: one model's limits on one account."""
 
-    Limits come from ``rpm``/``tpm`` when set, else from the ``x-ratelimit-limit-*`` headers;
-    every answer's ``remaining`` and ``reset`` place the server's buckets (see
-    :class:`Budget`), so a run uses the allowance the server really has: the whole of it at
-    once when it is full, then exactly the refill. A 429 pauses every task for the
-    retry-after the server gave, its headers are believed, and the refused request is given
-    back to the budgets (the server did not count it; its retry will be).
-    """
-
-    def __init__(
-        self,
-        rpm: int | None = None,
-        tpm: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ):
+    def __init__(self, rpm: int | None, tpm: int | None, clock: Callable[[], float]):
         self.clock = clock
         now = clock()
         self.requests = Budget(configured=rpm is not None)
@@ -319,12 +307,12 @@ class RateLimiter:
         self.paused_until = 0.0
         self.sent_requests = 0
         self.sent_tokens = 0.0
-        self._refunds: deque[tuple[int, float]] = deque(maxlen=256)  # (position, tokens)
+        self.refunds: deque[tuple[int, float]] = deque(maxlen=256)  # (position, tokens)
         # Slow start: until the first answer tells us the limits, one request at a time,
         # so a run does not open with a wave of 429s against an account it knows nothing of.
         self.probing = not (rpm and tpm)
-        self._probe_out = False
-        self._probed = asyncio.Event()
+        self.probe_out = False
+        self.probed = asyncio.Event()
 
     def delay(self, tokens: float) -> float:
         now = self.clock()
@@ -332,45 +320,27 @@ class RateLimiter:
             self.paused_until - now, self.requests.wait(1, now), self.tokens.wait(tokens, now)
         )
 
-    async def acquire(self, tokens: float) -> Ticket:
-        """Wait until one request of ``tokens`` fits both budgets, then take it."""
-        while True:
-            while self.probing and self._probe_out:
-                await self._probed.wait()
-            ticket = self.try_acquire(tokens)
-            if ticket is not None:
-                return ticket
-            await asyncio.sleep(self.delay(tokens))
-
-    def try_acquire(self, tokens: float) -> Ticket | None:
-        """Take one request of ``tokens`` if it fits now (and no probe is out), else None."""
-        if (self.probing and self._probe_out) or self.delay(tokens) > 0:
+    def try_acquire(self, tokens: float, scope: str) -> Ticket | None:
+        if (self.probing and self.probe_out) or self.delay(tokens) > 0:
             return None
         probe = self.probing
-        self._probe_out = self._probe_out or probe
+        self.probe_out = self.probe_out or probe
         self.requests.take(1)
         self.tokens.take(tokens)
         self.sent_requests += 1
         self.sent_tokens += tokens
-        return Ticket(self.sent_requests, self.sent_tokens, self.clock(), probe, tokens)
+        return Ticket(self.sent_requests, self.sent_tokens, self.clock(), probe, tokens, scope)
 
     def done(self, ticket: Ticket) -> None:
-        """A request finished (answered or not): the probe's end opens the gate."""
         if ticket.probe:
             self.probing = False
-            self._probed.set()
+            self.probed.set()
 
-    def observe(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
-        """Learn the limits and the server's levels from ``x-ratelimit-*`` headers.
-
-        ``remaining`` was the level when the server admitted this request (about when we
-        sent it): since then the bucket has refilled, and what we sent after it (and the
-        server did not refuse) has used some. Without a ticket, the headers are taken as of
-        now, with nothing in flight."""
+    def observe(self, headers: Mapping[str, str], ticket: Ticket | None) -> None:
         now = self.clock()
         requests_after, tokens_after = 0.0, 0.0
         if ticket is not None:
-            refunded = [w for p, w in self._refunds if p > ticket.requests]
+            refunded = [w for p, w in self.refunds if p > ticket.requests]
             requests_after = self.sent_requests - ticket.requests - len(refunded)
             tokens_after = self.sent_tokens - ticket.tokens - sum(refunded)
         for budget, kind, sent_after in (
@@ -391,14 +361,11 @@ class RateLimiter:
             server_now = min(budget.server_limit, level + elapsed * (budget.server_rate or 0.0))
             budget.compare(server_now - sent_after, now, ticket.requests if ticket else 0)
 
-    def penalize(self, seconds: float, ticket: Ticket | None = None) -> None:
-        """A 429: pause every task for ``seconds``. With the ticket of the refused request
-        (whose headers were just observed), that request is given back and the budgets
-        believe its answer; without one, they are emptied."""
+    def penalize(self, seconds: float, ticket: Ticket | None) -> None:
         now = self.clock()
         self.paused_until = max(self.paused_until, now + seconds)
         if ticket is not None:
-            self._refunds.append((ticket.requests, ticket.weight))
+            self.refunds.append((ticket.requests, ticket.weight))
         for budget, weight in ((self.requests, 1.0), (self.tokens, ticket.weight if ticket else 0)):
             if budget.limit is None:
                 continue
@@ -408,6 +375,87 @@ class RateLimiter:
                 if budget.trust_last(ticket.requests):
                     continue
             budget.level = min(budget.level, budget.offset)
+
+
+class RateLimiter:
+    """Paces requests and tokens per minute for every task of a run.
+
+    Limits come from ``rpm``/``tpm`` when set, else from the ``x-ratelimit-limit-*`` headers;
+    every answer's ``remaining`` and ``reset`` place the server's buckets (see
+    :class:`Budget`), so a run uses the allowance the server really has: the whole of it at
+    once when it is full, then exactly the refill. A 429 pauses the scope's tasks for the
+    retry-after the server gave, its headers are believed, and the refused request is given
+    back to the budgets (the server did not count it; its retry will be).
+
+    OpenAI limits each model separately, so each ``scope`` (the model a request is for) has
+    budgets of its own, learned from its own answers, with ``rpm``/``tpm`` applying to each;
+    models that share one limit see each other as another client of the key, which the
+    budgets allow for. Calls without a scope share one.
+    """
+
+    def __init__(
+        self,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.rpm, self.tpm, self.clock = rpm, tpm, clock
+        self._pacers: dict[str, _Pacer] = {}
+        self.pacer("")
+
+    def pacer(self, scope: str = "") -> _Pacer:
+        pacer = self._pacers.get(scope)
+        if pacer is None:
+            pacer = self._pacers[scope] = _Pacer(self.rpm, self.tpm, self.clock)
+        return pacer
+
+    @property
+    def requests(self) -> Budget:
+        """The requests budget of calls without a scope."""
+        return self.pacer("").requests
+
+    @property
+    def tokens(self) -> Budget:
+        """The tokens budget of calls without a scope."""
+        return self.pacer("").tokens
+
+    def delay(self, tokens: float, scope: str = "") -> float:
+        """Seconds until one request of ``tokens`` fits (0: it does now)."""
+        return self.pacer(scope).delay(tokens)
+
+    async def acquire(self, tokens: float, scope: str = "") -> Ticket:
+        """Wait until one request of ``tokens`` fits both budgets, then take it."""
+        pacer = self.pacer(scope)
+        while True:
+            while pacer.probing and pacer.probe_out:
+                await pacer.probed.wait()
+            ticket = pacer.try_acquire(tokens, scope)
+            if ticket is not None:
+                return ticket
+            await asyncio.sleep(pacer.delay(tokens))
+
+    def try_acquire(self, tokens: float, scope: str = "") -> Ticket | None:
+        """Take one request of ``tokens`` if it fits now (and no probe is out), else None."""
+        return self.pacer(scope).try_acquire(tokens, scope)
+
+    def done(self, ticket: Ticket) -> None:
+        """A request finished (answered or not): the probe's end opens the gate."""
+        self.pacer(ticket.scope).done(ticket)
+
+    def observe(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
+        """Learn the limits and the server's levels from ``x-ratelimit-*`` headers.
+
+        ``remaining`` was the level when the server admitted this request (about when we
+        sent it): since then the bucket has refilled, and what we sent after it (and the
+        server did not refuse) has used some. Without a ticket, the headers are taken as of
+        now, with nothing in flight, for calls without a scope."""
+        self.pacer(ticket.scope if ticket else "").observe(headers, ticket)
+
+    def penalize(self, seconds: float, ticket: Ticket | None = None) -> None:
+        """A 429: pause the scope's tasks for ``seconds``. With the ticket of the refused
+        request (whose headers were just observed), that request is given back and the
+        budgets believe its answer; without one, the unscoped budgets are emptied."""
+        self.pacer(ticket.scope if ticket else "").penalize(seconds, ticket)
 
 
 def _number(value: str | None) -> float | None:
