@@ -116,7 +116,7 @@ class LiveClient:
         for attempt in range(self.policy.max_retries + 1):
             if self.breaker.opened:
                 raise CircuitOpen(f"not run: circuit open ({self.breaker.describe()})")
-            ticket = await self.limiter.acquire(weight)
+            ticket = await self.limiter.acquire(weight, str(request.body.get("model", "")))
             self.stats.sent += 1
             try:
                 outcome = await self._attempt(request, ticket, attempt)
