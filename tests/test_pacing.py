@@ -145,6 +145,30 @@ def test_answers_out_of_order_do_not_make_the_limiter_pessimistic(seed: int) -> 
     assert out.rate_limited <= 0.02 * 1500
 
 
+@pytest.mark.parametrize(("latency_s", "jitter_s"), [(1.0, 0.1), (2.0, 0.03)])
+@pytest.mark.parametrize(
+    ("rpm", "tpm", "weight", "n"), [(1200, None, 50, 1500), (10_000, 1_000_000, 2150, 600)]
+)
+def test_a_distant_api_is_paced_as_well(
+    latency_s: float, jitter_s: float, rpm: int, tpm: int | None, weight: int, n: int
+) -> None:
+    """Answers after seconds, as a real model gives them: hundreds of requests are in
+    flight when the allowance runs out, and their answers come back in a heap."""
+    out = simulate(
+        n=n,
+        weight=weight,
+        rpm=rpm,
+        tpm=tpm,
+        latency_s=latency_s,
+        arrival_jitter_s=jitter_s,
+        concurrency=256,
+    )
+    best = ideal(n, 1, rpm) if tpm is None else ideal(n, weight, tpm)
+    # the probe's answer and the last one each take a latency the bucket has nothing to do with
+    assert best <= out.seconds <= best * 1.02 + 2 * latency_s + 0.3
+    assert out.rate_limited <= 0.01 * n
+
+
 @pytest.mark.parametrize("others", [5.0, 10.0])
 def test_another_client_on_the_same_key_is_made_room_for(others: float) -> None:
     """A quarter, then half, of the limit goes to someone else: its share is learned and

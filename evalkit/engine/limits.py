@@ -1,9 +1,12 @@
 """Pacing and resilience for live runs: the rate limiter, the retry policy, the breaker.
 
 One :class:`RateLimiter` is shared by every task of a run. It paces requests and tokens per
-minute as continuously refilling buckets, from ``rpm``/``tpm`` when set and otherwise from
-the limits the API announces in its ``x-ratelimit-*`` headers, so a run settles at the limit
-instead of oscillating on 429s; a 429 pauses every task, not only the one that got it.
+minute as continuously refilling buckets (OpenAI's: the whole allowance at once, then a
+steady refill), from ``rpm``/``tpm`` when set and otherwise from the limits the API
+announces in its ``x-ratelimit-*`` headers, each model on its own. Every answer's
+``remaining`` and ``reset`` tell where the server's bucket stands, so a run spends the full
+allowance and then exactly the refill instead of leaving capacity unused; a 429 pauses every
+task of that model, not only the one that got it.
 """
 
 from __future__ import annotations
@@ -244,13 +247,13 @@ class Budget(Bucket):
     def _settle(self) -> None:
         """The offset is the differences' median, less their spread: while many requests are
         in flight (the opening burst) answers disagree by dozens of requests, and our own
-        account, exact for a lone client, is the better guess; once they agree, they win."""
+        account, exact for a lone client, is the better guess; once they agree, they win.
+        Answers only ever hold us back: one saying the server has more than we counted is
+        the same reordering noise (a lone client's account is exact), and believing it is
+        how a run overshoots into a wave of 429s."""
         ordered = sorted(self.samples)
-        median = _median(ordered)
         spread = ordered[(3 * len(ordered)) // 4] - ordered[len(ordered) // 4]
-        offset = max(abs(median) - spread / 2, 0.0) * (1 if median > 0 else -1)
-        # A configured limit is ours to keep below; the server may only lower it.
-        self.offset = max(offset, 0.0) if self.configured else offset
+        self.offset = max(_median(ordered) - spread / 2, 0.0)
 
     def _follow_trend(self) -> None:
         """Differences growing at ``d`` a second mean others use ``d`` a second more than
@@ -268,9 +271,7 @@ class Budget(Bucket):
             return
         elapsed = _median([t for t, _ in new]) - _median([t for t, _ in old])
         drift = (_median([v for _, v in new]) - _median([v for _, v in old])) / elapsed
-        self.others_rate = min(
-            max(self.others_rate + drift, -0.5 * self.server_rate), 0.9 * self.server_rate
-        )
+        self.others_rate = min(max(self.others_rate + drift, 0.0), 0.9 * self.server_rate)
         self._pace()
 
     def _pace(self) -> None:
