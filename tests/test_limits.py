@@ -10,6 +10,7 @@ from evalkit.engine.limits import (
     CircuitBreaker,
     RateLimiter,
     RetryPolicy,
+    Ticket,
     is_retryable_status,
     parse_duration,
     retry_after,
@@ -74,9 +75,10 @@ def test_limits_are_learned_from_headers_and_remaining_is_believed() -> None:
         {
             "x-ratelimit-limit-requests": "120",
             "x-ratelimit-remaining-requests": "0",
-            "x-ratelimit-reset-requests": "30s",
+            "x-ratelimit-reset-requests": "1m0s",
             "x-ratelimit-limit-tokens": "1000",
             "x-ratelimit-remaining-tokens": "1000",
+            "x-ratelimit-reset-tokens": "0s",
         }
     )
     assert limiter.requests.limit == 120 and limiter.tokens.limit == 1000
@@ -84,6 +86,147 @@ def test_limits_are_learned_from_headers_and_remaining_is_believed() -> None:
     configured = RateLimiter(rpm=30, clock=clock)
     configured.observe({"x-ratelimit-limit-requests": "5000"})
     assert configured.requests.limit == 30  # an explicit setting wins
+
+
+def headers(remaining: float, limit: int = 1200, reset_s: float | None = None) -> dict[str, str]:
+    """OpenAI's request headers for a bucket of ``limit`` per minute holding ``remaining``."""
+    reset = (limit - remaining) * 60 / limit if reset_s is None else reset_s
+    return {
+        "x-ratelimit-limit-requests": str(limit),
+        "x-ratelimit-remaining-requests": str(int(remaining)),
+        "x-ratelimit-reset-requests": f"{reset:.3f}s",
+    }
+
+
+def probed(clock: Clock, limit: int = 1200) -> RateLimiter:
+    """A limiter whose probe found a full bucket."""
+    limiter = RateLimiter(tpm=10**9, clock=clock)
+    ticket = take(limiter)
+    limiter.observe(headers(limit - 1, limit), ticket)
+    limiter.done(ticket)
+    return limiter
+
+
+def take(limiter: RateLimiter, tokens: float = 10, scope: str = "") -> Ticket:
+    ticket = limiter.try_acquire(tokens, scope)
+    assert ticket is not None
+    return ticket
+
+
+def test_answers_out_of_order_do_not_lower_the_level() -> None:
+    """Ten requests sent together reach the server in the reverse order: each answer's
+    remaining, read against its place in our sending order, implies a different level.
+    The server has what we counted; the old limiter believed the lowest reading."""
+    clock = Clock()
+    limiter = probed(clock)
+    tickets = [take(limiter) for _ in range(10)]
+    server_level = 1199.0
+    answers = []
+    for ticket in reversed(tickets):  # the last sent is admitted first
+        server_level -= 1
+        answers.append((ticket, server_level))
+    for ticket, remaining in answers:
+        limiter.observe(headers(remaining), ticket)
+    assert limiter.requests.available(clock.now) == pytest.approx(1189, abs=1)
+
+
+def test_the_server_saying_less_is_believed_once_answers_agree() -> None:
+    """Another client used 100 of the allowance: every answer says so, and we follow."""
+    clock = Clock()
+    limiter = probed(clock)
+    for sent in range(1, 21):
+        ticket = take(limiter)
+        limiter.observe(headers(1199 - sent - 100), ticket)
+    assert limiter.requests.available(clock.now) == pytest.approx(1179 - 100, abs=1)
+
+
+def test_reset_gives_the_refill_rate_of_a_slower_bucket() -> None:
+    """Headers describing a per-day token limit (an answer seen on OpenAI's forum: 4,379 of
+    1,500,000 used and full again in 4m12.172s): its refill is 17.4 tokens a second, not
+    25,000 as a per-minute reading would have it."""
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    limiter.observe(
+        {
+            "x-ratelimit-limit-tokens": "1500000",
+            "x-ratelimit-remaining-tokens": "1495621",
+            "x-ratelimit-reset-tokens": "4m12.172s",
+        }
+    )
+    assert limiter.tokens.per_second == pytest.approx(4379 / 252.172)
+    limiter.tokens.take(1_495_621)
+    assert limiter.delay(174) == pytest.approx(10.0, rel=0.01)
+
+
+def test_a_per_minute_reset_keeps_the_per_minute_rate() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    limiter.observe(headers(600, reset_s=30.004))  # rounding: about limit / 60
+    assert limiter.requests.per_second == 20.0
+
+
+def test_reset_gives_the_fraction_remaining_rounds_away() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    limiter.observe(headers(0, reset_s=59.98))  # 0.4 of a request left, at 20 a second
+    assert limiter.delay(1) == pytest.approx(0.03)
+
+
+def test_a_429_with_its_ticket_gives_the_request_back_and_believes_its_headers() -> None:
+    clock = Clock()
+    limiter = probed(clock)
+    tickets = [take(limiter) for _ in range(5)]
+    # the server had let others in: only 3 left when the fifth came, so it was refused
+    refused = tickets[-1]
+    limiter.observe(headers(0.5), refused)
+    limiter.penalize(0.025, refused)
+    assert limiter.delay(1) == pytest.approx(0.025)  # everyone waits for the retry-after
+    clock.now += 0.025
+    # the server's 0.5 and half a request of refill: one request fits, the retry
+    assert limiter.requests.available(clock.now) == pytest.approx(1.0, abs=0.05)
+    retry = take(limiter)
+    limiter.observe(headers(0), retry)
+    assert limiter.requests.available(clock.now) < 0.5
+
+
+def test_a_429_without_a_ticket_empties_the_budgets() -> None:
+    clock = Clock()
+    limiter = probed(clock)
+    limiter.penalize(1.0)
+    clock.now += 1.0
+    assert limiter.requests.available(clock.now) == pytest.approx(20.0)
+
+
+def test_a_configured_limit_is_lowered_only_by_what_the_server_says() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rpm=60, tpm=10**9, clock=clock)
+    ticket = take(limiter)
+    limiter.observe(headers(5000, limit=10_000), ticket)
+    assert limiter.requests.available(clock.now) == pytest.approx(59)  # ours, not 5,000
+    for _ in range(3):  # someone else nearly emptied it, and the answers agree
+        ticket = take(limiter)
+        limiter.observe(headers(10, limit=10_000), ticket)
+    assert limiter.requests.available(clock.now) == pytest.approx(10, abs=1)
+
+
+def test_each_model_has_its_own_budgets() -> None:
+    """OpenAI limits each model on its own: the judge's small limit must not slow the
+    suite's model, nor its 429s pause it."""
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    for scope, limit in (("gpt-4.1-mini", 1200), ("gpt-4.1", 60)):
+        ticket = limiter.try_acquire(10, scope)
+        assert ticket is not None and ticket.scope == scope
+        limiter.observe(headers(0, limit), ticket)  # both empty now
+        limiter.done(ticket)
+    assert limiter.delay(10, "gpt-4.1-mini") == pytest.approx(0.05)
+    assert limiter.delay(10, "gpt-4.1") == pytest.approx(1.0)
+    clock.now += 1.0
+    refused = take(limiter, scope="gpt-4.1")  # another client got there first
+    limiter.observe(headers(0, 60), refused)
+    limiter.penalize(5.0, refused)
+    assert limiter.delay(10, "gpt-4.1") == pytest.approx(5.0)
+    assert limiter.delay(10, "gpt-4.1-mini") == 0
 
 
 def test_a_429_pauses_everyone() -> None:

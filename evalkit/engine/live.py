@@ -167,7 +167,7 @@ class LiveClient:
             if self.slots is not None:
                 await self.slots.acquire()
             try:
-                ticket = await self.limiter.acquire(weight)
+                ticket = await self.limiter.acquire(weight, request.model)
                 self.stats.sent += 1
                 try:
                     outcome = await self._attempt(request, ticket, attempt)
@@ -210,7 +210,8 @@ class LiveClient:
             if exc.status_code == 429 and not quota:
                 self.stats.rate_limited += 1
                 self.limiter.penalize(
-                    hint if hint is not None else self.policy.delay(attempt, None, self.rng)
+                    hint if hint is not None else self.policy.delay(attempt, None, self.rng),
+                    ticket,
                 )
                 return error, hint
             self.breaker.record(False, error)

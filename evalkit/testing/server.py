@@ -98,15 +98,40 @@ class Stats:
             self.batch_requests.add(key)
 
 
-def _reset(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3f}s"
+def _duration(seconds: float) -> str:
+    """A duration as OpenAI writes it in ``x-ratelimit-reset-*`` (Go's format): ``"0s"``,
+    ``"120ms"``, ``"1s"``, ``"6m0s"``, ``"4m12.172s"``, ``"1h2m3.5s"``."""
+    ms = round(seconds * 1000)
+    if ms <= 0:
+        return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    text = f"{ms / 1000:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{text}"
+    return f"{minutes}m{text}" if minutes else text
 
 
 class _Limits:
-    """Server-side RPM/TPM buckets, as OpenAI enforces them (input + max tokens)."""
+    """Server-side RPM/TPM buckets, as OpenAI enforces them (input + max tokens).
 
-    def __init__(self, rpm: int | None, tpm: int | None, burst: float = 1.0):
-        now = time.monotonic()
+    Each is a continuously refilling bucket holding at most a minute's allowance: with
+    ``burst=1`` (OpenAI's case) the whole allowance is there at the first request, then each
+    unit comes back ``60 / limit`` seconds after it was used. The headers are OpenAI's:
+    ``x-ratelimit-remaining-*`` is what is left (rounded down) and ``x-ratelimit-reset-*``
+    the time until the bucket is full again. A 429 takes nothing."""
+
+    def __init__(
+        self,
+        rpm: int | None,
+        tpm: int | None,
+        burst: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.clock = clock
+        now = clock()
         self.requests, self.tokens = Bucket(), Bucket()
         for bucket, limit in ((self.requests, rpm), (self.tokens, tpm)):
             if limit:
@@ -118,7 +143,7 @@ class _Limits:
     def admit(self, weight: int) -> tuple[float, dict[str, str], str]:
         """(seconds to wait or 0, headers, which limit) and takes the budget when admitted."""
         with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             if not self.started:  # the budgets start filling with the first request
                 self.started = True
                 self.requests.updated = self.tokens.updated = now
@@ -136,8 +161,8 @@ class _Limits:
                     continue
                 headers[f"x-ratelimit-limit-{kind}"] = str(int(bucket.limit))
                 headers[f"x-ratelimit-remaining-{kind}"] = str(max(int(bucket.level), 0))
-                headers[f"x-ratelimit-reset-{kind}"] = _reset(
-                    (bucket.limit - bucket.level) * 60 / bucket.limit
+                headers[f"x-ratelimit-reset-{kind}"] = _duration(
+                    (bucket.limit - bucket.level) / bucket.per_second
                 )
             wait = 0.0 if admitted else max(waits.values())
             return wait, headers, max(waits, key=lambda k: waits[k])
