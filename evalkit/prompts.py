@@ -11,8 +11,10 @@ variable holds (markers, tags, role names), it stays text inside its message.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -34,13 +36,74 @@ _REF = re.compile(rf"^(?P<name>{_SEGMENT}(?:/{_SEGMENT})*)@(?P<version>{_SEGMENT
 LOCK_NAME = "evalkit.lock"
 
 
+IMAGE_TYPES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's own limit per image
+
+
+def image_type(data: bytes) -> str | None:
+    """PNG, JPEG, GIF or WebP, told by the bytes (never by the file name)."""
+    for magic, kind in IMAGE_TYPES.items():
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """An image inside a message: sent as a data URL, recorded by its hash."""
+
+    media_type: str
+    data: bytes = field(repr=False)
+    source: str = ""  # the path as the template wrote it
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def data_url(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode()}"
+
+
+Part = str | ImagePart
+
+
 @dataclass(frozen=True)
 class Message:
     role: str
-    content: str
+    content: str | tuple[Part, ...]
 
-    def as_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    def wire(self, api: str = "chat") -> dict[str, Any]:
+        """The message in an API's own shape (text parts and image parts)."""
+        if isinstance(self.content, str):
+            return {"role": self.role, "content": self.content}
+        parts: list[dict[str, Any]] = []
+        for part in self.content:
+            if isinstance(part, ImagePart):
+                parts.append(
+                    {"type": "image_url", "image_url": {"url": part.data_url}}
+                    if api == "chat"
+                    else {"type": "input_image", "image_url": part.data_url}
+                )
+            else:
+                parts.append({"type": "text" if api == "chat" else "input_text", "text": part})
+        return {"role": self.role, "content": parts}
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.wire("chat")
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p for p in self.content if isinstance(p, str))
 
 
 @dataclass(frozen=True)
@@ -72,26 +135,65 @@ class _BlockError(Exception):
 
 @dataclass
 class _Collector:
-    """The messages of one render, in the order their blocks ran."""
+    """The messages of one render, in the order their blocks ran, and the images their
+    blocks hold (each stands in the block's text as a marker only this render knows)."""
 
+    base: Path | None = None  # image paths are relative to this folder
+    root: Path | None = None  # and must stay inside this one
     messages: list[tuple[Message, int]] = field(default_factory=list)
     depth: int = 0
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    images: list[ImagePart] = field(default_factory=list)
+
+    def marker(self, index: int) -> str:
+        return f"\x00img{self.token}:{index}\x00"
+
+    def parts(self, text: str) -> str | tuple[Part, ...]:
+        if not self.images or f"\x00img{self.token}:" not in text:
+            return text.strip()
+        pattern = re.compile(rf"\x00img{self.token}:(\d+)\x00")
+        out: list[Part] = []
+        position = 0
+        for match in pattern.finditer(text):
+            before = text[position : match.start()]
+            if before.strip():
+                out.append(before.strip())
+            out.append(self.images[int(match.group(1))])
+            position = match.end()
+        if text[position:].strip():
+            out.append(text[position:].strip())
+        return tuple(out)
 
 
 _CURRENT: ContextVar[_Collector | None] = ContextVar("evalkit_messages", default=None)
 
 
 class MessageExtension(Extension):
-    """``{% message "role" %}...{% endmessage %}``: one chat message per block."""
+    """``{% message "role" %}...{% endmessage %}``: one chat message per block, and
+    ``{% image "path" %}`` inside a block: an image part of that message."""
 
-    tags = {"message"}
+    tags = {"message", "image"}
 
     def parse(self, parser: jinja2.parser.Parser) -> nodes.Node:
-        lineno = next(parser.stream).lineno
+        token = next(parser.stream)
+        lineno = token.lineno
+        if token.value == "image":
+            path = parser.parse_expression()
+            call = self.call_method("_image", [path, nodes.Const(lineno)])
+            return nodes.Output([call]).set_lineno(lineno)
         role = parser.parse_expression()
         body = parser.parse_statements(("name:endmessage",), drop_needle=True)
         call = self.call_method("_message", [role, nodes.Const(lineno)])
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _image(self, path: Any, lineno: int) -> str:
+        collector = _CURRENT.get()
+        if collector is None or not collector.depth:
+            raise _BlockError("{% image %} belongs inside a {% message %} block", lineno)
+        if not isinstance(path, str) or not path:
+            raise _BlockError(f"{{% image %}} takes a file path, got {path!r}", lineno)
+        collector.images.append(_load_image(path, collector, lineno))
+        return collector.marker(len(collector.images) - 1)
 
     def _message(self, role: Any, lineno: int, caller: Callable[[], str]) -> str:
         collector = _CURRENT.get()
@@ -112,8 +214,29 @@ class MessageExtension(Extension):
             content = caller()
         finally:
             collector.depth -= 1
-        collector.messages.append((Message(str(role), content.strip()), lineno))
+        collector.messages.append((Message(str(role), collector.parts(content)), lineno))
         return ""
+
+
+def _load_image(path: str, collector: _Collector, lineno: int) -> ImagePart:
+    base = collector.base or Path.cwd()
+    full = (base / path).resolve()
+    root = (collector.root or base).resolve()
+    if full != root and root not in full.parents:
+        raise _BlockError(f"image {path!r} is outside the project ({root}): keep it inside", lineno)
+    try:
+        data = full.read_bytes()
+    except OSError as exc:
+        raise _BlockError(
+            f"image {path!r} cannot be read ({exc.strerror or exc}); paths are relative to the suite",
+            lineno,
+        ) from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise _BlockError(f"image {path!r} is larger than 20 MB", lineno)
+    kind = image_type(data)
+    if kind is None:
+        raise _BlockError(f"image {path!r} is not a PNG, JPEG, WebP or GIF file", lineno)
+    return ImagePart(kind, data, path)
 
 
 class _Loader(jinja2.BaseLoader):
@@ -232,10 +355,19 @@ class PromptStore:
                 ) from None
         return self._templates[ref]
 
-    def render(self, ref: PromptRef, variables: dict[str, Any]) -> list[Message]:
+    def render(
+        self,
+        ref: PromptRef,
+        variables: dict[str, Any],
+        *,
+        base: Path | None = None,
+        root: Path | None = None,
+    ) -> list[Message]:
+        """The template's messages. Images are read relative to ``base`` (the suite's
+        folder) and must lie inside ``root`` (the project)."""
         template = self.template(ref)
         path = self.path(ref)
-        collector = _Collector()
+        collector = _Collector(base=base, root=root)
         token = _CURRENT.set(collector)
         try:
             text = template.render(**variables)
@@ -274,7 +406,7 @@ class PromptStore:
                 "text outside {% message %} blocks would be dropped: put it inside a block", path
             )
         for message, line in collector.messages:
-            if not message.content:
+            if not message.content or message.content == ():
                 raise TemplateError(
                     f"the {message.role} message of {ref} is empty after rendering", path, line
                 )

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -83,32 +83,83 @@ def with_schema_instruction(messages: Sequence[Message], schema: dict[str, Any])
     out = list(messages)
     instruction = schema_instruction(schema)
     if out and out[0].role in ("system", "developer"):
-        out[0] = Message(out[0].role, f"{out[0].content}\n\n{instruction}")
+        first = out[0]
+        content = (
+            f"{first.content}\n\n{instruction}"
+            if isinstance(first.content, str)
+            else (*first.content, instruction)
+        )
+        out[0] = Message(first.role, content)
     else:
         out.insert(0, Message("system", instruction))
     return out
+
+
+Wire = dict[str, Any]  # a message or input item already in an API's own shape
+
+
+class ToolShape(Protocol):
+    """A function tool, as each API wants it (evalkit.tools.Tool)."""
+
+    def chat_shape(self) -> dict[str, Any]: ...
+
+    def responses_shape(self) -> dict[str, Any]: ...
+
+
+def tool_choice_shape(choice: str | dict[str, str] | None, api: str) -> Any:
+    """``auto``/``required``/``none``, or ``{name: X}`` in each API's own shape."""
+    if choice is None or isinstance(choice, str):
+        return choice
+    name = choice["name"]
+    if api == "chat":
+        return {"type": "function", "function": {"name": name}}
+    return {"type": "function", "name": name}
 
 
 def build_request(
     *,
     model: str,
     api: Api,
-    messages: Sequence[Message],
+    messages: Sequence[Message | Wire],
     params: dict[str, Any],
     schema: type[BaseModel] | None = None,
     structured: Structured = "json_schema",
     sample: int = 0,
+    tools: Sequence[ToolShape] = (),
+    tool_choice: str | dict[str, str] | None = None,
+    parallel_tool_calls: bool | None = None,
+    stream: bool = False,
 ) -> Request:
-    """The request the API sees for these messages, in the chosen API's own shape."""
+    """The request the API sees for these messages, in the chosen API's own shape.
+    ``messages`` may mix rendered :class:`Message` objects and items already in the API's
+    shape (earlier turns of a tool loop)."""
     body: dict[str, Any] = {"model": model}
     json_schema = strict_json_schema(schema) if schema is not None else None
-    if json_schema is not None and structured == "prompt":
-        messages = with_schema_instruction(messages, json_schema)
-    wire = [m.as_dict() for m in messages]
+    rendered = [m for m in messages if isinstance(m, Message)]
+    if json_schema is not None and structured == "prompt" and rendered:
+        replaced = with_schema_instruction(rendered, json_schema)
+        if len(replaced) > len(rendered):
+            messages = [replaced[0], *messages]
+        else:
+            messages = [replaced[0] if m is rendered[0] else m for m in messages]
+    wire = [m.wire(api) if isinstance(m, Message) else m for m in messages]
     name = schema.__name__ if schema is not None else ""
     if api == "chat":
         body["messages"] = wire
-        body.update(params)
+    else:
+        body["input"] = wire
+    body.update(params)
+    if tools:
+        body["tools"] = [t.chat_shape() if api == "chat" else t.responses_shape() for t in tools]
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice_shape(tool_choice, api)
+        if parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = parallel_tool_calls
+    if stream:
+        body["stream"] = True
+        if api == "chat":
+            body["stream_options"] = {"include_usage": True}
+    if api == "chat":
         if json_schema is not None and structured == "json_schema":
             body["response_format"] = {
                 "type": "json_schema",
@@ -117,8 +168,6 @@ def build_request(
         elif json_schema is not None and structured == "json_object":
             body["response_format"] = {"type": "json_object", "schema": json_schema}
         return Request(endpoint="chat.completions", body=body, sample=sample)
-    body["input"] = wire
-    body.update(params)
     if json_schema is not None and structured == "json_schema":
         body["text"] = {
             "format": {"type": "json_schema", "name": name, "schema": json_schema, "strict": True}

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, threshold_types
@@ -30,9 +31,12 @@ from .errors import ConfigError
 from .files import read_text
 from .pinning import is_pinned
 from .prompts import PromptRef, PromptStore
+from .strict import strict_problems
+from .tools import Script, ScriptedResult, Tool, valid_tool_name
 from .yamlfile import LineDict, LineList, load_yaml, located_error
 
 MAX_REPEAT = 1000
+MAX_TURNS = 50
 _COMMON = {"path": "path", "not": "negate", "weight": "weight", "threshold": "threshold"}
 
 __all__ = ["Case", "Suite", "Target", "discover", "is_pinned", "load_suite", "parse_assertions"]
@@ -50,6 +54,25 @@ class Budget(_Strict):
     output_tokens: int | None = Field(None, ge=0)
     cost_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
     latency_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
+    ttft_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
+    turns: int | None = Field(None, ge=1)
+
+
+ToolChoice = Literal["auto", "required", "none"] | dict[str, str]
+
+
+class RawToolResult(_Strict):
+    name: str
+    result: Any
+    args: dict[str, Any] | None = None
+
+
+class RawMessage(BaseModel):
+    """An earlier turn (OpenAI's message format): kept as written, its role checked."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[Any] | None = None
 
 
 class RawVariant(_Strict):
@@ -61,6 +84,11 @@ class RawVariant(_Strict):
     structured: Structured | None = None
     vars: dict[str, Any] = {}
     allow_unpinned: bool | None = None
+    tools: list[Any] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_turns: int | None = Field(None, ge=1, le=MAX_TURNS)
+    stream: bool | None = None
 
 
 class RawCase(_Strict):
@@ -69,6 +97,8 @@ class RawCase(_Strict):
     vars: dict[str, Any] = {}
     expect: dict[str, Any] = {}
     assert_: list[Any] = Field([], alias="assert")
+    tool_results: list[RawToolResult] | None = None
+    history: list[RawMessage] = []
 
 
 class RawCasesFrom(_Strict):
@@ -95,6 +125,11 @@ class RawSuite(_Strict):
     assert_: list[Any] = Field([], alias="assert")
     cases: list[dict[str, Any]] = Field(min_length=1)
     variants: dict[str, RawVariant] = {}
+    tools: list[Any] = []
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_turns: int = Field(8, ge=1, le=MAX_TURNS)
+    stream: bool = False
 
     @field_validator("variants")
     @classmethod
@@ -120,6 +155,8 @@ class Case(BaseModel):
     asserts: tuple[AssertionSpec, ...]
     file: Path
     line: int | None = None
+    tool_results: Script | None = None  # scripted: the case is a loop of model turns
+    history: tuple[dict[str, Any], ...] = ()
 
 
 class Target(BaseModel):
@@ -136,6 +173,14 @@ class Target(BaseModel):
     schema_model: type[BaseModel] | None
     structured: Structured
     vars: dict[str, Any]
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_turns: int = 8
+    stream: bool = False
+
+    def tool(self, name: str) -> Tool | None:
+        return next((t for t in self.tools if t.name == name), None)
 
 
 _AD_HOC = {"prompt", "model", "api", "structured"}
@@ -213,6 +258,8 @@ class _Loader:
     def __init__(self, path: Path, settings: Settings):
         self.allow_unpinned = False
         self.has_schema = True
+        self.tool_names: set[str] = set()
+        self.streams = True
         self.path = path
         self.settings = settings
         self.prompts = PromptStore(settings.prompts_dir)
@@ -237,19 +284,6 @@ class _Loader:
 
         name = str(raw.suite or self.path.stem)
         self.allow_unpinned = raw.allow_unpinned
-        self.has_schema = bool(raw.schema_) or any(v.schema_ for v in raw.variants.values())
-        suite_asserts = (
-            [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
-            if raw.assert_
-            else []
-        )
-        if raw.budget:
-            line = data.key_lines.get("budget")
-            for key, value in raw.budget.model_dump(exclude_none=True).items():
-                suite_asserts.append(
-                    AssertionSpec(type=key, args=REGISTRY[key].args(max=value), line=line)
-                )
-
         base = self.target(None, raw.model_dump(by_alias=False), data, raw.allow_unpinned)
         variants: dict[str, Target] = {}
         for vname, variant in raw.variants.items():
@@ -264,6 +298,25 @@ class _Loader:
                 variant.allow_unpinned if variant.allow_unpinned is not None else raw.allow_unpinned
             )
             variants[vname] = self.target(vname, merged, node, allow)
+
+        targets = [base, *variants.values()]
+        self.has_schema = any(t.schema_model is not None for t in targets)
+        self.tool_names = {t.name for target in targets for t in target.tools}
+        self.streams = any(t.stream for t in targets)
+        suite_asserts = (
+            [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
+            if raw.assert_
+            else []
+        )
+        if raw.budget:
+            line = data.key_lines.get("budget")
+            for key, value in raw.budget.model_dump(exclude_none=True).items():
+                spec = AssertionSpec(type=key, args=REGISTRY[key].args(max=value), line=line)
+                try:
+                    spec.check.validate(spec, self.context())
+                except ArgumentError as exc:
+                    raise self.fail(f"budget {key}: {exc}", line) from None
+                suite_asserts.append(spec)
 
         cases = self.cases(raw, data, suite_asserts)
         return Suite(
@@ -308,6 +361,23 @@ class _Loader:
         schema_model = None
         if values.get("schema_"):
             schema_model = self.schema(values["schema_"], line("schema"))
+        tools = self.tools(values.get("tools") or [], node)
+        choice = values.get("tool_choice")
+        if choice is not None and not tools:
+            raise self.fail(
+                "tool_choice without tools: add `tools:` or remove it", line("tool_choice")
+            )
+        if isinstance(choice, dict):
+            if set(choice) != {"name"}:
+                raise self.fail(
+                    "tool_choice is auto, required, none or {name: TOOL}", line("tool_choice")
+                )
+            if choice["name"] not in {t.name for t in tools}:
+                known = ", ".join(t.name for t in tools)
+                raise self.fail(
+                    f"tool_choice names {choice['name']!r}, which is not a tool (tools: {known})",
+                    line("tool_choice"),
+                )
         return Target(
             variant=variant,
             prompt=ref,
@@ -318,27 +388,104 @@ class _Loader:
             schema_model=schema_model,
             structured=values.get("structured") or self.settings.structured_for(model),
             vars=values["vars"],
+            tools=tuple(tools),
+            tool_choice=choice,
+            parallel_tool_calls=values.get("parallel_tool_calls"),
+            max_turns=values.get("max_turns") or 8,
+            stream=bool(values.get("stream")),
         )
 
-    def schema(self, ref: str, line: int | None) -> type[BaseModel]:
+    def tools(self, entries: list[Any], node: Any) -> list[Tool]:
+        """`module:Model` references (strict function schemas made from pydantic models) or
+        inline `{name, description, parameters}` functions."""
+        seq = node.get("tools") if isinstance(node, LineDict) else None
+        out: list[Tool] = []
+        for index, entry in enumerate(entries):
+            line = (
+                seq.item_lines[index] if isinstance(seq, LineList) else getattr(node, "line", None)
+            )
+            tool = self.tool(entry, line)
+            if any(t.name == tool.name for t in out):
+                raise self.fail(f"two tools are named {tool.name!r}", line)
+            out.append(tool)
+        return out
+
+    def tool(self, entry: Any, line: int | None) -> Tool:
+        if isinstance(entry, str):
+            model = self.schema(entry, line, what="tool")
+            problems = strict_problems(model)
+            if problems:
+                problem = problems[0]
+                raise ConfigError(
+                    f"tool {entry!r}: field {problem.field} {problem.message}",
+                    problem.file or self.path,
+                    problem.line if problem.file else line,
+                )
+            tool = Tool.from_model(model)
+        elif isinstance(entry, dict):
+            unknown = set(entry) - {"name", "description", "parameters", "strict"}
+            if unknown:
+                raise self.fail(f"tool: unknown field {sorted(unknown)[0]!r}", line)
+            name, parameters = (
+                entry.get("name"),
+                entry.get("parameters", {"type": "object", "properties": {}}),
+            )
+            if not isinstance(name, str):
+                raise self.fail("a tool needs a `name` (letters, digits, _ and -)", line)
+            if not isinstance(parameters, dict):
+                raise self.fail(f"tool {name!r}: parameters must be a JSON Schema object", line)
+            try:
+                jsonschema.Draft202012Validator.check_schema(parameters)
+            except jsonschema.SchemaError as exc:
+                raise self.fail(
+                    f"tool {name!r}: invalid JSON Schema: {exc.message}", line
+                ) from None
+            tool = Tool(
+                name=name,
+                description=str(entry.get("description") or ""),
+                parameters=dict(parameters),
+                strict=bool(entry.get("strict", False)),
+            )
+        else:
+            raise self.fail(
+                f"a tool is a `module:Model` reference or a mapping with name and parameters, got {entry!r}",
+                line,
+            )
+        if not valid_tool_name(tool.name):
+            raise self.fail(
+                f"tool name {tool.name!r}: use 1 to 64 letters, digits, '_' or '-'", line
+            )
+        return tool
+
+    def schema(self, ref: str, line: int | None, what: str = "schema") -> type[BaseModel]:
         try:
             obj = import_object(ref)
         except ValueError as exc:
             raise self.fail(
-                f"schema {ref!r}: {exc} (imports resolve from the project root {self.settings.root})",
+                f"{what} {ref!r}: {exc} (imports resolve from the project root {self.settings.root})",
                 line,
             ) from None
         if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
-            raise self.fail(f"schema {ref!r} is not a pydantic model class", line)
+            raise self.fail(f"{what} {ref!r} is not a pydantic model class", line)
         try:
             obj.model_json_schema()
         except Exception as exc:  # a field of a type pydantic cannot describe
             raise self.fail(
-                f"schema {ref!r} has no JSON Schema ({type(exc).__name__}: {exc}); use "
+                f"{what} {ref!r} has no JSON Schema ({type(exc).__name__}: {exc}); use "
                 "JSON-compatible field types",
                 line,
             ) from None
         return obj
+
+    def context(self) -> LoadContext:
+        return LoadContext(
+            self.settings,
+            self.prompts,
+            allow_unpinned=self.allow_unpinned,
+            has_schema=self.has_schema,
+            tools=frozenset(self.tool_names),
+            streams=self.streams,
+        )
 
     def assertion(self, raw: Any, seq: Any, index: int, file: Path | None = None) -> AssertionSpec:
         line = seq.item_lines[index] if isinstance(seq, LineList) else getattr(seq, "line", None)
@@ -400,13 +547,7 @@ class _Loader:
             ) from None
         spec = spec.model_copy(update={"args": args})
         try:
-            context = LoadContext(
-                self.settings,
-                self.prompts,
-                allow_unpinned=self.allow_unpinned,
-                has_schema=self.has_schema,
-            )
-            check.validate(spec, context)
+            check.validate(spec, self.context())
         except ArgumentError as exc:
             raise self.fail(str(exc), key_line(exc.key) if exc.key else line, file) from None
         return spec
@@ -470,6 +611,23 @@ class _Loader:
             self.assertion(a, seq if isinstance(seq, LineList) else _lines(seq, line), i, file)
             for i, a in enumerate(spec.assert_)
         ]
+        script = None
+        if spec.tool_results is not None:
+            results_seq = row.get("tool_results") if isinstance(row, LineDict) else None
+            scripted = []
+            for index, item in enumerate(spec.tool_results):
+                item_line = (
+                    results_seq.item_lines[index] if isinstance(results_seq, LineList) else line
+                )
+                if item.name not in self.tool_names:
+                    known = ", ".join(sorted(self.tool_names)) or "none"
+                    raise self.fail(
+                        f"tool_results names {item.name!r}, which is not a tool of the suite (tools: {known})",
+                        item_line,
+                        file,
+                    )
+                scripted.append(ScriptedResult(item.name, item.result, item.args, item_line))
+            script = Script(tuple(scripted))
         written = {a.type for a in asserts}
         for check in REGISTRY.values():
             implicit = check.implicit()
@@ -482,6 +640,8 @@ class _Loader:
             asserts=tuple(asserts),
             file=file,
             line=line,
+            tool_results=script,
+            history=tuple(m.model_dump(exclude_none=True) for m in spec.history),
         )
 
     def cases_from(

@@ -101,6 +101,8 @@ class LoadContext:
     prompts: PromptStore
     allow_unpinned: bool = False
     has_schema: bool = True  # the suite (or one of its variants) names an output schema
+    tools: frozenset[str] = frozenset()  # the names of the tools its targets offer
+    streams: bool = False  # some target streams its answers
 
 
 @dataclass
