@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .tools import ToolCall
+
 # The list each endpoint's body must hold: a body without it is not an answer.
 BODY_LIST = {"chat.completions": "choices", "responses": "output", "embeddings": "data"}
 
@@ -20,6 +22,7 @@ class Response(BaseModel):
     body: dict[str, Any]
     request_id: str | None = None
     latency_ms: float = 0.0
+    ttft_ms: float | None = None  # time to the first token, when the answer was streamed
     source: str = ""  # who answered, e.g. "api.openai.com" or the testing server
     retries: int = 0
     replayed: bool = False  # answered from a recording, not the API
@@ -67,6 +70,44 @@ class Response(BaseModel):
             mapped = {"max_output_tokens": "length", "content_filter": "content_filter"}
             return mapped.get(str(reason), status if isinstance(status, str) else None)
         return None
+
+    def tool_calls(self, turn: int = 0) -> list[ToolCall]:
+        """The function calls the model made in this answer (either API)."""
+        out: list[ToolCall] = []
+        if self.endpoint == "chat.completions":
+            for call in map(_dict, _list(self._message().get("tool_calls"))):
+                function = _dict(call.get("function"))
+                out.append(
+                    ToolCall(
+                        id=_str(call.get("id")),
+                        name=_str(function.get("name")),
+                        arguments=_str(function.get("arguments")),
+                        turn=turn,
+                    )
+                )
+        elif self.endpoint == "responses":
+            for item in map(_dict, _list(self.body.get("output"))):
+                if item.get("type") == "function_call":
+                    out.append(
+                        ToolCall(
+                            id=_str(item.get("call_id")),
+                            name=_str(item.get("name")),
+                            arguments=_str(item.get("arguments")),
+                            turn=turn,
+                        )
+                    )
+        return out
+
+    def continuation(self) -> list[dict[str, Any]]:
+        """What this answer adds to the conversation before the tool results: the assistant
+        message with its calls (Chat Completions), or the output items (Responses)."""
+        if self.endpoint == "chat.completions":
+            message = self._message()
+            item: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
+            if message.get("tool_calls"):
+                item["tool_calls"] = message["tool_calls"]
+            return [item]
+        return [dict(_dict(i)) for i in _list(self.body.get("output"))]
 
     @property
     def _usage(self) -> dict[str, Any]:

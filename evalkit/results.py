@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import quantiles
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -59,6 +60,23 @@ class AuxCall(BaseModel):
     source: str = ""
 
 
+class TurnResult(BaseModel):
+    """One model turn of a tool loop: what it answered, which tools it called, and the
+    scripted results it was given back."""
+
+    turn: int = 0
+    output: str | None = None
+    tool_calls: list[dict[str, Any]] = []  # {id, name, arguments (parsed when JSON)}
+    tool_results: list[dict[str, Any]] = []  # {id, name, result}
+    request_key: str = ""
+    request_id: str | None = None
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    finish_reason: str | None = None
+
+
 class SampleResult(BaseModel):
     sample: int = 0
     passed: bool
@@ -78,6 +96,9 @@ class SampleResult(BaseModel):
     finish_reason: str | None = None
     retries: int = 0
     aux: list[AuxCall] = []
+    ttft_ms: float | None = None  # streamed: the slowest first token of its turns
+    tool_calls: list[dict[str, Any]] = []  # every call of every turn, in order
+    turns: list[TurnResult] = []  # kept when the sample made tool calls or several turns
 
     @property
     def answered(self) -> bool:

@@ -149,3 +149,10 @@ class Script:
         if specific:
             return specific[0]
         return next((r for r in self.results if r.args is None and r.matches(call)), None)
+
+
+def result_item(call: ToolCall, text: str, api: str) -> dict[str, Any]:
+    """A tool's result as the next turn's input, in the API's own shape."""
+    if api == "chat":
+        return {"role": "tool", "tool_call_id": call.id, "content": text}
+    return {"type": "function_call_output", "call_id": call.id, "output": text}

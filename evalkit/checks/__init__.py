@@ -31,6 +31,7 @@ from ..config import Settings
 from ..prompts import PromptStore
 from ..requests import Request
 from ..response import Response
+from ..tools import Tool, ToolCall
 
 if TYPE_CHECKING:
     from ..snapshots import SnapshotStore
@@ -60,6 +61,10 @@ class Observation:
     cost_usd: float | None = None
     latency_ms: float = 0.0
     model: str = ""
+    ttft_ms: float | None = None
+    turns: int = 1
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tools: dict[str, Tool] = field(default_factory=dict, repr=False)  # the target's
     _parsed: Any = field(default=_MISSING, repr=False)
 
     @property
@@ -250,8 +255,11 @@ def value_at(obs: Observation, path: str | None) -> Any:
     """The output text, or the value at ``path`` (``items[0].name``) in the parsed output."""
     if path is None:
         return obs.text
-    node = obs.parsed
     walked = ""
+    if path == "tool_calls" or path.startswith(("tool_calls.", "tool_calls[")):
+        node: Any = {"tool_calls": [c.as_data() for c in obs.tool_calls]}
+    else:
+        node = obs.parsed
     for name, index in _SEGMENT.findall(path):
         if index:
             if not isinstance(node, list) or int(index) >= len(node):

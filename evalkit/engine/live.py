@@ -39,6 +39,7 @@ from .limits import (
     retry_after,
 )
 from .recordings import Owner
+from .streaming import StreamBroken, read_chat, read_responses
 
 try:  # the SDK's HTTP library: httpx2 in current releases, httpx before
     import httpx2 as _http
@@ -144,13 +145,18 @@ class LiveClient:
         body = dict(request.body)
         model = body.pop("model")
         resources = self.client.with_raw_response
+        stream: dict[str, Any] = {}
+        if body.pop("stream", False):  # the SDK must know, to hand back a stream
+            stream = {"stream": True}
+            if "stream_options" in body:
+                stream["stream_options"] = body.pop("stream_options")
         if request.endpoint == "chat.completions":
             return await resources.chat.completions.create(
-                model=model, messages=body.pop("messages"), extra_body=body
+                model=model, messages=body.pop("messages"), extra_body=body, **stream
             )
         if request.endpoint == "responses":
             return await resources.responses.create(
-                model=model, input=body.pop("input"), extra_body=body
+                model=model, input=body.pop("input"), extra_body=body, **stream
             )
         return await resources.embeddings.create(
             model=model, input=body.pop("input"), encoding_format="float", extra_body=body
@@ -196,11 +202,16 @@ class LiveClient:
         worth another; raises ApiCallError when it is not."""
         client = self.client
         started = time.perf_counter()
+        ttft_ms: float | None = None
         try:
             raw = await self._call(request)
+            if request.body.get("stream"):
+                reader = read_chat if request.endpoint == "chat.completions" else read_responses
+                body, ttft_ms = await reader(raw.parse(), started)
             latency_ms = (time.perf_counter() - started) * 1000
             self.limiter.observe(raw.headers, ticket)
-            body = _decode(request, raw.http_response.content)
+            if not request.body.get("stream"):
+                body = _decode(request, raw.http_response.content)
         except openai.APIStatusError as exc:
             headers = exc.response.headers
             self.limiter.observe(headers, ticket)
@@ -225,8 +236,10 @@ class LiveClient:
             error = f"request timed out after {self.settings.timeout_s:g}s ({redact(str(client.base_url))})"
         except openai.APIConnectionError as exc:
             error = redact(f"could not connect to {client.base_url}: {exc.__cause__ or exc}")
-        except _Malformed as exc:
-            error = redact(f"malformed response body: {exc}")
+        except (_Malformed, StreamBroken) as exc:
+            error = redact(f"malformed response: {exc}")
+        except _http.HTTPError as exc:  # a stream cut short under the SDK's reader
+            error = redact(f"the connection to {client.base_url} broke: {exc}")
         else:
             self.breaker.record(True)
             self.stats.answered += 1
@@ -235,6 +248,7 @@ class LiveClient:
                 body=body,
                 request_id=raw.request_id,
                 latency_ms=latency_ms,
+                ttft_ms=ttft_ms,
                 source=self.source(raw.headers),
                 retries=attempt,
             )

@@ -16,9 +16,10 @@ from ..planning import PlannedCase
 from ..pricing import cost_usd
 from ..requests import Request
 from ..response import Response
-from ..results import AuxCall, CheckResult, SampleResult, sample_passed
+from ..results import AuxCall, CheckResult, SampleResult, TurnResult, sample_passed
 from .answerers import Answered, Answerer
 from .recordings import Owner
+from .turns import Trajectory, run_turns
 
 
 def _refusal(planned: PlannedCase, request: Request) -> str | None:
@@ -30,24 +31,59 @@ def _refusal(planned: PlannedCase, request: Request) -> str | None:
 
 
 def observe(
-    planned: PlannedCase, request: Request, response: Response, cost: float | None
+    planned: PlannedCase, request: Request, trajectory: Trajectory, cost: float | None
 ) -> Observation:
+    final = trajectory.final
     return Observation(
-        text=response.text,
+        text=final.text,
         vars={**planned.target.vars, **planned.case.vars},
         case_id=planned.case.id,
         suite=planned.suite.name,
         variant=planned.target.variant,
         sample=request.sample,
         schema=planned.target.schema_model,
-        finish_reason=response.finish_reason,
-        input_tokens=response.input_tokens,
-        cached_tokens=response.cached_tokens,
-        output_tokens=response.output_tokens,
+        finish_reason=final.finish_reason,
+        input_tokens=trajectory.total("input_tokens"),
+        cached_tokens=trajectory.total("cached_tokens"),
+        output_tokens=trajectory.total("output_tokens"),
         cost_usd=cost,
-        latency_ms=response.latency_ms,
+        latency_ms=trajectory.latency_ms,
         model=planned.target.model,
+        ttft_ms=trajectory.ttft_ms,
+        turns=len(trajectory.turns),
+        tool_calls=trajectory.calls,
+        tools={t.name: t for t in planned.target.tools},
     )
+
+
+def _cost(trajectory: Trajectory, model: str, ctx: CheckContext) -> float | None:
+    total: float | None = 0.0
+    for turn in trajectory.turns:
+        r = turn.response
+        cost = cost_usd(model, r.input_tokens, r.cached_tokens, r.output_tokens, ctx.settings.prices)
+        total = None if cost is None or total is None else total + cost
+    return total
+
+
+def _turn_results(trajectory: Trajectory) -> list[TurnResult]:
+    if len(trajectory.turns) < 2 and not trajectory.calls:
+        return []
+    return [
+        TurnResult(
+            turn=number,
+            output=turn.response.text,
+            tool_calls=[c.as_data() for c in turn.calls],
+            tool_results=[{"id": c.id, "name": c.name, "result": text} for c, text in turn.results],
+            request_key=turn.request.key,
+            request_id=turn.response.request_id,
+            latency_ms=turn.response.latency_ms,
+            ttft_ms=turn.response.ttft_ms,
+            input_tokens=turn.response.input_tokens,
+            output_tokens=turn.response.output_tokens,
+            finish_reason=turn.response.finish_reason,
+        )
+        for number, turn in enumerate(trajectory.turns)
+    ]
 
 
 async def _fetch(
@@ -135,7 +171,7 @@ async def run_sample(
             sample=request.sample, passed=False, error=refusal, request_key=request.key
         )
     try:
-        response = await answerer.answer(owner, request)
+        trajectory = await run_turns(answerer, owner, planned, request)
     except CircuitOpen:
         raise
     except CaseError as exc:
@@ -148,14 +184,9 @@ async def run_sample(
             retries=getattr(exc, "retries", 0),
             request_id=getattr(exc, "request_id", None),
         )
-    cost = cost_usd(
-        planned.target.model,
-        response.input_tokens,
-        response.cached_tokens,
-        response.output_tokens,
-        ctx.settings.prices,
-    )
-    obs = observe(planned, request, response, cost)
+    final = trajectory.final
+    cost = _cost(trajectory, planned.target.model, ctx)
+    obs = observe(planned, request, trajectory, cost)
     needs, answered, purposes = await _fetch(answerer, owner, planned, obs, ctx)
     checks: list[CheckResult] = []
     number = 0
@@ -175,24 +206,26 @@ async def run_sample(
             )
         )
         number += not spec.implicit
-    aux = _aux(answered, purposes, ctx)
     return SampleResult.model_construct(
         sample=request.sample,
-        passed=sample_passed(checks, None),
-        output=response.text,
-        error=None,
-        remedy=None,
+        passed=sample_passed(checks, trajectory.error),
+        output=final.text,
+        error=trajectory.error,
+        remedy=trajectory.remedy,
         checks=checks,
         request_key=request.key,
-        request_id=response.request_id,
-        model=response.model,
-        source="recording" if response.replayed else "api",
-        latency_ms=response.latency_ms,
-        input_tokens=response.input_tokens,
-        cached_tokens=response.cached_tokens,
-        output_tokens=response.output_tokens,
+        request_id=final.request_id,
+        model=final.model,
+        source="recording" if final.replayed else "api",
+        latency_ms=obs.latency_ms,
+        input_tokens=obs.input_tokens,
+        cached_tokens=obs.cached_tokens,
+        output_tokens=obs.output_tokens,
         cost_usd=cost,
-        finish_reason=response.finish_reason,
-        retries=response.retries,
-        aux=aux,
+        finish_reason=final.finish_reason,
+        retries=trajectory.retries,
+        aux=_aux(answered, purposes, ctx),
+        ttft_ms=trajectory.ttft_ms,
+        tool_calls=[c.as_data() for c in trajectory.calls],
+        turns=_turn_results(trajectory),
     )
