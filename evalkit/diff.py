@@ -37,6 +37,9 @@ class CaseDiff(BaseModel):
     d_output_tokens: int = 0
     d_cost_usd: float | None = None
     d_latency_ms: float = 0.0  # change of the mean latency per sample
+    tool_changes: list[str] = []  # tool calls added, dropped, or called with other arguments
+    d_turns: int = 0  # change of the first sample's model turns
+    d_ttft_ms: float | None = None  # change of the first sample's time to first token
 
     @property
     def samples_dropped(self) -> bool:
@@ -44,7 +47,7 @@ class CaseDiff(BaseModel):
         if self.a_samples is None or self.b_samples is None:
             return False
         (ka, na), (kb, nb) = self.a_samples, self.b_samples
-        return bool(na and nb) and kb / nb < ka / na
+        return max(na, nb) > 1 and bool(na and nb) and kb / nb < ka / na
 
 
 class Side(BaseModel):
@@ -138,6 +141,34 @@ def output_changes(a: str | None, b: str | None) -> tuple[list[FieldChange], str
     return [], "\n".join(lines)
 
 
+def tool_changes(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+    """Calls only under A (dropped), only under B (added), or with other arguments, paired
+    by tool name in call order."""
+    changes: list[str] = []
+    names = sorted({c.get("name", "") for c in (*a, *b)})
+    for name in names:
+        calls_a = [c.get("arguments") for c in a if c.get("name") == name]
+        calls_b = [c.get("arguments") for c in b if c.get("name") == name]
+        for args_a, args_b in zip(calls_a, calls_b, strict=False):
+            if args_a != args_b:
+                changes.append(f"{name} arguments {json.dumps(args_a)} → {json.dumps(args_b)}")
+        if len(calls_a) > len(calls_b):
+            changes.append(
+                f"{name} dropped"
+                + (f" ({len(calls_a) - len(calls_b)}×)" if len(calls_a) - len(calls_b) > 1 else "")
+            )
+        if len(calls_b) > len(calls_a):
+            changes.append(
+                f"{name} added"
+                + (f" ({len(calls_b) - len(calls_a)}×)" if len(calls_b) - len(calls_a) > 1 else "")
+            )
+    return changes
+
+
+def _first(result: CaseResult | None) -> Any:
+    return result.samples[0] if result is not None and result.samples else None
+
+
 def _samples(result: CaseResult | None) -> tuple[int, int] | None:
     if result is None or not result.samples:
         return None
@@ -159,9 +190,16 @@ def compare_case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
         status = "fix"
     else:
         status = "pass" if a.passed else "fail"
-    out_a = a.samples[0].output if a and a.samples else None
-    out_b = b.samples[0].output if b and b.samples else None
+    first_a, first_b = _first(a), _first(b)
+    out_a = first_a.output if first_a else None
+    out_b = first_b.output if first_b else None
     changes, text = output_changes(out_a, out_b)
+    calls = tool_changes(
+        first_a.tool_calls if first_a else [], first_b.tool_calls if first_b else []
+    )
+    ttft = None
+    if first_a and first_b and first_a.ttft_ms is not None and first_b.ttft_ms is not None:
+        ttft = first_b.ttft_ms - first_a.ttft_ms
     cost = None
     if a and b and a.cost_usd is not None and b.cost_usd is not None:
         cost = b.cost_usd - a.cost_usd
@@ -179,6 +217,11 @@ def compare_case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
         d_output_tokens=(b.output_tokens - a.output_tokens) if a and b else 0,
         d_cost_usd=cost,
         d_latency_ms=(b.latency_ms - a.latency_ms) if a and b else 0.0,
+        tool_changes=calls,
+        d_turns=(len(first_b.turns or [None]) - len(first_a.turns or [None]))
+        if first_a and first_b
+        else 0,
+        d_ttft_ms=ttft,
     )
 
 

@@ -44,7 +44,23 @@ def _drops(s: SuiteDiff) -> str:
     )
 
 
+def _usage(case: CaseDiff) -> str:
+    """Token deltas (sums over samples), with turns and time to first token when they moved."""
+    text = f"{case.d_input_tokens:+d}/{case.d_output_tokens:+d}"
+    if case.d_turns:
+        text += f", turns {case.d_turns:+d}"
+    if case.d_ttft_ms is not None:
+        text += f", ttft {case.d_ttft_ms:+.0f} ms"
+    return text
+
+
 def _changed(case: CaseDiff, limit: int = 3) -> str:
+    tools = "; ".join(f"tool {c}" for c in case.tool_changes[:limit])
+    fields = _fields(case, limit)
+    return "; ".join(x for x in (tools, fields) if x)
+
+
+def _fields(case: CaseDiff, limit: int = 3) -> str:
     if case.changes:
         shown = ", ".join(
             f"{c.path}: {json.dumps(c.a)} → {json.dumps(c.b)}" for c in case.changes[:limit]
@@ -110,6 +126,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
         or c.changes
         or c.text_diff
         or c.samples_dropped
+        or c.tool_changes
     ]
     if changed:
         cases = Table(show_edge=False, pad_edge=False)
@@ -118,7 +135,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
             "status",
             report.a,
             report.b,
-            "changed fields",
+            "changed (tools, fields)",
             "Δ tokens in/out (sum)",
             "Δ cost",
             "Δ ms (mean/sample)",
@@ -131,7 +148,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
                 _mark(c.a_passed, c.a_samples),
                 _mark(c.b_passed, c.b_samples),
                 _changed(c),
-                f"{c.d_input_tokens:+d}/{c.d_output_tokens:+d}",
+                _usage(c),
                 _signed(c.d_cost_usd, "{:+.6f}"),
                 f"{c.d_latency_ms:+.0f}",
             )
@@ -196,7 +213,7 @@ def to_markdown(report: DiffReport) -> str:
         changed = _changed(c).replace("|", "\\|")
         out.append(
             f"| `{c.suite}::{c.case}` | {c.status} | {_mark(c.a_passed, c.a_samples)} | {_mark(c.b_passed, c.b_samples)} | {changed} "
-            f"| {c.d_input_tokens:+d} / {c.d_output_tokens:+d} | {_signed(c.d_cost_usd, '{:+.6f}')} | {c.d_latency_ms:+.0f} |"
+            f"| {_usage(c)} | {_signed(c.d_cost_usd, '{:+.6f}')} | {c.d_latency_ms:+.0f} |"
         )
     out += [
         "",

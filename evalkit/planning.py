@@ -30,9 +30,7 @@ class PlannedCase:
         return f"{self.suite.name}::{self.case.id}{variant}"
 
 
-def first_messages(
-    suite: Suite, case: Case, target: Target
-) -> list[Message | dict[str, Any]]:
+def first_messages(suite: Suite, case: Case, target: Target) -> list[Message | dict[str, Any]]:
     """The template's messages, with the case's ``history`` after its leading system (or
     developer) messages."""
     try:

@@ -55,7 +55,11 @@ class Tool:
         return {"type": "function", "function": function}
 
     def responses_shape(self) -> dict[str, Any]:
-        shape: dict[str, Any] = {"type": "function", "name": self.name, "parameters": self.parameters}
+        shape: dict[str, Any] = {
+            "type": "function",
+            "name": self.name,
+            "parameters": self.parameters,
+        }
         if self.description:
             shape["description"] = self.description
         shape["strict"] = self.strict
@@ -76,7 +80,9 @@ class Tool:
                 where = ".".join(str(p) for p in err["loc"]) or "arguments"
                 return f"{where}: {err['msg']}"
             return None
-        errors = sorted(jsonschema.Draft202012Validator(self.parameters).iter_errors(value), key=str)
+        errors = sorted(
+            jsonschema.Draft202012Validator(self.parameters).iter_errors(value), key=str
+        )
         if errors:
             at = "/".join(str(p) for p in errors[0].absolute_path) or "arguments"
             return f"{at}: {errors[0].message}"
@@ -135,7 +141,11 @@ class ScriptedResult:
         return call.name == self.name and (self.args is None or subset(self.args, call.parsed))
 
     def text(self) -> str:
-        return self.result if isinstance(self.result, str) else json.dumps(self.result, ensure_ascii=False)
+        return (
+            self.result
+            if isinstance(self.result, str)
+            else json.dumps(self.result, ensure_ascii=False)
+        )
 
 
 @dataclass(frozen=True)

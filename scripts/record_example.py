@@ -21,12 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def record() -> int:
-    script = Script.load(ROOT / "scripts" / "triage-model.yaml")
+    rules = [
+        rule
+        for name in ("support-model.yaml", "triage-model.yaml")
+        for rule in Script.load(ROOT / "scripts" / name).rules
+    ]
+    script = Script(rules=rules)
     results = ROOT / ".evalkit" / "record-example"
     with TestingServer(script) as server:
         record_project(ROOT, server.base_url, results=results)
     shutil.rmtree(results, ignore_errors=True)
-    # v1 fails invoice-copy on purpose (the example's diff shows v2 fixing it)
+    # triage's v1 fails invoice-copy on purpose (its diff shows v2 fixing it), and
+    # support's v2 skips the order lookup on purpose (its diff shows the regression)
     return 0
 
 

@@ -31,6 +31,7 @@ def test_example_v1_to_v2_is_a_fix(repo: Path, capsys: pytest.CaptureFixture[str
                 "diff",
                 "v1",
                 "v2",
+                "suites/triage.yaml",
                 "--markdown",
                 str(repo / "d.md"),
                 "--json",
@@ -57,24 +58,36 @@ def test_example_v1_to_v2_is_a_fix(repo: Path, capsys: pytest.CaptureFixture[str
 def test_a_regression_exits_1_naming_exactly_those_cases(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["diff", "v2", "v1"]) == 1
+    triage = "suites/triage.yaml"
+    assert main(["diff", "v2", "v1", triage]) == 1
     out = capsys.readouterr().out
     assert out.strip().endswith("1 regression(s) under v1: triage::invoice-copy")
-    assert main(["diff", "v2", "v1", "--fail-on", "none"]) == 0
-    assert main(["diff", "v2", "v1", "--fail-on", "pass-rate"]) == 1
-    assert main(["diff", "v1", "v2", "--fail-on", "pass-rate"]) == 0
+    assert main(["diff", "v2", "v1", triage, "--fail-on", "none"]) == 0
+    assert main(["diff", "v2", "v1", triage, "--fail-on", "pass-rate"]) == 1
+    assert main(["diff", "v1", "v2", triage, "--fail-on", "pass-rate"]) == 0
+
+
+def test_a_prompt_that_skips_a_tool_is_a_regression(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The support agent: v2's prompt makes the model answer without looking the order up."""
+    assert main(["diff", "v1", "v2", "suites/support.yaml", "--markdown", str(repo / "s.md")]) == 1
+    out = capsys.readouterr().out
+    assert any("where-is-my-order" in line and "REGRESSION" in line for line in out.splitlines())
+    assert "tool lookup_order dropped" in out and "turns -1" in out
+    assert "tool lookup_order dropped" in (repo / "s.md").read_text()
 
 
 def test_ad_hoc_override(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["diff", "base", "prompt=triage@v1"]) == 1
+    assert main(["diff", "base", "prompt=triage@v1", "suites/triage.yaml"]) == 1
     assert "1 regression(s) under prompt=triage@v1: triage::invoice-copy" in capsys.readouterr().out
-    assert main(["diff", "base", "prompt=triage@v9"]) == 2
+    assert main(["diff", "base", "prompt=triage@v9", "suites/triage.yaml"]) == 2
     assert main(["diff", "base", "model=gpt-4.1"]) == 2
 
 
 def test_runs_and_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--variant", "v2"]) == 0
-    assert main(["run", "--variant", "v1"]) == 1
+    assert main(["run", "suites/triage.yaml", "--variant", "v2"]) == 0
+    assert main(["run", "suites/triage.yaml", "--variant", "v1"]) == 1
     first, second = sorted(
         (repo / "runs").iterdir(), key=lambda p: (p / "results.jsonl").stat().st_mtime_ns
     )

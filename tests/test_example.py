@@ -31,12 +31,13 @@ def test_example_replays_and_passes(repo_cwd: Path, capsys: pytest.CaptureFixtur
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert "suite triage: 7/7 cases passed (100%)" in out
+    assert "suite support: 5/5 cases passed (100%)" in out
 
 
 def test_v1_fails_exactly_the_invoice_case(
     repo_cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--variant", "v1"]) == 1
+    assert main(["run", "suites/triage.yaml", "--variant", "v1"]) == 1
     out = capsys.readouterr().out
     assert [line.split()[1] for line in out.splitlines() if line.startswith("FAIL")] == [
         "triage::invoice-copy[v1]"
@@ -49,7 +50,7 @@ def test_check_strict_passes(repo_cwd: Path) -> None:
 
 def test_recordings_name_the_testing_server() -> None:
     files = sorted((REPO / "snapshots" / "recordings").rglob("*.json"))
-    assert len(files) == 7
+    assert len(files) == 12  # 7 triage cases, 5 support cases
     for path in files:
         for entry in json.loads(path.read_text())["interactions"].values():
             assert entry["source"] == SERVER_NAME
@@ -73,4 +74,5 @@ def test_recordings_are_what_the_testing_server_answers(tmp_path: Path) -> None:
         committed, recorded = json.loads(path.read_text()), json.loads(fresh.read_text())
         for entry in (*committed["interactions"].values(), *recorded["interactions"].values()):
             entry.pop("latency_ms")
+            entry.pop("ttft_ms", None)
         assert committed == recorded, path.name

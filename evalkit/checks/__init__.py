@@ -308,7 +308,7 @@ def threshold_types() -> list[str]:
 
 
 # Registration happens on import of the family modules.
-from . import basic, budget, python, schema, semantic, snapshot  # noqa: E402
+from . import basic, budget, python, schema, semantic, snapshot, tools  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -329,4 +329,5 @@ __all__ = [
     "schema",
     "semantic",
     "snapshot",
+    "tools",
 ]

@@ -10,7 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import tokens
 from ..requests import Request
 from ..response import Response
-from . import AssertionSpec, Check, CheckContext, Observation, Outcome, register, register_check
+from . import (
+    ArgumentError,
+    AssertionSpec,
+    Check,
+    CheckContext,
+    LoadContext,
+    Observation,
+    Outcome,
+    register,
+    register_check,
+)
 
 
 class FinishArgs(BaseModel):
@@ -112,3 +122,38 @@ def cost_usd(args: MaxArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
     return Outcome(
         obs.cost_usd <= args.max, f"expected cost_usd <= {args.max:g}, got {obs.cost_usd:.6g}"
     )
+
+
+@register_check
+class TimeToFirstToken(Check):
+    """The slowest first token of a streamed case's turns (what a user waits for)."""
+
+    name = "ttft_ms"
+    args = MaxArgs
+
+    def validate(self, spec: AssertionSpec, ctx: LoadContext) -> None:
+        if not ctx.streams:
+            raise ArgumentError(
+                "ttft_ms measures streamed answers: add `stream: true` to the suite (or a variant)"
+            )
+
+    def evaluate(
+        self,
+        spec: AssertionSpec,
+        obs: Observation,
+        fetched: Sequence[Response],
+        ctx: CheckContext | None,
+    ) -> Outcome:
+        if obs.ttft_ms is None:
+            return Outcome(False, "no time to first token: this answer was not streamed")
+        return _gate("ttft_ms", round(obs.ttft_ms, 1), spec.args.max, " ms")
+
+
+class TurnsArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max: int = Field(ge=1)
+
+
+@register("turns", TurnsArgs)
+def turns(args: TurnsArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
+    return _gate("turns", obs.turns, args.max)

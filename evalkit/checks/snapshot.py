@@ -28,11 +28,15 @@ class SnapshotArgs(BaseModel):
 
 
 def serialize(obs: Observation, args: SnapshotArgs) -> str:
-    """The output as syrupy serialises it: parsed JSON when it is JSON, else the text."""
+    """The output as syrupy serialises it: parsed JSON when it is JSON, else the text; with
+    tool calls, the trajectory too (each call's name and arguments, then the answer)."""
     try:
         data: Any = json.loads(obs.text)
     except (ValueError, RecursionError):
         data = obs.text
+    if obs.tool_calls:
+        calls = [{"name": c.name, "arguments": c.parsed, "turn": c.turn} for c in obs.tool_calls]
+        data = {"tool_calls": calls, "output": data}
     return str(_EXTENSION.serialize(data, exclude=props(*args.exclude) if args.exclude else None))
 
 

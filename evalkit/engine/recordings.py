@@ -13,8 +13,11 @@ what is wrong, and that the case should be re-recorded.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,8 +53,9 @@ class Interaction(BaseModel):
     request_id: str | None = None
     model: str | None = None
     latency_ms: float = Field(0.0, ge=0, allow_inf_nan=False)
+    ttft_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
     source: str = ""
-    purpose: str | None = None  # the check type whose call this was; None: the case's own
+    purpose: str | None = None  # why, when not the case's planned request: "judge", "turn 2"
 
     @field_validator("response")
     @classmethod
@@ -117,6 +121,7 @@ class RecordingStore:
             body=entry.response,
             request_id=entry.request_id,
             latency_ms=entry.latency_ms,
+            ttft_ms=entry.ttft_ms,
             source=entry.source,
             retries=0,
             replayed=True,
@@ -127,12 +132,13 @@ class RecordingStore:
     ) -> None:
         entry = Interaction(
             request=RecordedRequest(
-                endpoint=request.endpoint, body=request.body, sample=request.sample
+                endpoint=request.endpoint, body=without_images(request.body), sample=request.sample
             ),
             response=response.body,
             request_id=response.request_id,
             model=response.model,
             latency_ms=round(response.latency_ms, 1) if math.isfinite(response.latency_ms) else 0,
+            ttft_ms=round(response.ttft_ms, 1) if response.ttft_ms is not None else None,
             source=response.source,
             purpose=purpose,
         )
@@ -184,6 +190,26 @@ def _entry_json(entry: Interaction) -> dict[str, Any]:
     request = out["request"]
     if not request.get("sample"):
         request.pop("sample", None)
-    if out.get("purpose") is None:
-        out.pop("purpose", None)
+    for key in ("purpose", "ttft_ms"):
+        if out.get(key) is None:
+            out.pop(key, None)
     return out
+
+
+_DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.*)$", re.S)
+
+
+def without_images(value: Any) -> Any:
+    """The request as recorded: each image's bytes replaced by their hash (the request's
+    key, made from the bytes, still tells a changed image)."""
+    if isinstance(value, str):
+        match = _DATA_URL.match(value)
+        if match:
+            digest = hashlib.sha256(base64.b64decode(match.group(2))).hexdigest()
+            return f"{match.group(1)} sha256:{digest}"
+        return value
+    if isinstance(value, dict):
+        return {k: without_images(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_images(v) for v in value]
+    return value

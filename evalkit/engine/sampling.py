@@ -60,7 +60,9 @@ def _cost(trajectory: Trajectory, model: str, ctx: CheckContext) -> float | None
     total: float | None = 0.0
     for turn in trajectory.turns:
         r = turn.response
-        cost = cost_usd(model, r.input_tokens, r.cached_tokens, r.output_tokens, ctx.settings.prices)
+        cost = cost_usd(
+            model, r.input_tokens, r.cached_tokens, r.output_tokens, ctx.settings.prices
+        )
         total = None if cost is None or total is None else total + cost
     return total
 

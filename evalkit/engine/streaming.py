@@ -18,10 +18,14 @@ class StreamBroken(Exception):
 
 
 def _dump(value: Any) -> Any:
-    return value.model_dump(mode="json", exclude_none=True) if hasattr(value, "model_dump") else value
+    return (
+        value.model_dump(mode="json", exclude_none=True) if hasattr(value, "model_dump") else value
+    )
 
 
-async def read_chat(chunks: AsyncIterator[Any], started: float) -> tuple[dict[str, Any], float | None]:
+async def read_chat(
+    chunks: AsyncIterator[Any], started: float
+) -> tuple[dict[str, Any], float | None]:
     """Chat Completions chunks → a ``chat.completion`` body, and the ms to the first token."""
     head: dict[str, Any] = {}
     content: list[str] = []
@@ -33,12 +37,16 @@ async def read_chat(chunks: AsyncIterator[Any], started: float) -> tuple[dict[st
     async for chunk in chunks:
         data = _dump(chunk)
         if not head:
-            head = {k: data[k] for k in ("id", "created", "model", "system_fingerprint") if k in data}
+            head = {
+                k: data[k] for k in ("id", "created", "model", "system_fingerprint") if k in data
+            }
         if data.get("usage"):
             usage = data["usage"]
         for choice in data.get("choices") or []:
             delta = choice.get("delta") or {}
-            if ttft is None and (delta.get("content") or delta.get("tool_calls") or delta.get("refusal")):
+            if ttft is None and (
+                delta.get("content") or delta.get("tool_calls") or delta.get("refusal")
+            ):
                 ttft = (time.perf_counter() - started) * 1000
             if delta.get("content"):
                 content.append(delta["content"])
@@ -74,11 +82,17 @@ async def read_chat(chunks: AsyncIterator[Any], started: float) -> tuple[dict[st
     return body, ttft
 
 
-_FIRST = ("response.output_text.delta", "response.function_call_arguments.delta", "response.refusal.delta")
+_FIRST = (
+    "response.output_text.delta",
+    "response.function_call_arguments.delta",
+    "response.refusal.delta",
+)
 _LAST = ("response.completed", "response.incomplete", "response.failed")
 
 
-async def read_responses(events: AsyncIterator[Any], started: float) -> tuple[dict[str, Any], float | None]:
+async def read_responses(
+    events: AsyncIterator[Any], started: float
+) -> tuple[dict[str, Any], float | None]:
     """Responses API events → the final response body (from its last event)."""
     ttft: float | None = None
     async for event in events:

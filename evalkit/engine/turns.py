@@ -93,8 +93,8 @@ async def run_turns(
             turn.results.append((call, scripted.text()))
             items.append(result_item(call, scripted.text(), target.api))
         request = turn_request(target, items, first.sample)
-        try:
-            response = await answerer.answer(owner, request)
+        try:  # a later turn is keyed by what the model said: marked, not planned
+            response = await answerer.answer(owner, request, f"turn {number + 2}")
         except CircuitOpen:
             raise
         except CaseError as exc:
