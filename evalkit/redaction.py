@@ -51,12 +51,26 @@ def _pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
 
 
+class Redactor:
+    """The secrets of the environment as it is now, compiled once: for a writer that
+    redacts every line it writes (a results file of 100,000 lines)."""
+
+    def __init__(self, extra_names: Iterable[str] = ()):
+        self.secrets = known_secrets(tuple(extra_names))
+        self.pattern = _pattern(self.secrets)
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        if self.pattern is not None and any(s in text for s in self.secrets):
+            text = self.pattern.sub(MASK, text)
+        if "@" in text and "://" in text:
+            text = _URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK + "@", text)
+        if "sk-" in text or "earer" in text or "EARER" in text:
+            text = _TOKEN_SHAPES.sub(lambda m: (m["prefix"] or "") + MASK, text)
+        return text
+
+
 def redact(text: str, extra_names: Iterable[str] = ()) -> str:
     """``text`` with every known secret replaced by ``***``."""
-    if not text:
-        return text
-    pattern = _pattern(known_secrets(tuple(extra_names)))
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    text = _URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK + "@", text)
-    return _TOKEN_SHAPES.sub(lambda m: (m["prefix"] or "") + MASK, text)
+    return Redactor(extra_names)(text) if text else text

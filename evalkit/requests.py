@@ -167,14 +167,14 @@ def build_request(
             }
         elif json_schema is not None and structured == "json_object":
             body["response_format"] = {"type": "json_object", "schema": json_schema}
-        return Request(endpoint="chat.completions", body=body, sample=sample)
+        return Request.model_construct(endpoint="chat.completions", body=body, sample=sample)
     if json_schema is not None and structured == "json_schema":
         body["text"] = {
             "format": {"type": "json_schema", "name": name, "schema": json_schema, "strict": True}
         }
     elif json_schema is not None and structured == "json_object":
         body["text"] = {"format": {"type": "json_object"}}
-    return Request(endpoint="responses", body=body, sample=sample)
+    return Request.model_construct(endpoint="responses", body=body, sample=sample)
 
 
 def embedding_request(model: str, text: str) -> Request:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigError, display_path
 from .files import AppendLog
-from .redaction import redact
+from .redaction import Redactor
 
 
 class CheckResult(BaseModel):
@@ -410,7 +410,7 @@ class RunWriter:
     def __init__(self, folder: Path, secrets: tuple[str, ...] = ()):
         self.folder = folder
         self.path = folder / "results.jsonl"
-        self.secrets = secrets
+        self.redact = Redactor(secrets)
         try:
             self._log = AppendLog(self.path)
         except OSError as exc:
@@ -420,7 +420,7 @@ class RunWriter:
             ) from None
 
     def write(self, result: CaseResult) -> None:
-        self._log.write(redact(result.model_dump_json(), self.secrets))
+        self._log.write(self.redact(result.model_dump_json()))
 
     def close(self) -> None:
         self._log.close()

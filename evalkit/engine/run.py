@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..checks import CheckContext
 from ..config import Mode, Settings
-from ..errors import CircuitOpen, display_path
+from ..errors import CircuitOpen
 from ..planning import PlannedCase
 from ..results import CaseResult, SampleResult, case_passed
 from ..snapshots import SnapshotStore
@@ -83,9 +84,16 @@ class Engine:
             threshold=planned.suite.threshold,
             samples=samples,
             messages=messages if isinstance(messages, list) else [],
-            recording=display_path(self.store.path(Owner(planned.suite.name, planned.case.id))),
+            recording=self._relative(self.store.path(Owner(planned.suite.name, planned.case.id))),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+
+    def _relative(self, path: Path) -> str:
+        """A path as the project names it (no filesystem call: this runs per case)."""
+        try:
+            return str(path.relative_to(self.settings.root))
+        except ValueError:
+            return str(path)
 
     def not_run(self, planned: PlannedCase, why: str) -> CaseResult:
         return self._result(planned, [], status=f"not run: {why}")

@@ -70,8 +70,8 @@ def _cost(trajectory: Trajectory, model: str, ctx: CheckContext) -> float | None
 def _turn_results(trajectory: Trajectory) -> list[TurnResult]:
     if len(trajectory.turns) < 2 and not trajectory.calls:
         return []
-    return [
-        TurnResult(
+    return [  # model_construct: typed values, built per turn of every replayed case
+        TurnResult.model_construct(
             turn=number,
             output=turn.response.text,
             tool_calls=[c.as_data() for c in turn.calls],
