@@ -310,14 +310,20 @@ def scenario_a(tmp: Path, quick: bool) -> list[str]:
     return lines
 
 
-async def _baseline(base_url: str, bodies: list[dict], concurrency: int) -> float:
+def plain_client(base_url: str, concurrency: int):  # type: ignore[no-untyped-def]
+    """A plain AsyncOpenAI client with as many connections as calls in flight: what a team
+    would write without evalkit, the baseline of (b) and (f)."""
     import httpx2
     import openai
 
     http = openai.DefaultAsyncHttpxClient(
         limits=httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     )
-    client = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=http)
+    return openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=http)
+
+
+async def _baseline(base_url: str, bodies: list[dict], concurrency: int) -> float:
+    client = plain_client(base_url, concurrency)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(body: dict) -> None:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import KEY, Server, env_for, evalkit_cmd, run_child
+from run import KEY, Server, env_for, evalkit_cmd, plain_client, run_child
 
 TOOLS = '''
 from pydantic import BaseModel
@@ -108,13 +108,7 @@ def project(root: Path, n: int, stream: bool, tools: bool = True) -> Path:
 
 
 async def _plain_streams(base_url: str, bodies: list[dict], concurrency: int) -> float:
-    import httpx2
-    import openai
-
-    http = openai.DefaultAsyncHttpxClient(
-        limits=httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    )
-    client = openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=http)
+    client = plain_client(base_url, concurrency)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(body: dict) -> None:

@@ -33,17 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from evalkit.results import CaseResult, RunWriter  # noqa: E402
 from evalkit.view import render_comparison, render_run  # noqa: E402
+from evalkit.view.browser import CHROMIUM, FLAGS  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CATEGORIES = ["billing", "technical", "account", "other"]
 
 

@@ -12,6 +12,7 @@ import pytest
 from evalkit.cli import main
 from evalkit.diff import compare, output_changes
 from evalkit.results import CaseResult, SampleResult
+from evalkit.view.browser import FLAGS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -169,17 +170,7 @@ def test_output_changes() -> None:
 def test_html_report_renders_in_a_real_browser(repo: Path) -> None:
     assert main(["diff", "v2", "v1", "--html", str(repo / "d.html")]) == 1
     profile = repo / "chrome-profile"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ]
+    flags = ["--headless", *FLAGS, f"--user-data-dir={profile}"]
     dom = subprocess.run(
         ["chromium", *flags, "--dump-dom", (repo / "d.html").as_uri()],
         capture_output=True,

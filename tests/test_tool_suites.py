@@ -173,7 +173,9 @@ def test_a_call_with_no_scripted_result_fails_naming_it(
     write(project, suite=suite)
     assert main(["record"]) == 1
     out = capsys.readouterr().out
-    assert 'the model called refund_payment with {"order_id":"B2","reason":"broken"} in turn 2' in out
+    assert (
+        'the model called refund_payment with {"order_id":"B2","reason":"broken"} in turn 2' in out
+    )
     assert "tool_results has no result for that call" in out
 
 

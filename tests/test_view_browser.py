@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,27 +15,17 @@ from typing import Any
 import pytest
 
 from evalkit.view import render_comparison, render_run, render_view
+from evalkit.view.browser import CHROMIUM, FLAGS
 
 from .test_view import XSS, base_cases, case, head_cases, sample, write_run
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'"
 )
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(),
     reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
 )
-# Playwright adds --headless and a new empty profile (user-data-dir) of its own.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ def _dump(value: Any) -> Any:
 async def read_chat(
     chunks: AsyncIterator[Any], started: float
 ) -> tuple[dict[str, Any], float | None]:
-    """Chat Completions chunks → a ``chat.completion`` body, and the ms to the first token."""
+    """Chat Completions chunks → a ``chat.completion`` body, and the ms to the first token.
+    Reads the SDK's chunk objects by attribute (no per-chunk dump: a stream has many)."""
     head: dict[str, Any] = {}
     content: list[str] = []
     refusal: list[str] = []
@@ -35,34 +36,37 @@ async def read_chat(
     usage: dict[str, Any] | None = None
     ttft: float | None = None
     async for chunk in chunks:
-        data = _dump(chunk)
         if not head:
             head = {
-                k: data[k] for k in ("id", "created", "model", "system_fingerprint") if k in data
+                k: getattr(chunk, k)
+                for k in ("id", "created", "model", "system_fingerprint")
+                if getattr(chunk, k, None) is not None
             }
-        if data.get("usage"):
-            usage = data["usage"]
-        for choice in data.get("choices") or []:
-            delta = choice.get("delta") or {}
-            if ttft is None and (
-                delta.get("content") or delta.get("tool_calls") or delta.get("refusal")
-            ):
+        if getattr(chunk, "usage", None) is not None:
+            usage = _dump(chunk.usage)
+        for choice in chunk.choices or ():
+            delta = choice.delta
+            text = getattr(delta, "content", None)
+            refused = getattr(delta, "refusal", None)
+            tool_calls = getattr(delta, "tool_calls", None)
+            if ttft is None and (text or tool_calls or refused):
                 ttft = (time.perf_counter() - started) * 1000
-            if delta.get("content"):
-                content.append(delta["content"])
-            if delta.get("refusal"):
-                refusal.append(delta["refusal"])
-            for call in delta.get("tool_calls") or []:
+            if text:
+                content.append(text)
+            if refused:
+                refusal.append(refused)
+            for call in tool_calls or ():
+                index = call.index if call.index is not None else len(calls)
                 slot = calls.setdefault(
-                    int(call.get("index", len(calls))),
+                    int(index),
                     {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
                 )
-                slot["id"] = call.get("id") or slot["id"]
-                function = call.get("function") or {}
-                slot["function"]["name"] += function.get("name") or ""
-                slot["function"]["arguments"] += function.get("arguments") or ""
-            if choice.get("finish_reason"):
-                finish = choice["finish_reason"]
+                slot["id"] = call.id or slot["id"]
+                if call.function is not None:
+                    slot["function"]["name"] += call.function.name or ""
+                    slot["function"]["arguments"] += call.function.arguments or ""
+            if choice.finish_reason:
+                finish = choice.finish_reason
     if finish is None:
         raise StreamBroken("the stream ended without a finish reason")
     message: dict[str, Any] = {
