@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evalkit.checks import REGISTRY
 from evalkit.testing import Rule, Script, TestingServer
 
 from .conftest import API_KEY
@@ -393,8 +392,6 @@ def test_tool_calls_map_to_evalkit_tool_checks(
         {"type": "tool_called", "name": "get_current_weather"},
         {"type": "tool_sequence", "names": ["get_current_weather"], "order": "in_order"},
     ]
-    if "tool_called" not in REGISTRY:
-        pytest.skip("evalkit's tool checks and suite `tools:` are not on this branch yet")
     code, text = evalkit(out, monkeypatch, capsys, "check")
     assert code == 0, text
 
