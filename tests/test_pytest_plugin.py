@@ -156,3 +156,23 @@ def test_results_file_is_written_as_by_evalkit_run(recorded: pytest.Pytester) ->
     result.stdout.fnmatch_lines(["*results: *results.jsonl"])
     runs = sorted((recorded.path / ".evalkit" / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
     assert sorted(r.case for r in latest_results(runs[-1])) == ["outage", "refund"]
+
+
+def test_evalkit_run_resumes_a_run_pytest_started(
+    pytester: pytest.Pytester, server: TestingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One metadata writer for both fronts: a session stopped after one case (here: -k)
+    is finished by `evalkit run --resume`, in the session's own mode."""
+    from evalkit.results import ResultsFile
+    from evalkit.runs import read_meta
+
+    make_project(pytester.path)
+    monkeypatch.chdir(pytester.path)
+    result = pytester.runpytest("--evalkit", "suites/", "--evalkit-mode", "record", "-k", "refund")
+    result.assert_outcomes(passed=1)
+    (folder,) = (pytester.path / ".evalkit" / "runs").iterdir()
+    meta = read_meta(folder)
+    assert meta.front == "pytest" and meta.mode == "record" and meta.suites
+    assert main(["run", "--resume", folder.name]) == 0
+    assert sorted(r.case for r in ResultsFile(folder).latest()) == ["outage", "refund"]
+    assert len(list((pytester.path / "snapshots" / "recordings" / "triage").iterdir())) == 2
