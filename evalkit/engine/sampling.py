@@ -109,6 +109,7 @@ def _aux(
             response.cached_tokens,
             response.output_tokens,
             ctx.settings.prices,
+            response.rate,
         )
         call = calls.setdefault(
             (purposes[key], model),
@@ -116,7 +117,8 @@ def _aux(
                 kind=purposes[key],
                 model=model,
                 cost_usd=0.0,
-                source="recording" if response.replayed else "api",
+                source=response.via,
+                rate=response.rate,
             ),
         )
         call.input_tokens += response.input_tokens
@@ -154,6 +156,7 @@ async def run_sample(
         response.cached_tokens,
         response.output_tokens,
         ctx.settings.prices,
+        response.rate,
     )
     obs = observe(planned, request, response, cost)
     needs, answered, purposes = await _fetch(answerer, owner, planned, obs, ctx)
@@ -186,12 +189,13 @@ async def run_sample(
         request_key=request.key,
         request_id=response.request_id,
         model=response.model,
-        source="recording" if response.replayed else "api",
+        source=response.via,
         latency_ms=response.latency_ms,
         input_tokens=response.input_tokens,
         cached_tokens=response.cached_tokens,
         output_tokens=response.output_tokens,
         cost_usd=cost,
+        rate=response.rate,
         finish_reason=response.finish_reason,
         retries=response.retries,
         aux=aux,
