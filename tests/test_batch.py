@@ -366,3 +366,75 @@ def test_cli_interrupt_message_names_resume_and_the_running_batches(
     assert f"resume with: evalkit run --resume {run_id}" in err
     assert "1 batch keep running on the server" in err or "1 batch keeps" in err
     assert f"evalkit batch cancel {run_id}" in err
+
+
+# -- the answerer on its own ------------------------------------------------------------
+
+
+def test_a_batch_that_fails_validation_names_each_line_s_case_and_runs_the_others(
+    fast: Project, server: TestingServer
+) -> None:
+    from evalkit.config import load_settings
+    from evalkit.engine.batch import Batch, BatchFailed
+    from evalkit.engine.limits import CircuitBreaker, LiveStats
+    from evalkit.engine.live import Live
+    from evalkit.engine.recordings import Owner
+    from evalkit.requests import Request
+
+    model = "gpt-4.1-mini-2025-04-14"
+    good = Request(
+        endpoint="chat.completions",
+        body={"model": model, "messages": [{"role": "user", "content": "The site is down"}]},
+    )
+    bad = Request(endpoint="chat.completions", body={"model": model})  # no messages
+    events: list[str] = []
+
+    async def go() -> list[Any]:
+        settings = load_settings(fast.root)
+        batch = Batch(settings, Live(settings, LiveStats(), CircuitBreaker(20, 0.5)), quiet_s=0.01)
+        batch.progress.on_event = events.append
+        try:
+            return await asyncio.gather(
+                batch.answer(Owner("triage", "good"), good),
+                batch.answer(Owner("triage", "bad"), bad),
+                return_exceptions=True,
+            )
+        finally:
+            await batch.aclose()
+
+    answered, refused = asyncio.run(go())
+    assert isinstance(refused, BatchFailed)
+    assert str(refused) == (
+        "the Batch API refused it: invalid_request: Messages parameter is required."
+    )
+    report = next(e for e in events if "failed validation" in e)
+    assert "line 2 (triage::bad): invalid_request: Messages parameter is required." in report
+    assert "technical" in answered.text  # the valid line went into the next round
+    assert answered.batch_id and answered.rate == "batch"
+    s = stats(server)
+    assert (s["batches_created"], s["batch_lines_repeated"]) == (2, 1)
+
+
+def test_batch_lines_never_stream_and_split_at_the_file_size(fast: Project) -> None:
+    from evalkit.engine.batch import batch_body, batch_line, split_lines
+    from evalkit.requests import Request
+
+    streamed = Request(
+        endpoint="responses",
+        body={"model": "m", "input": "hi", "stream": True, "stream_options": {"x": 1}},
+    )
+    assert batch_body(streamed) == {"model": "m", "input": "hi"}
+    line = json.loads(batch_line(streamed))
+    assert (line["custom_id"], line["url"], line["method"]) == (
+        streamed.key,
+        "/v1/responses",
+        "POST",
+    )
+    requests = [
+        Request(endpoint="embeddings", body={"model": "e", "input": [f"text {i}"]})
+        for i in range(10)
+    ]
+    size = len(batch_line(requests[0]).encode()) + 1
+    chunks = split_lines(requests, max_requests=100, max_bytes=size * 4)
+    assert [len(c) for c in chunks] == [4, 4, 2]
+    assert [r for c in chunks for r, _ in c] == requests

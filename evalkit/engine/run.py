@@ -99,7 +99,7 @@ class Engine:
         """With a cost cap: a run whose upper-bound cost is over it does not start."""
         from ..estimate import check_cap
 
-        spent = self.guard.spent_before if self.guard is not None else 0.0
+        spent = self.guard.total_spent if self.guard is not None else 0.0
         check_cap(cases, self.settings, self.store, self.mode, self.rate, spent)
 
     def stopped(self) -> str | None:
