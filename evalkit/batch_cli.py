@@ -156,9 +156,15 @@ async def _one(batch: Any, record: BatchRecord, *, cancel: bool) -> str:
     import openai
 
     where = f"{record.model} {record.endpoint}, round {record.round}, {len(record.keys):,} requests"
-    if record.batch_id is None:
-        return f"  {record.submission}: {record.status} (never created on the server), {where}"
     sdk = batch.live.client_for(record.model).client
+    if record.batch_id is None and record.status != "not submitted":
+        found = await batch.find_submission(
+            sdk, record.submission
+        )  # created, its id never written?
+        if found is not None:
+            record.batch_id = found.id
+    if record.batch_id is None:
+        return f"  {record.submission}: never created on the server ({where})"
     try:
         if cancel and record.open:
             found = await sdk.batches.cancel(record.batch_id)
@@ -207,6 +213,21 @@ def interrupted_note(session: Session) -> str | None:
         f"{count} batch{'es' if count != 1 else ''} keep running on the server; every finished "
         f"answer is kept. `evalkit batch status {run_id}` shows them, `evalkit batch cancel "
         f"{run_id}` stops them"
+    )
+
+
+def summary_note(session: Session) -> str | None:
+    """What the batches did, under the closing table (its API line counts live calls)."""
+    batch = session.engine.batch
+    if batch is None or not batch.ledger.records:
+        return None
+    records = [r for r in batch.ledger.records if r.status != "not submitted"]
+    lines = sum(len(r.keys) for r in records)
+    p = batch.progress
+    return (
+        f"batches: {len(records)} ({lines:,} lines; {p.retried:,} re-sent in follow-up "
+        f"batches, {p.live:,} answered live, {p.failed:,} failed for good); batch answers are "
+        "priced at the batch rate"
     )
 
 

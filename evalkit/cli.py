@@ -179,6 +179,8 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
         batch_cli.print_note(batch_cli.interrupted_note(session))
         return EXIT_INTERRUPTED
     display.close(session.summaries(), session.figures)
+    if note := batch_cli.summary_note(session):
+        display.say(note)
     for line in session.snapshots().lines():
         print(line)
     print(f"results: {session.results_path}")

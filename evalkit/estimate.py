@@ -210,7 +210,7 @@ class Estimate:
             )
         if total.to_send:
             lines.append(
-                f"output expected: from this case's recordings under other prompt versions for "
+                f"output expected: from the case's recorded answers (other prompt versions, models) for "
                 f"{total.from_recordings:,} of {total.to_send:,} requests, else max_tokens"
             )
         if total.unbounded:
@@ -329,6 +329,17 @@ def _add_request(
         line.add_cost(f"{prefix}_upper", upper)
 
 
+def check_models(planned: Iterable[PlannedCase]) -> set[str]:
+    """Models the checks call on their own (a judge's, the embeddings of ``similar``)."""
+    models: set[str] = set()
+    for case in planned:
+        for spec in case.case.asserts:
+            model = getattr(spec.args, "model", None)
+            if isinstance(model, str) and model:
+                models.add(model)
+    return models
+
+
 class CostCapExceeded(ConfigError):
     """The run's upper-bound cost is over the cap: it does not start (exit 2)."""
 
@@ -354,6 +365,9 @@ def check_cap(
     total = found.total
     if found.unknown_prices:
         raise ConfigError(unknown_price(sorted(found.unknown_prices)[0]))
+    for model in sorted(check_models(planned)):  # a judge's or an embedding's calls
+        if rates_for(model, settings.prices) is None:
+            raise ConfigError(unknown_price(model))
     if total.unbounded:
         example = next(r for p in planned for r in p.requests if output_limit(r) is None)
         upper_bound_usd(example, settings, rate)  # raises, naming the model

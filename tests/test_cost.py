@@ -95,7 +95,7 @@ def test_expected_output_comes_from_recordings_under_other_prompt_versions(
     total = estimate_json(project.root)
     assert total["requests_to_send"] == 2
     assert total["output_tokens_expected"] == recorded < total["output_tokens_upper"] == 400
-    assert "from this case's recordings under other prompt versions for 2 of 2" in (
+    assert "from the case's recorded answers (other prompt versions, models) for 2 of 2" in (
         capsys.readouterr().out
     )
 
@@ -249,3 +249,14 @@ def test_pytest_batch_mode_and_cap(
     (folder,) = (pytester.path / ".evalkit" / "runs").iterdir()
     assert (folder / "batches.json").is_file()
     assert {r.samples[0].source for r in latest_results(folder)} == {"batch"}
+
+
+def test_a_check_model_without_a_price_is_an_error_before_the_run(
+    project: Project, judge_server: TestingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "suites/triage.yaml", JUDGED.replace("gpt-4.1-2025-04-14", "acme-judge-2025-01-01")
+    )
+    assert main(["record", "--max-cost", "5"]) == 2
+    assert "model acme-judge-2025-01-01 has no known price" in capsys.readouterr().err
+    assert judge_server.stats.snapshot()["requests"] == 0

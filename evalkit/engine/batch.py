@@ -129,6 +129,14 @@ class BatchProgress:
         self.on_event(redact(text))
 
 
+def _as_case_error(exc: Exception) -> Exception:
+    """What a waiting case is told: our errors as they are (a ConfigError stops the run,
+    exit 2), anything else as a BatchFailed with its (redacted) text."""
+    if isinstance(exc, (CaseError, ConfigError)):
+        return exc
+    return BatchFailed(redact(f"batch mode: {type(exc).__name__}: {exc}"))
+
+
 def batch_body(request: Request) -> dict[str, Any]:
     """The request as a batch line's body (the Batch API does not stream)."""
     return {k: v for k, v in request.body.items() if k not in _NOT_SENT_IN_BATCH}
@@ -323,8 +331,14 @@ class Batch(Answerer):
                 continue
             queued, self.queue = self.queue, {}
             for group, requests in queued.items():
-                if requests:
+                if not requests:
+                    continue
+                try:
                     await self._submit_group(group, list(requests.values()))
+                except Exception as exc:  # never left waiting on a flusher that died
+                    error = _as_case_error(exc)
+                    for key in requests:
+                        self._fail(key, error)
 
     async def _submit_group(self, group: Group, requests: list[Request]) -> None:
         try:
@@ -386,7 +400,7 @@ class Batch(Answerer):
         file_id = record.input_file_id
 
         async def create() -> Any:
-            found = await self._find(sdk, record.submission)
+            found = await self.find_submission(sdk, record.submission)
             if found is not None:
                 return found
             return await sdk.batches.create(
@@ -402,7 +416,7 @@ class Batch(Answerer):
 
         return await self._retrying(create, "create the batch")
 
-    async def _find(self, sdk: AsyncOpenAI, submission: str, pages: int = 10) -> Any:
+    async def find_submission(self, sdk: AsyncOpenAI, submission: str, pages: int = 10) -> Any:
         """The batch created for ``submission``, if any (the newest batches are listed)."""
         seen = 0
         async for batch in sdk.batches.list(limit=100):
@@ -476,7 +490,7 @@ class Batch(Answerer):
         try:
             sdk = self.live.client_for(record.model).client
             if record.batch_id is None:
-                found = await self._find(sdk, record.submission)
+                found = await self.find_submission(sdk, record.submission)
                 if found is None:  # the create call never reached the API: submit again
                     record.status = "not submitted"
                     self.ledger.save()
@@ -493,9 +507,7 @@ class Batch(Answerer):
             # Handed to every case waiting on it; the batch may still be running, so a later
             # ask watches it again (never submits it again).
             self.pollers.pop(record.submission, None)
-            error = (
-                exc if isinstance(exc, (CaseError, ConfigError)) else BatchFailed(redact(str(exc)))
-            )
+            error = _as_case_error(exc)
             for key in record.keys:
                 self._fail(key, error)
             return
@@ -702,8 +714,8 @@ class Batch(Answerer):
         try:
             async with self._live_slots:
                 response = await self.live.client_for(request.model).send(request)
-        except CaseError as exc:
-            self._fail(key, exc)
+        except Exception as exc:
+            self._fail(key, _as_case_error(exc))
         else:
             self._resolve(key, response)
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 from ..files import atomic_write, read_text
@@ -56,14 +58,28 @@ def new_submission_id() -> str:
     return "sub_" + secrets.token_hex(8)
 
 
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+
+
+def _api_id(value: str | None) -> str | None:
+    """Ids go into URL paths: a hand-edited run folder or an odd server cannot steer a call
+    elsewhere."""
+    if value is not None and not _ID.match(value):
+        raise ValueError(f"{value[:40]!r} is not a batch or file id")
+    return value
+
+
+ApiId = Annotated[str | None, AfterValidator(_api_id)]
+
+
 class BatchRecord(BaseModel):
     """One submitted (or being submitted) batch."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
     submission: str  # evalkit's id, also in the batch's metadata (evalkit_submission)
-    batch_id: str | None = None  # None: the create call may not have reached the API
-    input_file_id: str | None = None
+    batch_id: ApiId = None  # None: the create call may not have reached the API
+    input_file_id: ApiId = None
     server: str | None = None  # the [tool.evalkit.servers] pattern; None: the default server
     base_url: str = ""
     key_id: str = ""
@@ -72,8 +88,8 @@ class BatchRecord(BaseModel):
     round: int = Field(0, ge=0)  # 0: first submission; n: the n-th follow-up
     keys: list[str]  # custom_id of each line, in line order (the request hashes)
     status: str = "submitting"
-    output_file_id: str | None = None
-    error_file_id: str | None = None
+    output_file_id: ApiId = None
+    error_file_id: ApiId = None
     total: int = 0
     completed: int = 0
     failed: int = 0
