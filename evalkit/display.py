@@ -93,10 +93,12 @@ class RunDisplay:
         total, note)`` function; without a terminal, a plain line at most every few seconds."""
         progress = self._progress
         if progress is not None:
-            task = progress.add_task(label, total=None, note=label)
+            tasks: list[Any] = []
 
             def update(done: int, total: int, note: str) -> None:
-                progress.update(task, completed=done, total=total or None, note=note)
+                if not tasks:  # shown from the first counts on
+                    tasks.append(progress.add_task(label, total=total or None, note=note))
+                progress.update(tasks[0], completed=done, total=total or None, note=note)
 
             return update
         last: list[Any] = [time.monotonic() - self.PLAIN_EVERY_S, None]
