@@ -24,10 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import Server, env_for, evalkit_cmd, lost_cases, make_project  # noqa: E402
+from run import Server, env_for, evalkit_cmd, lost_cases, make_project
 
 
-def run_until_submitted(cmd: list[str], root: Path, env: dict[str, str], wait_s: float) -> tuple[int, str, float]:
+def run_until_submitted(
+    cmd: list[str], root: Path, env: dict[str, str], wait_s: float
+) -> tuple[int, str, float]:
     """Start a batch run, send SIGINT ``wait_s`` after its first batch was submitted:
     (exit code, output, seconds until the batch was submitted)."""
     started = time.perf_counter()
@@ -89,7 +91,9 @@ def main() -> None:
                 evalkit_cmd("run", "--mode", "batch"), root, env, wait_s=args.delay / 4
             )
             interrupted_at = time.perf_counter() - started
-            assert code == 130, f"expected the interrupt's exit code 130, got {code}:\n{out[-2000:]}"
+            assert code == 130, (
+                f"expected the interrupt's exit code 130, got {code}:\n{out[-2000:]}"
+            )
             (folder,) = results.iterdir()
             assert f"evalkit run --resume {folder.name}" in out, out[-2000:]
             at_interrupt = server.stats()
