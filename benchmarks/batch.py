@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import Server, env_for, evalkit_cmd, lost_cases, make_project
+from run import Server, env_for, evalkit_cmd, lost_cases, make_project, run_child
 
 
 def run_until_submitted(
@@ -97,15 +97,9 @@ def main() -> None:
             (folder,) = results.iterdir()
             assert f"evalkit run --resume {folder.name}" in out, out[-2000:]
             at_interrupt = server.stats()
-            resumed = time.perf_counter()
-            proc = subprocess.run(
-                evalkit_cmd("run", "--resume", folder.name),
-                cwd=root,
-                env=env,
-                capture_output=True,
-                text=True,
+            code, resume_s, rss, resume_out = run_child(
+                evalkit_cmd("run", "--resume", folder.name), root, env
             )
-            resume_s = time.perf_counter() - resumed
             total_s = time.perf_counter() - started
             stats = server.stats()
         finally:
@@ -119,7 +113,7 @@ def main() -> None:
             "cases": args.cases,
             "batch delay s (server)": args.delay,
             "failed / expired line rates": f"{args.fail:.0%} / {args.expire:.0%}",
-            "resume exit code": proc.returncode,
+            "resume exit code": code,
             "lost cases": lost,
             "duplicate submissions": duplicates,
             "batches created (server)": stats["batches_created"],
@@ -135,12 +129,13 @@ def main() -> None:
             "s until interrupted (mid-wait)": round(interrupted_at, 1),
             "s to resume and finish": round(resume_s, 1),
             "s total": round(total_s, 1),
+            "peak RSS of the resumed run, MB": round(rss),
         }
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name.ljust(width)}  {value}")
-    if proc.returncode != 0 or lost or duplicates:
-        print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
+    if code != 0 or lost or duplicates:
+        print(resume_out[-3000:], file=sys.stderr)
         sys.exit(1)
 
 

@@ -224,11 +224,17 @@ def summary_note(session: Session) -> str | None:
     records = [r for r in batch.ledger.records if r.status != "not submitted"]
     lines = sum(len(r.keys) for r in records)
     p = batch.progress
-    return (
+    note = (
         f"batches: {len(records)} ({lines:,} lines; {p.retried:,} re-sent in follow-up "
         f"batches, {p.live:,} answered live, {p.failed:,} failed for good); batch answers are "
         "priced at the batch rate"
     )
+    if p.cancelled:
+        note += (
+            f"\n{p.cancelled:,} request(s) not run: their batch was cancelled; "
+            f"`evalkit run --resume {session.meta.run_id}` submits them again"
+        )
+    return note
 
 
 def cost_cap_note(session: Session) -> str | None:

@@ -438,3 +438,52 @@ def test_batch_lines_never_stream_and_split_at_the_file_size(fast: Project) -> N
     chunks = split_lines(requests, max_requests=100, max_bytes=size * 4)
     assert [len(c) for c in chunks] == [4, 4, 2]
     assert [r for c in chunks for r, _ in c] == requests
+
+
+def test_an_expired_batch_loses_nothing(fast: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch expires with a quarter of its lines answered: those are kept (source
+    batch), the others are answered live; nothing is sent twice."""
+    many_cases(fast, 16)
+    with serve(monkeypatch, batch_delay_s=10, batch_expire_after_s=3) as server:
+        assert main(["run", "--mode", "batch", "--batch-fallback", "live"]) == 0
+        s = stats(server)
+    (record,) = read_ledger(runs(fast)[-1]).batches
+    assert record.status == "expired" and 0 < record.completed < 16
+    done = results(runs(fast)[-1])
+    sources = sorted(r.samples[0].source for r in done.values())
+    assert sources == ["api"] * (16 - record.completed) + ["batch"] * record.completed
+    assert s["by_path"]["/v1/chat/completions"] == 16 - record.completed
+    assert all(r.passed for r in done.values())
+
+
+def test_a_batch_cancelled_while_the_run_waits_leaves_its_cases_to_resume(
+    fast: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    clock = Clock()
+    with serve(monkeypatch, clock=clock, batch_delay_s=100) as server:
+        session = Session.start([], {"mode": "batch"})
+
+        async def go() -> None:
+            task = asyncio.create_task(session.run())
+            batch = session.engine.batch
+            assert batch is not None
+            while not batch.progress.batches:
+                await asyncio.sleep(0.01)
+            # `evalkit batch cancel` from another terminal
+            other = threading.Thread(target=main, args=(["batch", "cancel", session.meta.run_id],))
+            other.start()
+            while other.is_alive():
+                await asyncio.sleep(0.01)
+            clock.now += 20
+            await task
+
+        asyncio.run(go())
+        done = results(session.folder)
+        assert {r.status for r in done.values()} == {"not run: batch cancelled"}
+        assert session.engine.batch is not None and session.engine.batch.progress.cancelled == 2
+        clock.step = 10
+        assert main(["run", "--resume", session.meta.run_id]) == 0
+        assert stats(server)["batches_created"] == 2
+    assert all(r.passed for r in results(session.folder).values())

@@ -108,6 +108,7 @@ class BatchProgress:
     retried: int = 0  # requests re-sent in a follow-up batch
     live: int = 0  # requests answered live after their batch failed them
     failed: int = 0  # requests that failed for good
+    cancelled: int = 0  # requests whose batch was cancelled while this run waited
 
     @property
     def total(self) -> int:
@@ -570,6 +571,7 @@ class Batch(Answerer):
             if batch.status == "cancelled" and record.submission in self.cancelled_before:
                 self._failed(key, f"batch {batch.id} was cancelled before it ran", True, free=True)
             elif batch.status == "cancelled":
+                self.progress.cancelled += 1
                 self._fail(key, BatchCancelled(f"batch {batch.id} was cancelled before it ran"))
             else:
                 self._failed(key, f"batch {batch.id} ended {batch.status} without it", True)
