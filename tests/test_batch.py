@@ -340,16 +340,22 @@ def test_a_run_resumed_under_another_key_or_endpoint_says_so(
         assert stats(server)["batches_created"] == 1
 
 
-def test_cli_interrupt_message_names_resume_and_the_running_batches(
+def test_estimate_then_a_capped_batch_run_interrupted_resumed_and_replayed_offline(
     fast: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Ctrl-C in `evalkit run`: SIGINT cancels the run task; the batch keeps running."""
+    """The whole story through the CLI: estimate, run in batch mode under a cap, Ctrl-C
+    (SIGINT cancels the run; the batch keeps running), resume, replay with no server."""
     import os
     import signal
     import threading
 
+    many_cases(fast, 6)
     clock = Clock()
     with serve(monkeypatch, clock=clock, batch_delay_s=100) as server:
+        out = fast.root / "estimate.json"
+        assert main(["estimate", "--json", str(out)]) == 0
+        estimate = json.loads(out.read_text())["total"]
+        assert estimate["requests_to_send"] == 6 and server.stats.snapshot()["requests"] == 0
 
         def interrupt_once_submitted() -> None:
             while not server.stats.snapshot()["batches_created"]:
@@ -359,13 +365,28 @@ def test_cli_interrupt_message_names_resume_and_the_running_batches(
 
         thread = threading.Thread(target=interrupt_once_submitted, daemon=True)
         thread.start()
-        assert main(["run", "--mode", "batch"]) == 130
+        cap = estimate["cost_batch_upper_usd"] * 1.5
+        assert main(["run", "--mode", "batch", "--max-cost", f"{cap:.6f}"]) == 130
         thread.join()
-    err = capsys.readouterr().err
-    run_id = runs(fast)[-1].name
-    assert f"resume with: evalkit run --resume {run_id}" in err
-    assert "1 batch keep running on the server" in err or "1 batch keeps" in err
-    assert f"evalkit batch cancel {run_id}" in err
+        err = capsys.readouterr().err
+        run_id = runs(fast)[-1].name
+        assert f"resume with: evalkit run --resume {run_id}" in err
+        assert "1 batch keep running on the server" in err
+        assert f"evalkit batch cancel {run_id}" in err
+        clock.now += 200
+        assert main(["run", "--resume", run_id]) == 0
+        s = stats(server)
+    assert (s["batches_created"], s["batch_lines_submitted"], s["batch_lines_repeated"]) == (
+        1,
+        6,
+        0,
+    )
+    done = results(runs(fast)[-1])
+    assert all(r.passed and r.samples[0].rate == "batch" for r in done.values())
+    spent = sum(r.cost_usd or 0 for r in done.values())
+    assert 0 < spent <= cap
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    assert main(["run"]) == 0
 
 
 # -- the answerer on its own ------------------------------------------------------------
