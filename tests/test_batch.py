@@ -437,7 +437,7 @@ def test_a_batch_that_fails_validation_names_each_line_s_case_and_runs_the_other
 
 
 def test_batch_lines_never_stream_and_split_at_the_file_size(fast: Project) -> None:
-    from evalkit.engine.batch import batch_body, batch_line, split_lines
+    from evalkit.engine.batchlines import batch_body, batch_line, split_lines
     from evalkit.requests import Request
 
     streamed = Request(

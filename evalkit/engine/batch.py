@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -37,8 +36,9 @@ from ..config import Settings
 from ..errors import CaseError, CircuitOpen, ConfigError
 from ..redaction import redact
 from ..requests import Endpoint, Request
-from ..response import BODY_LIST, Response
+from ..response import Response
 from .answerers import Answered, Answerer
+from .batchlines import URLS, read_result, split_lines
 from .batchstate import TERMINAL, BatchLedger, BatchRecord, key_id, new_submission_id, public_url
 from .recordings import Owner
 
@@ -48,14 +48,6 @@ if TYPE_CHECKING:
     from .live import Live, LiveClient
 
 TESTING_SERVER_HEADER = "x-evalkit-testing-server"  # as engine/live.py reads it
-
-URLS: dict[str, str] = {
-    "chat.completions": "/v1/chat/completions",
-    "responses": "/v1/responses",
-    "embeddings": "/v1/embeddings",
-}
-_NOT_SENT_IN_BATCH = ("stream", "stream_options")  # the Batch API refuses streaming
-_RETRYABLE_CODES = ("batch_expired", "server_error", "rate_limit_exceeded", "timeout")
 
 
 class BatchCancelled(CircuitOpen):
@@ -136,49 +128,6 @@ def _as_case_error(exc: Exception) -> Exception:
     if isinstance(exc, (CaseError, ConfigError)):
         return exc
     return BatchFailed(redact(f"batch mode: {type(exc).__name__}: {exc}"))
-
-
-def batch_body(request: Request) -> dict[str, Any]:
-    """The request as a batch line's body (the Batch API does not stream)."""
-    return {k: v for k, v in request.body.items() if k not in _NOT_SENT_IN_BATCH}
-
-
-def batch_line(request: Request) -> str:
-    return json.dumps(
-        {
-            "custom_id": request.key,
-            "method": "POST",
-            "url": URLS[request.endpoint],
-            "body": batch_body(request),
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-
-
-def split_lines(
-    requests: Sequence[Request], max_requests: int, max_bytes: int
-) -> list[list[tuple[Request, str]]]:
-    """Requests cut into batches within the API's limits (lines and file size)."""
-    chunks: list[list[tuple[Request, str]]] = []
-    current: list[tuple[Request, str]] = []
-    size = 0
-    for request in requests:
-        line = batch_line(request)
-        length = len(line.encode()) + 1
-        if length > max_bytes:
-            raise ConfigError(
-                f"a request of model {request.model} is {length:,} bytes as a batch line, over "
-                f"the Batch API's file limit ({max_bytes:,} bytes): run it live"
-            )
-        if current and (len(current) >= max_requests or size + length > max_bytes):
-            chunks.append(current)
-            current, size = [], 0
-        current.append((request, line))
-        size += length
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 class Batch(Answerer):
@@ -542,29 +491,21 @@ class Batch(Answerer):
         if batch.status == "failed":
             self._validation_failed(record, batch)
             return
-        source = "batch via " + self._host(sdk)
         answered: set[str] = set()
         keys = set(record.keys)
-        if batch.output_file_id:
-            async for line in self._lines(sdk, batch.output_file_id):
-                key, response, problem = self._read_line(record, batch.id, line, source)
-                if key is None or key not in keys or key in answered:
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if not file_id:
+                continue
+            async for line in self._lines(sdk, file_id):
+                source = f"batch via {self._marker or self._host(sdk)}"
+                result = read_result(line, record.endpoint, batch.id, source)
+                if result is None or result.key not in keys or result.key in answered:
                     continue
-                answered.add(key)
-                if response is not None:
-                    self._resolve(key, response)
+                answered.add(result.key)
+                if result.response is not None:
+                    self._resolve(result.key, result.response)
                 else:
-                    self._failed(key, problem[0], problem[1])
-        if batch.error_file_id:
-            async for line in self._lines(sdk, batch.error_file_id):
-                key, response, problem = self._read_line(record, batch.id, line, source)
-                if key is None or key not in keys or key in answered:
-                    continue
-                answered.add(key)
-                if response is not None:
-                    self._resolve(key, response)
-                else:
-                    self._failed(key, problem[0], problem[1])
+                    self._failed(result.key, result.error, result.retryable)
         for key in record.keys:
             if key in answered:
                 continue
@@ -602,58 +543,6 @@ class Batch(Answerer):
                 if attempt >= policy.max_retries:
                     raise BatchFailed(f"could not download file {file_id} of the batch") from None
                 await asyncio.sleep(policy.delay(attempt, None, self.rng))
-
-    def _read_line(
-        self, record: BatchRecord, batch_id: str, line: str, source: str
-    ) -> tuple[str | None, Response | None, tuple[str, bool]]:
-        """(key, the answer or None, (why not, worth another round)). Result lines are
-        server text: read defensively."""
-        try:
-            data = json.loads(line)
-        except ValueError:
-            return None, None, ("", False)
-        if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str):
-            return None, None, ("", False)
-        key = data["custom_id"]
-        response = data.get("response") if isinstance(data.get("response"), dict) else None
-        error = data.get("error") if isinstance(data.get("error"), dict) else None
-        status = response.get("status_code") if response else None
-        body = response.get("body") if response else None
-        if status == 200 and isinstance(body, dict):
-            if not isinstance(body.get(BODY_LIST[record.endpoint]), list):
-                return key, None, (f"batch {batch_id} returned a malformed body for it", True)
-            request_id = response.get("request_id") if response else None
-            return (
-                key,
-                Response(
-                    endpoint=record.endpoint,
-                    body=body,
-                    request_id=request_id if isinstance(request_id, str) else None,
-                    latency_ms=0.0,
-                    source=f"batch via {self._marker}" if self._marker else source,
-                    batch_id=batch_id,
-                ),
-                ("", False),
-            )
-        if error is not None:
-            code = str(error.get("code") or "")
-            message = str(error.get("message") or code)
-            return (
-                key,
-                None,
-                (
-                    redact(f"batch {batch_id}: {code}: {message}"),
-                    code in _RETRYABLE_CODES,
-                ),
-            )
-        inner = body.get("error") if isinstance(body, dict) else None
-        message = str(inner.get("message")) if isinstance(inner, dict) else "no answer"
-        retryable = not isinstance(status, int) or status == 429 or status >= 500
-        return (
-            key,
-            None,
-            (redact(f"batch {batch_id}: the API answered {status}: {message}"), retryable),
-        )
 
     def _validation_failed(self, record: BatchRecord, batch: Any) -> None:
         """The API refused the input file: the lines it names fail, with the case each came
