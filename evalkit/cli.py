@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import batch_cli
 from .config import OPTIONS, Mode, find_root, load_settings
 from .display import RunDisplay, console_for_output
 from .errors import ConfigError, EvalkitError, display_path
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     view.add_parser(sub)
     importers.add_parser(sub)
+    batch_cli.add_parsers(sub)
     return parser
 
 
@@ -161,6 +163,8 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     if session.skipped_lines:
         display.say(f"warning: skipped unreadable lines {session.skipped_lines} of the results")
     with display:
+        if session.engine.batch is not None:
+            batch_cli.watch(display, session.engine.batch.progress)
         try:
             asyncio.run(_until_signal(session, display.result))
         except (KeyboardInterrupt, asyncio.CancelledError):
@@ -173,8 +177,11 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
             f"{session.results_path}\nresume with: evalkit run --resume {run_id}",
             file=sys.stderr,
         )
+        batch_cli.print_note(batch_cli.interrupted_note(session))
         return EXIT_INTERRUPTED
     display.close(session.summaries(), session.figures)
+    if note := batch_cli.summary_note(session):
+        display.say(note)
     for line in session.snapshots().lines():
         print(line)
     print(f"results: {session.results_path}")
@@ -187,6 +194,10 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
             ),
             file=sys.stderr,
         )
+        return EXIT_FAILED
+    capped = batch_cli.cost_cap_note(session)
+    if capped:
+        batch_cli.print_note(capped)
         return EXIT_FAILED
     return EXIT_OK if session.passed else EXIT_FAILED
 
@@ -331,6 +342,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "view": cmd_view,
     "import": cmd_import,
+    "estimate": batch_cli.cmd_estimate,
+    "batch": batch_cli.cmd_batch,
 }
 
 

@@ -35,6 +35,9 @@ MAX_CONCURRENCY = 1024
 MAX_RETRIES = 20
 MAX_TIMEOUT_S = 3600.0
 MAX_RATE = 1_000_000_000
+BATCH_MAX_REQUESTS = 50_000  # the Batch API's limits per batch
+BATCH_MAX_BYTES = 200 * 1024 * 1024
+BatchFallback = Literal["batch", "live", "fail"]
 
 
 class Mode(StrEnum):
@@ -44,6 +47,7 @@ class Mode(StrEnum):
     RECORD = "record"
     RERECORD = "rerecord"
     LIVE = "live"
+    BATCH = "batch"  # record what is not recorded yet through the Batch API (engine/batch.py)
 
     @property
     def calls_api(self) -> bool:
@@ -55,12 +59,15 @@ class Mode(StrEnum):
 
 
 class Price(BaseModel):
-    """USD per 1M tokens."""
+    """USD per 1M tokens. The batch rates default to half the standard ones (pricing.py)."""
 
     model_config = ConfigDict(extra="forbid")
     input: float = Field(ge=0, allow_inf_nan=False)
     output: float = Field(0.0, ge=0, allow_inf_nan=False)
     cached_input: float | None = Field(None, ge=0, allow_inf_nan=False)
+    batch_input: float | None = Field(None, ge=0, allow_inf_nan=False)
+    batch_cached_input: float | None = Field(None, ge=0, allow_inf_nan=False)
+    batch_output: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 class Server(BaseModel):
@@ -122,6 +129,14 @@ class Settings(BaseModel):
     prices: dict[str, Price] = {}
     servers: dict[str, Server] = {}
     update_snapshots: bool = False  # --snapshot-update: accept changed output snapshots
+    # -- batch runs and cost control (engine/batch.py, engine/costcap.py) --
+    max_cost_usd: float | None = Field(None, gt=0, allow_inf_nan=False)
+    batch_fallback: BatchFallback = "batch"  # failed/expired lines: a follow-up batch, live, fail
+    batch_rounds: int = Field(3, ge=0, le=100)  # follow-up batches at most
+    batch_poll_s: float = Field(5.0, gt=0, le=3600, allow_inf_nan=False)  # first poll interval
+    batch_poll_max_s: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)  # backoff ceiling
+    batch_max_requests: int = Field(BATCH_MAX_REQUESTS, ge=1, le=BATCH_MAX_REQUESTS)
+    batch_max_bytes: int = Field(BATCH_MAX_BYTES, ge=1024, le=BATCH_MAX_BYTES)
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p
@@ -180,7 +195,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "mode",
         "--mode",
-        "replay (default), record, rerecord or live",
+        "replay (default), record, rerecord, live or batch",
         env="EVALKIT_MODE",
         choices=tuple(Mode.choices()),
     ),
@@ -203,6 +218,29 @@ OPTIONS: tuple[Option, ...] = (
         "rpm", "--rpm", "requests per minute (default: learned from the API)", int, "EVALKIT_RPM"
     ),
     Option("tpm", "--tpm", "tokens per minute (default: learned from the API)", int, "EVALKIT_TPM"),
+    Option(
+        "max_cost_usd",
+        "--max-cost",
+        "stop before the run's spend could cross this many USD (a run whose upper-bound "
+        "estimate is over it does not start)",
+        float,
+        "EVALKIT_MAX_COST",
+        metavar="USD",
+    ),
+    Option(
+        "batch_fallback",
+        "--batch-fallback",
+        "batch mode: failed or expired requests go into a follow-up batch (default), live, or fail",
+        env="EVALKIT_BATCH_FALLBACK",
+        choices=("batch", "live", "fail"),
+    ),
+    Option(
+        "batch_rounds",
+        "--batch-rounds",
+        "batch mode: follow-up batches for failed or expired requests at most (default 3)",
+        int,
+        "EVALKIT_BATCH_ROUNDS",
+    ),
     Option(
         "results",
         "--results",

@@ -5,7 +5,7 @@ verdicts and figures come from the results layer."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.console import Console
@@ -26,7 +26,8 @@ class _Rates(ProgressColumn):
         self.display = display
 
     def render(self, task: Task) -> Text:
-        return Text(self.display.rates())
+        note = task.fields.get("note")
+        return Text(note if isinstance(note, str) else self.display.rates())
 
 
 def console_for_output(width: int = 160) -> Console:
@@ -86,6 +87,31 @@ class RunDisplay:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+    def add_bar(self, label: str) -> Callable[[int, int, str], None]:
+        """Another bar under the cases' (a batch's request counts), as an ``update(done,
+        total, note)`` function; without a terminal, a plain line at most every few seconds."""
+        progress = self._progress
+        if progress is not None:
+            tasks: list[Any] = []
+
+            def update(done: int, total: int, note: str) -> None:
+                if not tasks:  # shown from the first counts on
+                    tasks.append(progress.add_task(label, total=total or None, note=note))
+                progress.update(tasks[0], completed=done, total=total or None, note=note)
+
+            return update
+        last: list[Any] = [time.monotonic() - self.PLAIN_EVERY_S, None]
+
+        def plain(done: int, total: int, note: str) -> None:
+            now, shown = time.monotonic(), (done, total, note)
+            if shown != last[1] and (
+                (total and done >= total) or now - last[0] >= self.PLAIN_EVERY_S
+            ):
+                last[:] = [now, shown]
+                self.say(f"{note}: {done:,}/{total:,}")
+
+        return plain
 
     def say(self, text: str) -> None:
         """A plain line (secrets redacted), above the progress bar when there is one."""

@@ -1,14 +1,22 @@
-"""Prices in USD per 1M tokens, for the cost_usd budget and reports.
+"""Prices in USD per 1M tokens, for the cost_usd budget, estimates, the cost cap and reports.
 
-These are OpenAI's list prices for standard (non-batch) processing as published in 2025.
-A dated snapshot is priced by its family (the longest matching name prefix). Teams on
-other prices (Azure, negotiated, new models) override or add entries under
-``[tool.evalkit.prices."model-name"]`` with ``input``, ``cached_input`` and ``output``.
+These are OpenAI's list prices for standard processing as published in 2025. The Batch API
+charges half of each (input, cached input, output) unless an entry says otherwise with
+``batch_input``, ``batch_cached_input`` or ``batch_output``. A dated snapshot is priced by
+its family (the longest matching name prefix). Teams on other prices (Azure, negotiated, new
+models) override or add entries under ``[tool.evalkit.prices."model-name"]`` with ``input``,
+``cached_input``, ``output`` and the batch fields.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from .config import Price
+
+Rate = Literal["standard", "batch"]
+BATCH_DISCOUNT = 0.5  # the Batch API's price relative to the standard one
 
 PRICES: dict[str, Price] = {
     "gpt-5": Price(input=1.25, cached_input=0.125, output=10.00),
@@ -39,17 +47,53 @@ def price_for(model: str, overrides: dict[str, Price] | None = None) -> Price | 
     return table[family] if family else None
 
 
+@dataclass(frozen=True)
+class Rates:
+    """USD per 1M tokens at one rate (standard or batch)."""
+
+    input: float
+    cached_input: float
+    output: float
+
+    def cost(self, input_tokens: int, cached_tokens: int, output_tokens: int) -> float:
+        fresh = max(input_tokens - cached_tokens, 0)
+        total = fresh * self.input + cached_tokens * self.cached_input + output_tokens * self.output
+        return round(total / 1_000_000, 10)
+
+
+def rates(price: Price, rate: Rate = "standard") -> Rates:
+    """A price's rates for standard or batch processing (batch: half, unless the table says)."""
+    cached = price.cached_input if price.cached_input is not None else price.input
+    if rate == "standard":
+        return Rates(price.input, cached, price.output)
+
+    def half(given: float | None, standard: float) -> float:
+        return given if given is not None else standard * BATCH_DISCOUNT
+
+    batch_input = half(price.batch_input, price.input)
+    batch_cached = (
+        price.batch_cached_input
+        if price.batch_cached_input is not None
+        else (cached * BATCH_DISCOUNT if price.cached_input is not None else batch_input)
+    )
+    return Rates(batch_input, batch_cached, half(price.batch_output, price.output))
+
+
+def rates_for(
+    model: str, overrides: dict[str, Price] | None = None, rate: Rate = "standard"
+) -> Rates | None:
+    price = price_for(model, overrides)
+    return None if price is None else rates(price, rate)
+
+
 def cost_usd(
     model: str,
     input_tokens: int,
     cached_tokens: int,
     output_tokens: int,
     overrides: dict[str, Price] | None = None,
+    rate: Rate = "standard",
 ) -> float | None:
-    price = price_for(model, overrides)
-    if price is None:
-        return None
-    cached_rate = price.cached_input if price.cached_input is not None else price.input
-    fresh = max(input_tokens - cached_tokens, 0)
-    total = fresh * price.input + cached_tokens * cached_rate + output_tokens * price.output
-    return round(total / 1_000_000, 10)
+    """What the tokens cost at ``rate``; None when the model has no known price."""
+    found = rates_for(model, overrides, rate)
+    return None if found is None else found.cost(input_tokens, cached_tokens, output_tokens)

@@ -111,11 +111,16 @@ class _State:
             )
             folder = create_run(settings.results_dir, meta)
             self.writers[settings.root] = RunWriter(folder, settings.secret_names())
+            self.engine(settings).attach_run(folder, meta.run_id)  # batch state, spend
         return self.writers[settings.root]
 
     def run(self, engine: Engine, cases: list[PlannedCase]) -> None:
         if self.runner is None:
             self.runner = asyncio.Runner()
+        try:
+            engine.check_cost(cases)  # over the --evalkit-max-cost cap: not started
+        except EvalkitError as exc:
+            pytest.exit(redact(str(exc)), returncode=2)
         writer = self.writer(engine.settings)
 
         def keep(result: CaseResult) -> None:
@@ -123,7 +128,7 @@ class _State:
             self.results[result.item_id] = result
 
         try:
-            self.runner.run(engine.run(cases, keep, close=False))
+            self.runner.run(engine.run(cases, keep, close=False, check_cost=False))
         except EvalkitError as exc:  # found at run time, still the user's input: exit 2
             pytest.exit(redact(str(exc)), returncode=2)
 

@@ -7,7 +7,7 @@ needs neither the network nor the SDK's types.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -27,6 +27,17 @@ class Response(BaseModel):
     retries: int = 0
     replayed: bool = False  # answered from a recording, not the API
     reused: bool = False  # an answer given earlier in this run, handed out again
+    batch_id: str | None = None  # answered by this Batch API batch (priced at the batch rate)
+
+    @property
+    def rate(self) -> Literal["standard", "batch"]:
+        """The price that applied: a batch's answer costs the batch rate."""
+        return "batch" if self.batch_id else "standard"
+
+    @property
+    def via(self) -> str:
+        """How the answer came: ``recording``, ``batch`` or ``api``."""
+        return "recording" if self.replayed else "batch" if self.batch_id else "api"
 
     @property
     def model(self) -> str | None:

@@ -58,6 +58,7 @@ class AuxCall(BaseModel):
     output_tokens: int = 0
     cost_usd: float | None = None
     source: str = ""
+    rate: str = "standard"  # the price that applied: standard or batch
 
 
 class TurnResult(BaseModel):
@@ -87,12 +88,13 @@ class SampleResult(BaseModel):
     request_key: str = ""
     request_id: str | None = None
     model: str | None = None
-    source: str = ""  # "recording" or "api"
+    source: str = ""  # "recording", "api" or "batch"
     latency_ms: float = 0.0
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = 0.0
+    rate: str = "standard"  # the price cost_usd applied: standard, or batch (half, usually)
     finish_reason: str | None = None
     retries: int = 0
     aux: list[AuxCall] = []

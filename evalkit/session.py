@@ -24,7 +24,18 @@ from .runs import RunMeta, create_run, find_run, new_run_id, read_meta
 from .snapshots import SnapshotReport, snapshot_variant
 
 # Settings a run folder remembers, so --resume runs the way the run started.
-_REMEMBERED = ("mode", "concurrency", "timeout_s", "max_retries", "rpm", "tpm", "update_snapshots")
+_REMEMBERED = (
+    "mode",
+    "concurrency",
+    "timeout_s",
+    "max_retries",
+    "rpm",
+    "tpm",
+    "update_snapshots",
+    "max_cost_usd",
+    "batch_fallback",
+    "batch_rounds",
+)
 
 
 @dataclass
@@ -70,7 +81,10 @@ class Session:
             overrides={k: v for k, v in overrides.items() if k in _REMEMBERED and v is not None},
             cases=len(planned),
         )
+        if engine.guard is not None:
+            engine.check_cost(planned)  # over the cap: not started, no run folder
         folder = create_run(project.settings.results_dir, meta, replace=replace)
+        engine.attach_run(folder, meta.run_id)
         return cls(project, engine, planned, folder, meta)
 
     @classmethod
@@ -85,10 +99,15 @@ class Session:
         results = ResultsFile(folder)
         finished = [r for r in _latest_or_none(results) if r.ran and r.error is None]
         done = {r.item_id for r in finished}
+        engine = Engine(project.settings)
+        engine.attach_run(folder, meta.run_id)  # re-attaches to its batches, counts its spend
+        todo = [p for p in planned if p.item_id not in done]
+        if engine.guard is not None:
+            engine.check_cost(todo)
         session = cls(
             project,
-            Engine(project.settings),
-            [p for p in planned if p.item_id not in done],
+            engine,
+            todo,
             folder,
             meta,
             finished_before=len(done),
@@ -114,7 +133,7 @@ class Session:
                 if on_result is not None:
                     on_result(result)
 
-            await self.engine.run(self.planned, finished)
+            await self.engine.run(self.planned, finished, check_cost=False)
 
     def run_sync(self, on_result: Callable[[CaseResult], None] | None = None) -> None:
         asyncio.run(self.run(on_result))

@@ -154,12 +154,16 @@ def test_memo_passes_everything_else_through() -> None:
 def test_each_mode_is_one_composition(tmp_path: Path) -> None:
     store = RecordingStore(tmp_path)
     live = Scripted({})
-    shapes = {mode: type(answerer_for(mode, store, lambda: live)).__name__ for mode in Mode}
+    shapes = {
+        mode: type(answerer_for(mode, store, lambda: live, batch=lambda: live)).__name__
+        for mode in Mode
+    }
     assert shapes == {
         Mode.REPLAY: "Replay",
         Mode.RECORD: "Fallback",
         Mode.RERECORD: "Recorder",
         Mode.LIVE: "Memo",
+        Mode.BATCH: "Fallback",
     }
 
 

@@ -9,11 +9,15 @@ replay      ``Replay(store)``: recordings only
 record      ``Fallback(Replay(store), Recorder(Memo(live), store))``
 rerecord    ``Recorder(Memo(live), store)``
 live        ``Memo(live)``
+batch       ``Fallback(Replay(store), Recorder(Memo(batch), store))``
 ==========  ==========================================================
+
+With a cost cap (``max_cost_usd``), what costs money is wrapped in the guard:
+``Memo(CostGuard(live))`` (engine/costcap.py).
 
 ``live`` is the API (engine/live.py), created only when a mode calls it, so replay never
 imports the SDK. :class:`Memo` keeps embeddings for the run, so a text is embedded once per
-run whatever case asks. A new way to answer (the Batch API) is one more answerer.
+run whatever case asks. The Batch API is one more answerer (engine/batch.py).
 """
 
 from __future__ import annotations
@@ -200,12 +204,30 @@ class Memo(Answerer):
         await self.inner.aclose()
 
 
-def answerer_for(mode: Mode, store: RecordingStore, live: Callable[[], Answerer]) -> Answerer:
-    """The answerer of a mode (the table in this module's docstring)."""
+def answerer_for(
+    mode: Mode,
+    store: RecordingStore,
+    live: Callable[[], Answerer],
+    *,
+    batch: Callable[[], Answerer] | None = None,
+    guard: Callable[[Answerer], Answerer] | None = None,
+) -> Answerer:
+    """The answerer of a mode (the table in this module's docstring). ``batch`` makes the
+    Batch API answerer (engine/batch.py); ``guard`` wraps what costs money (the cost cap,
+    engine/costcap.py), inside Memo so a reused embedding costs nothing."""
+
+    def paid(make: Callable[[], Answerer]) -> Answerer:
+        inner = make()
+        return Memo(guard(inner) if guard is not None else inner)
+
     if mode is Mode.REPLAY:
         return Replay(store)
+    if mode is Mode.BATCH:
+        if batch is None:
+            raise ValueError("batch mode needs a batch answerer")
+        return Fallback(Replay(store), Recorder(paid(batch), store))
     if mode is Mode.RECORD:
-        return Fallback(Replay(store), Recorder(Memo(live()), store))
+        return Fallback(Replay(store), Recorder(paid(live), store))
     if mode is Mode.RERECORD:
-        return Recorder(Memo(live()), store)
-    return Memo(live())
+        return Recorder(paid(live), store)
+    return paid(live)

@@ -17,6 +17,7 @@ from ..checks import CheckContext
 from ..config import Mode, Settings
 from ..errors import CircuitOpen
 from ..planning import PlannedCase
+from ..pricing import Rate
 from ..results import CaseResult, SampleResult, case_passed
 from ..snapshots import SnapshotStore
 from .answerers import Answerer, answerer_for
@@ -25,6 +26,8 @@ from .recordings import Owner, RecordingStore
 from .sampling import run_sample
 
 if TYPE_CHECKING:
+    from .batch import Batch
+    from .costcap import CostGuard
     from .live import Live
 
 
@@ -43,7 +46,15 @@ class Engine:
             settings.snapshots_dir / "outputs", update=settings.update_snapshots
         )
         self.live: Live | None = None
-        self.answerer: Answerer = answerer_for(self.mode, self.store, self._make_live)
+        self.batch: Batch | None = None
+        self.guard: CostGuard | None = None
+        self.answerer: Answerer = answerer_for(
+            self.mode,
+            self.store,
+            self._make_live,
+            batch=self._make_batch,
+            guard=self._make_guard if settings.max_cost_usd is not None else None,
+        )
 
     def _make_live(self) -> Answerer:
         """The API, built only for modes that call it (replay never imports the SDK)."""
@@ -51,6 +62,53 @@ class Engine:
 
         self.live = Live(self.settings, self.stats, self.breaker)
         return self.live
+
+    # -- batch runs and the cost cap (engine/batch.py, engine/costcap.py) --------------
+
+    def _make_batch(self) -> Answerer:
+        from .batch import Batch
+
+        self._make_live()
+        assert self.live is not None
+        self.batch = Batch(self.settings, self.live)
+        return self.batch
+
+    def _make_guard(self, inner: Answerer) -> Answerer:
+        from .costcap import CostGuard
+
+        self.guard = CostGuard(inner, self.settings, self.rate)
+        return self.guard
+
+    @property
+    def rate(self) -> Rate:
+        """The rate a request sent by this run is charged at (at most)."""
+        batch = self.mode is Mode.BATCH and self.settings.batch_fallback != "live"
+        return "batch" if batch else "standard"
+
+    def attach_run(self, folder: Path, run_id: str) -> None:
+        """Keep the batch state and the spend in the run folder (a resumed run re-attaches
+        to its batches and counts what it spent)."""
+        if self.batch is not None:
+            from .batchstate import BatchLedger
+
+            self.batch.attach(BatchLedger(folder, run_id), run_id)
+        if self.guard is not None:
+            self.guard.attach(folder)
+
+    def check_cost(self, cases: list[PlannedCase]) -> None:
+        """With a cost cap: a run whose upper-bound cost is over it does not start."""
+        from ..estimate import check_cap
+
+        spent = self.guard.total_spent if self.guard is not None else 0.0
+        check_cap(cases, self.settings, self.store, self.mode, self.rate, spent)
+
+    def stopped(self) -> str | None:
+        """Why the run starts no more cases: the circuit breaker, or the cost cap."""
+        if self.breaker.opened:
+            return "circuit open"
+        if self.guard is not None and self.guard.tripped:
+            return "cost cap"
+        return None
 
     async def aclose(self) -> None:
         await self.answerer.aclose()
@@ -101,20 +159,36 @@ class Engine:
     async def run_case(self, planned: PlannedCase) -> CaseResult:
         owner = Owner(planned.suite.name, planned.case.id)
         ctx = CheckContext(self.settings, planned.suite.prompts, self.snapshots)
-        samples = []
         try:
-            for request in planned.requests:
-                samples.append(await run_sample(self.answerer, planned, request, ctx))
-        except CircuitOpen:
+            samples = await self._samples(planned, ctx)
+        except CircuitOpen as exc:
             self.answerer.done(owner)
-            return self.not_run(planned, "circuit open")
+            return self.not_run(planned, getattr(exc, "why", "circuit open"))
         problem = self.answerer.done(owner)  # saves what was recorded
         return self._result(planned, samples, error=problem)
 
+    async def _samples(self, planned: PlannedCase, ctx: CheckContext) -> list[SampleResult]:
+        """The case's samples, one after another; in batch mode at once, so a repeat waits
+        for one batch round, not one per sample."""
+        if self.mode is not Mode.BATCH or len(planned.requests) < 2:
+            return [await run_sample(self.answerer, planned, r, ctx) for r in planned.requests]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(run_sample(self.answerer, planned, r, ctx))
+                    for r in planned.requests
+                ]
+        except BaseExceptionGroup as errors:
+            raise errors.exceptions[0] from None
+        return [task.result() for task in tasks]
+
     def preflight(self, cases: Iterable[PlannedCase]) -> None:
-        """A missing key or a bad base URL is a usage error before any case starts."""
+        """A missing key or a bad base URL is a usage error before any case starts (so is
+        a batch run resumed under another key or endpoint)."""
         if self.live is not None and isinstance(cases, (list, tuple)):
             self.live.preflight([p.target.model for p in cases])
+        if self.batch is not None:
+            self.batch.preflight()
 
     async def run(
         self,
@@ -122,25 +196,34 @@ class Engine:
         on_result: Callable[[CaseResult], None] | None = None,
         *,
         close: bool = True,
+        check_cost: bool = True,
     ) -> list[CaseResult]:
         """Run cases with bounded concurrency; each result is handed to ``on_result`` as it
         finishes (and only kept in the returned list when there is no callback).
-        ``close=False`` keeps the API clients open for further runs on the same loop."""
+        ``close=False`` keeps the API clients open for further runs on the same loop.
+        ``check_cost=False``: the caller checked the cost cap already. In batch mode every
+        case is in flight at once (concurrency bounds live calls, and a batch waits for all)."""
         results: list[CaseResult] = []
         emit = on_result if on_result is not None else results.append
         queue = iter(cases)
 
         async def worker() -> None:
             for planned in queue:  # the workers share one iterator: each case runs once
-                if self.breaker.opened:
-                    emit(self.not_run(planned, "circuit open"))
+                why = self.stopped()
+                if why:
+                    emit(self.not_run(planned, why))
                 else:
                     emit(await self.run_case(planned))
 
         self.preflight(cases)
+        workers = self.settings.concurrency
+        if self.mode is Mode.BATCH and isinstance(cases, (list, tuple)):
+            workers = max(workers, len(cases))
+        if check_cost and self.guard is not None and isinstance(cases, list):
+            self.check_cost(cases)
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(self.settings.concurrency):
+                for _ in range(workers):
                     group.create_task(worker())
         except BaseExceptionGroup as group:
             raise group.exceptions[0] from None  # an engine bug or interrupt, not a case failure

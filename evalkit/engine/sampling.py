@@ -61,7 +61,7 @@ def _cost(trajectory: Trajectory, model: str, ctx: CheckContext) -> float | None
     for turn in trajectory.turns:
         r = turn.response
         cost = cost_usd(
-            model, r.input_tokens, r.cached_tokens, r.output_tokens, ctx.settings.prices
+            model, r.input_tokens, r.cached_tokens, r.output_tokens, ctx.settings.prices, r.rate
         )
         total = None if cost is None or total is None else total + cost
     return total
@@ -147,6 +147,7 @@ def _aux(
             response.cached_tokens,
             response.output_tokens,
             ctx.settings.prices,
+            response.rate,
         )
         call = calls.setdefault(
             (purposes[key], model),
@@ -154,7 +155,8 @@ def _aux(
                 kind=purposes[key],
                 model=model,
                 cost_usd=0.0,
-                source="recording" if response.replayed else "api",
+                source=response.via,
+                rate=response.rate,
             ),
         )
         call.input_tokens += response.input_tokens
@@ -218,12 +220,13 @@ async def run_sample(
         request_key=request.key,
         request_id=final.request_id,
         model=final.model,
-        source="recording" if final.replayed else "api",
+        source=final.via,
         latency_ms=obs.latency_ms,
         input_tokens=obs.input_tokens,
         cached_tokens=obs.cached_tokens,
         output_tokens=obs.output_tokens,
         cost_usd=cost,
+        rate=final.rate,
         finish_reason=final.finish_reason,
         retries=trajectory.retries,
         aux=_aux(answered, purposes, ctx),
