@@ -508,3 +508,21 @@ def test_a_batch_cancelled_while_the_run_waits_leaves_its_cases_to_resume(
         assert main(["run", "--resume", session.meta.run_id]) == 0
         assert stats(server)["batches_created"] == 2
     assert all(r.passed for r in results(session.folder).values())
+
+
+def test_a_tool_loop_advances_one_turn_per_batch_round(
+    fast: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_tool_suites import SCRIPT as AGENT
+    from .test_tool_suites import write
+
+    write(fast)  # two cases: one lookup then an answer, and lookup, refund, answer
+    fast.write("pyproject.toml", FAST)
+    with serve(monkeypatch, script=AGENT) as server:
+        assert main(["run", "--mode", "batch", "--snapshot-update"]) == 0
+        s = stats(server)
+    rounds = [len(b.keys) for b in read_ledger(runs(fast)[-1]).batches]
+    assert rounds == [2, 2, 1]  # turn 1 of both cases, turn 2 of both, turn 3 of the refund
+    assert "/v1/chat/completions" not in s["by_path"]  # nothing went live
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert main(["run"]) == 0  # and the whole trajectory replays offline
