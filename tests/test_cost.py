@@ -159,10 +159,11 @@ def test_an_unknown_price_with_a_cap_is_an_error_before_the_run(
     assert '[tool.evalkit.prices."my-finetune-2025-01-01"]' in err
 
 
-JUDGED = SUITE.replace(
+JUDGED = SUITE.replace(  # a judge without max_tokens: bounded only by the model's largest output
     "    expect: {category: billing}\n",
     "    expect: {category: billing}\n    assert:\n"
-    "      - {type: judge, path: summary, rubric: 'Mentions the charge', model: gpt-4.1-2025-04-14}\n",
+    "      - {type: judge, path: summary, rubric: 'Mentions the charge', model: gpt-4.1-2025-04-14,"
+    " params: {temperature: 0}}\n",
 )
 JUDGE = Script(
     rules=[Rule(when=["Rubric: "], reply={"pass": True, "score": 1, "reason": "ok"}), *RULES.rules]
@@ -184,8 +185,9 @@ def test_the_cap_stops_sending_keeps_everything_and_resumes_with_a_higher_cap(
     capsys: pytest.CaptureFixture[str],
     mode: str,
 ) -> None:
-    """The cases fit the cap; the judge's call (no max_tokens: bounded by gpt-4.1's largest
-    output, 32,768 tokens) would not: it is not sent, and the run says how to go on."""
+    """The cases fit the cap; the judge's call (its params without max_tokens: bounded by
+    gpt-4.1's largest output, 32,768 tokens) would not: it is not sent, and the run says how
+    to go on."""
     project.write("pyproject.toml", FAST)
     project.write("suites/triage.yaml", JUDGED)
     assert main(["run", "--mode", mode, "--max-cost", "0.01"]) == 1

@@ -53,11 +53,17 @@ class SimilarArgs(BaseModel):
     model: str = DEFAULT_EMBEDDING_MODEL
 
 
+JUDGE_PARAMS: dict[str, Any] = {"temperature": 0, "max_tokens": 500}
+
+
 class JudgeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rubric: str
     model: str
     prompt: str | None = None  # name@version of a project prompt replacing the built-in one
+    # sent as given; the default bounds the verdict's length (and so its cost under a cap,
+    # and a local server that would otherwise write until its context is full)
+    params: dict[str, Any] = Field(default_factory=lambda: dict(JUDGE_PARAMS))
 
 
 class Verdict(BaseModel):
@@ -197,7 +203,7 @@ class Judge(Check):
                 model=args.model,
                 api="chat",
                 messages=messages,
-                params={"temperature": 0},
+                params=args.params,
                 schema=Verdict,
                 structured=ctx.settings.structured_for(args.model),
             )
