@@ -21,7 +21,7 @@ from .config import OPTIONS, Settings, activate_root, find_root, load_settings
 from .engine.run import Engine
 from .errors import ConfigError, EvalkitError
 from .planning import PlannedCase, plan
-from .redaction import redact
+from .redaction import Redactor, redact
 from .results import CaseOutcome, CaseResult, RunWriter, Verdicts, dump_outcome
 from .runs import RunMeta, create_run, new_run_id
 from .snapshots import snapshot_variant
@@ -84,12 +84,15 @@ class _State:
     writers: dict[Path, RunWriter] = field(default_factory=dict)
     suites: dict[Path, set[str]] = field(default_factory=dict)  # root → suite files collected
     whole_suites: dict[Path, list[tuple[str, str | None]]] = field(default_factory=dict)
+    redact: Redactor = field(default_factory=Redactor)  # compiled once: it runs per item
 
     def settings_for(self, path: Path) -> Settings:
         root = find_root(path)
         if root not in self.settings:
             self.settings[root] = load_settings(root, _overrides(self.config))
             activate_root(root)
+            names = {n for known in self.settings.values() for n in known.secret_names()}
+            self.redact = Redactor(tuple(sorted(names)))  # the servers' key variables too
         return self.settings[root]
 
     def engine(self, settings: Settings) -> Engine:
@@ -279,11 +282,12 @@ class CaseItem(pytest.Item):
             ("evalkit_request_id", ",".join(s.request_id for s in result.samples if s.request_id)),
             (_OUTCOME, dump_outcome(result)),
         ]
+        clean = state.redact
         self.user_properties += [
-            (name, redact(value) if isinstance(value, str) else value) for name, value in properties
+            (name, clean(value) if isinstance(value, str) else value) for name, value in properties
         ]
         if not result.passed:
-            raise CaseFailed(redact(result.failure_report(REMEDIES)))
+            raise CaseFailed(clean(result.failure_report(REMEDIES)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, (CaseFailed, ConfigError)):
