@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine.limits import LiveStats
-from .redaction import redact
+from .redaction import Redactor
 from .results import CaseResult, Figures, SuiteSummary
 
 
@@ -55,6 +55,7 @@ class RunDisplay:
         self.console = console or console_for_output()
         self.verbose = verbose
         self.remedies = remedies or {}
+        self.redact = Redactor()  # compiled once: a run may print many lines
         self.done = self.passed = self.failed = self.not_run = 0
         self.started = time.monotonic()
         self._last_plain = self.started
@@ -115,7 +116,7 @@ class RunDisplay:
 
     def say(self, text: str) -> None:
         """A plain line (secrets redacted), above the progress bar when there is one."""
-        self.console.print(redact(text), markup=False, soft_wrap=True, highlight=False)
+        self.console.print(self.redact(text), markup=False, soft_wrap=True, highlight=False)
 
     def result(self, result: CaseResult) -> None:
         self.done += 1
