@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import shard
 from .config import OPTIONS, Mode, find_root, load_settings
 from .display import RunDisplay, console_for_output
 from .errors import ConfigError, EvalkitError, display_path
@@ -52,6 +53,7 @@ def _run_flags(parser: argparse.ArgumentParser, *, mode: bool = True) -> None:
     )
     _settings_flags(parser, skip=() if mode else ("mode",))
     parser.add_argument("--variant", help="run a named variant (or base, or key=value)")
+    parser.add_argument(shard.FLAG, metavar=shard.METAVAR, help=shard.HELP)
     parser.add_argument("--resume", metavar="RUN", help="finish an interrupted run (folder or id)")
     parser.add_argument(
         "--run-id",
@@ -137,7 +139,13 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     overrides = _overrides(args)
     if mode is not None:
         overrides["mode"] = mode
+    part = shard.Shard.parse_optional(args.shard)
     if args.resume:
+        if part is not None:
+            raise ConfigError(
+                f"{shard.FLAG} with --resume: a resumed run keeps the shard it started with "
+                "(in its run.json); drop --shard"
+            )
         session = Session.resume(args.resume, overrides)
     else:
         session = Session.start(
@@ -147,8 +155,16 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
             all_variants=args.all_variants,
             run_id=args.run_id,
             replace=bool(args.run_id),
+            shard=part,
         )
     run_id = session.meta.run_id
+    if session.meta.shard and not session.planned and not session.finished_before:
+        session.run_sync()  # an empty results file: the union of the shards reads every one
+        print(
+            f"shard {session.meta.shard} holds none of these suites' cases: nothing to run\n"
+            f"results: {session.results_path}"
+        )
+        return EXIT_OK
     display = RunDisplay(
         len(session.planned), session.engine.stats, verbose=args.verbose, remedies=REMEDIES
     )

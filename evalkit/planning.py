@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .errors import TemplateError
 from .requests import Request, build_request
+from .shard import Shard
 from .suite import Case, Suite, Target
 
 
@@ -50,5 +51,10 @@ def plan_case(suite: Suite, case: Case, variant: str | None = None) -> PlannedCa
     return PlannedCase(suite, case, target, requests, suite.prompts.digest(target.prompt))
 
 
-def plan(suite: Suite, variant: str | None = None) -> list[PlannedCase]:
-    return [plan_case(suite, case, variant) for case in suite.cases]
+def plan(suite: Suite, variant: str | None = None, shard: Shard | None = None) -> list[PlannedCase]:
+    """Every case of ``suite`` under ``variant`` (only ``shard``'s share when given)."""
+    return [
+        plan_case(suite, case, variant)
+        for case in suite.cases
+        if shard is None or shard.owns(suite.name, case.id)
+    ]

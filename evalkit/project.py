@@ -11,6 +11,7 @@ from typing import Any
 from .config import Settings, activate_root, find_root, load_settings
 from .errors import ConfigError
 from .planning import PlannedCase, plan
+from .shard import Shard
 from .suite import Suite, discover, load_suite
 
 
@@ -19,22 +20,28 @@ class Project:
     settings: Settings
     suites: list[Suite] = field(default_factory=list)
 
-    def plan(self, variant: str | None = None, *, only_defining: bool = False) -> list[PlannedCase]:
-        """Every case under ``variant``. A named variant a suite does not define is an
-        error, or, with ``only_defining``, skips that suite."""
+    def plan(
+        self,
+        variant: str | None = None,
+        *,
+        only_defining: bool = False,
+        shard: Shard | None = None,
+    ) -> list[PlannedCase]:
+        """Every case under ``variant`` (only ``shard``'s share when given). A named variant
+        a suite does not define is an error, or, with ``only_defining``, skips that suite."""
         planned: list[PlannedCase] = []
         for suite in self.suites:
             if not suite.has_variant(variant):
                 if only_defining:
                     continue
                 suite.target(variant)  # raises, listing the suite's variants
-            planned += plan(suite, variant)
+            planned += plan(suite, variant, shard)
         return planned
 
-    def plan_all_variants(self) -> list[PlannedCase]:
+    def plan_all_variants(self, shard: Shard | None = None) -> list[PlannedCase]:
         """The suites as written, then each under every variant it defines."""
         names = sorted({v for s in self.suites for v in s.variants})
-        return [p for v in (None, *names) for p in self.plan(v, only_defining=True)]
+        return [p for v in (None, *names) for p in self.plan(v, only_defining=True, shard=shard)]
 
 
 def open_project(

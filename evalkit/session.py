@@ -21,6 +21,7 @@ from .planning import PlannedCase
 from .project import Project, open_project
 from .results import CaseResult, Figures, ResultsFile, RunWriter, SuiteSummary, Verdicts
 from .runs import RunMeta, create_run, find_run, new_run_id, read_meta
+from .shard import Shard
 from .snapshots import SnapshotReport, snapshot_variant
 
 # Settings a run folder remembers, so --resume runs the way the run started.
@@ -56,9 +57,12 @@ class Session:
         run_id: str | None = None,
         replace: bool = False,
         front: str = "cli",
+        shard: Shard | None = None,
     ) -> Session:
         project = open_project(suites, overrides)
-        planned = project.plan_all_variants() if all_variants else project.plan(variant)
+        planned = (
+            project.plan_all_variants(shard) if all_variants else project.plan(variant, shard=shard)
+        )
         engine = Engine(project.settings)
         meta = RunMeta(
             run_id=run_id or new_run_id(),
@@ -69,9 +73,11 @@ class Session:
             suites=[str(s.path) for s in project.suites],
             overrides={k: v for k, v in overrides.items() if k in _REMEMBERED and v is not None},
             cases=len(planned),
+            shard=str(shard) if shard else None,
         )
         folder = create_run(project.settings.results_dir, meta, replace=replace)
-        return cls(project, engine, planned, folder, meta)
+        # a shard runs part of each suite: unused snapshots are for the union to judge
+        return cls(project, engine, planned, folder, meta, whole=shard is None)
 
     @classmethod
     def resume(cls, ref: str, overrides: dict[str, Any]) -> Session:
@@ -81,7 +87,12 @@ class Session:
         meta = read_meta(folder)
         given = {k: v for k, v in overrides.items() if v is not None}
         project = open_project(meta.suites, {**meta.overrides, "mode": meta.mode, **given})
-        planned = project.plan_all_variants() if meta.all_variants else project.plan(meta.variant)
+        shard = Shard.parse_optional(meta.shard, "the run's shard")
+        planned = (
+            project.plan_all_variants(shard)
+            if meta.all_variants
+            else project.plan(meta.variant, shard=shard)
+        )
         results = ResultsFile(folder)
         finished = [r for r in _latest_or_none(results) if r.ran and r.error is None]
         done = {r.item_id for r in finished}
