@@ -118,8 +118,9 @@ class RunSet:
                 if line.strip():
                     yield number, line
 
-    def union(self, key: Key = by_item) -> Iterator[CaseResult]:
-        """Each case's last result across the runs (``key`` says what a case is)."""
+    def union(self, key: Key = by_item, *, empty_ok: bool = False) -> Iterator[CaseResult]:
+        """Each case's last result across the runs (``key`` says what a case is). No result
+        at all is an error (never an empty pass) unless ``empty_ok`` (a resumed run)."""
         winners: dict[Hashable, tuple[int, int]] = {}
         self.skipped, self.found = {}, [0] * len(self.paths)
         for index in range(len(self.paths)):
@@ -132,7 +133,7 @@ class RunSet:
                 if winners.get(k, (-1, 0))[0] != index:
                     self.found[index] += 1
                 winners[k] = (index, number)
-        if not winners:
+        if not winners and not empty_ok:
             unreadable = sum(map(len, self.skipped.values()))
             lines = f" ({unreadable} unreadable line(s))" if unreadable else ""
             if len(self.paths) == 1:

@@ -17,10 +17,11 @@ from typing import Any
 
 from .config import Mode, find_root, load_settings
 from .engine.run import Engine
-from .planning import PlannedCase
+from .planning import Plan
 from .project import Project, open_project
-from .results import CaseResult, Figures, ResultsFile, RunWriter, SuiteSummary, Verdicts
+from .results import CaseResult, Figures, RunWriter, SuiteSummary, Verdicts
 from .runs import RunMeta, create_run, find_run, new_run_id, read_meta
+from .runsets import RunSet, by_item
 from .shard import Shard
 from .snapshots import SnapshotReport, snapshot_variant
 
@@ -32,7 +33,7 @@ _REMEMBERED = ("mode", "concurrency", "timeout_s", "max_retries", "rpm", "tpm", 
 class Session:
     project: Project
     engine: Engine
-    planned: list[PlannedCase]
+    planned: Plan
     folder: Path
     meta: RunMeta
     finished_before: int = 0
@@ -88,27 +89,31 @@ class Session:
         given = {k: v for k, v in overrides.items() if v is not None}
         project = open_project(meta.suites, {**meta.overrides, "mode": meta.mode, **given})
         shard = Shard.parse_optional(meta.shard, "the run's shard")
+        # the finished cases are folded as they are read, not held (a run may be big)
+        verdicts, figures, done = Verdicts(), Figures(), set()
+        runs = RunSet([ref], [folder], [meta])
+        for result in runs.union(by_item, empty_ok=True):
+            if result.ran and result.error is None:
+                verdicts.add(result.outcome())
+                figures.add(result)
+                done.add(result.item_id)
         planned = (
-            project.plan_all_variants(shard)
+            project.plan_all_variants(shard, skip=done)
             if meta.all_variants
-            else project.plan(meta.variant, shard=shard)
+            else project.plan(meta.variant, shard=shard, skip=done)
         )
-        results = ResultsFile(folder)
-        finished = [r for r in _latest_or_none(results) if r.ran and r.error is None]
-        done = {r.item_id for r in finished}
-        session = cls(
+        return cls(
             project,
             Engine(project.settings),
-            [p for p in planned if p.item_id not in done],
+            planned,
             folder,
             meta,
             finished_before=len(done),
             whole=False,
-            skipped_lines=list(results.skipped),
+            verdicts=verdicts,
+            figures=figures,
+            skipped_lines=sorted(runs.skipped.get(0, [])),
         )
-        for result in finished:
-            session.fold(result)
-        return session
 
     def fold(self, result: CaseResult) -> None:
         self.verdicts.add(result.outcome())
@@ -141,15 +146,11 @@ class Session:
         """Written snapshots, and unused ones when whole suites ran (deleted on update)."""
         if not self.whole:
             return SnapshotReport(written=list(self.engine.snapshots.written))
-        ran = {(p.suite.name, snapshot_variant(p.target.variant)) for p in self.planned}
+        ran = {
+            (suite.name, snapshot_variant(suite.target(variant).variant))
+            for suite, variant in self.planned.planned_parts()
+        }
         return self.engine.snapshots.finish(ran)
-
-
-def _latest_or_none(results: ResultsFile) -> list[CaseResult]:
-    latest: dict[str, CaseResult] = {}
-    for result in results:
-        latest[result.item_id] = result
-    return list(latest.values())
 
 
 def record_project(folder: Path, base_url: str, *, results: Path) -> Session:
