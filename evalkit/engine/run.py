@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..checks import CheckContext
 from ..config import Mode, Settings
 from ..errors import CircuitOpen, display_path
-from ..planning import PlannedCase
+from ..planning import Plan, PlannedCase
 from ..results import CaseResult, SampleResult, case_passed
 from ..snapshots import SnapshotStore
 from .answerers import Answerer, answerer_for
@@ -105,7 +105,11 @@ class Engine:
 
     def preflight(self, cases: Iterable[PlannedCase]) -> None:
         """A missing key or a bad base URL is a usage error before any case starts."""
-        if self.live is not None and isinstance(cases, (list, tuple)):
+        if self.live is None:
+            return
+        if isinstance(cases, Plan):
+            self.live.preflight(cases.models())
+        elif isinstance(cases, (list, tuple)):
             self.live.preflight([p.target.model for p in cases])
 
     async def run(
