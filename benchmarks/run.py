@@ -7,9 +7,11 @@ The testing server runs in its own process (so it does not share the client's GI
     limits learned from headers): time against the ideal the bucket allows, 429s, lost cases;
 (b) no limit, 30 ms latency, concurrency 64: evalkit's throughput against a plain
     AsyncOpenAI + semaphore loop making the same calls;
-(c) peak RSS of a 20,000-case live run;
+(c) peak RSS of a 100,000-case live run (no limit), and cases lost;
 (d) 10,000 recorded cases replayed through `evalkit run` and `pytest --evalkit`;
-(e) `evalkit diff` of 10,000 cases under two variants, from recordings.
+(e) `evalkit diff` of 100,000 cases under two variants, from recordings: peak RSS and time;
+(f) CI shards: `evalkit report` and `evalkit diff --runs BASE... -- HEAD...` of 4 + 4 run
+    folders holding 100,000 cases a side: peak RSS and time.
 """
 
 from __future__ import annotations
@@ -395,7 +397,7 @@ def scenario_b(tmp: Path, quick: bool) -> list[str]:
 
 
 def scenario_c(tmp: Path, quick: bool) -> list[str]:
-    n = 5000 if quick else 20_000
+    n = 10_000 if quick else 100_000
     root = make_project(tmp / "c", n, "concurrency = 32\n")
     code, wall, rss, out, _ = with_server(root, [], evalkit_cmd("run", "--mode", "live"), "runs")
     if code != 0:
@@ -428,7 +430,7 @@ def scenario_d(tmp: Path, quick: bool) -> list[str]:
 
 def scenario_e(tmp: Path, quick: bool) -> list[str]:
     """`evalkit diff` of the same cases under two variants, from recordings."""
-    n = 2000 if quick else 10_000
+    n = 5000 if quick else 100_000
     root = make_project(tmp / "e", n, "concurrency = 64\n")
     code, _, _, out, _ = with_server(
         root, [], evalkit_cmd("record", "--all-variants"), "record-runs"
@@ -441,8 +443,6 @@ def scenario_e(tmp: Path, quick: bool) -> list[str]:
             "v2",
             "--markdown",
             "diff.md",
-            "--html",
-            "diff.html",
             "--json",
             "diff.json",
         ),
@@ -450,8 +450,91 @@ def scenario_e(tmp: Path, quick: bool) -> list[str]:
         env_for(None, root / "diff-runs"),
     )
     return [
-        f"(e) evalkit diff of {n:,} cases under two variants, from recordings: {wall:.2f}s, peak RSS {rss:.0f} MB, exit {code}"
+        f"(e) evalkit diff of {n:,} cases under two variants, from recordings (markdown + JSON): "
+        f"{wall:.1f}s ({2 * n / wall:.0f} cases/s), peak RSS {rss:.0f} MB, exit {code}, "
+        f"markdown {(root / 'diff.md').stat().st_size / 1024:.0f} kB"
     ]
+
+
+def _write_shards(folder: Path, prefix: str, n: int, shards: int, regress_every: int) -> list[str]:
+    """``shards`` run folders holding ``n`` cases between them, written line by line (this
+    process stays small: a child's peak RSS starts from its parent's at the fork)."""
+    sys.path.insert(0, str(REPO))
+    from evalkit.shard import Shard
+
+    names = [f"{prefix}-{k}" for k in range(1, shards + 1)]
+    handles = []
+    for k, name in enumerate(names, 1):
+        (folder / name).mkdir(parents=True)
+        meta = {"run_id": name, "mode": "replay", "shard": f"{k}/{shards}", "cases": 0}
+        handles.append((folder / name / "results.jsonl").open("w"))
+        (folder / name / "meta.tmp").write_text(json.dumps(meta))
+    counts = [0] * shards
+    for i in range(n):
+        case = f"c{i:06d}"
+        k = next(k for k in range(1, shards + 1) if Shard(k, shards).owns("bench", case))
+        passed = not (regress_every and i % regress_every == 0)
+        output = json.dumps(
+            {"category": "billing", "urgency": "high" if passed else "low", "summary": f"Case {i}."}
+        )
+        row = {
+            "suite": "bench",
+            "case": case,
+            "passed": passed,
+            "prompt": "triage@v1",
+            "samples": [
+                {
+                    "passed": passed,
+                    "output": output,
+                    "latency_ms": 100.0 + i % 50,
+                    "input_tokens": 60,
+                    "output_tokens": 20,
+                    "cost_usd": 0.000056,
+                    "source": "recording",
+                    "checks": [{"type": "schema", "passed": True}],
+                }
+            ],
+            "messages": [{"role": "user", "content": f"Ticket {i}: I was charged twice"}],
+        }
+        handles[k - 1].write(json.dumps(row) + "\n")
+        counts[k - 1] += 1
+    for handle, name, count in zip(handles, names, counts, strict=True):
+        handle.close()
+        meta = json.loads((folder / name / "meta.tmp").read_text())
+        meta["cases"] = count
+        (folder / name / "run.json").write_text(json.dumps(meta))
+        (folder / name / "meta.tmp").unlink()
+    return [str(folder / name) for name in names]
+
+
+def scenario_f(tmp: Path, quick: bool) -> list[str]:
+    """CI shards: report and diff on the union of 4 + 4 run folders."""
+    n = 10_000 if quick else 100_000
+    root = make_project(tmp / "f", 10)
+    runs = root / "ci"
+    base = _write_shards(runs, "base", n, 4, 0)
+    head = _write_shards(runs, "head", n, 4, 97)
+    lines = []
+    code, wall, rss, _ = run_child(
+        evalkit_cmd("report", *head, "--markdown", "report.md"), root, env_for(None, runs)
+    )
+    lines.append(
+        f"(f) evalkit report of 4 shards, {n:,} cases: {wall:.1f}s, peak RSS {rss:.0f} MB, exit {code} (1: regressions expected)"
+    )
+    code, wall, rss, _ = run_child(
+        evalkit_cmd(
+            "diff", "--runs", *base, "--", *head, "--markdown", "diff.md", "--json", "diff.json"
+        ),
+        root,
+        env_for(None, runs),
+    )
+    match = re.search(r"(\d+) regression\(s\)", (root / "diff.md").read_text())
+    lines.append(
+        f"(f) evalkit diff --runs 4 shards -- 4 shards, {n:,} cases a side: {wall:.1f}s, peak RSS "
+        f"{rss:.0f} MB, exit {code}, {match[1] if match else '?'} regressions found "
+        f"(expected {len(range(0, n, 97))}), markdown {(root / 'diff.md').stat().st_size / 1024:.0f} kB"
+    )
+    return lines
 
 
 def main() -> int:
@@ -460,7 +543,7 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute or so)")
     parser.add_argument(
-        "--only", choices=list("abcde"), action="append", help="run only these scenarios"
+        "--only", choices=list("abcdef"), action="append", help="run only these scenarios"
     )
     parser.add_argument(
         "--measure-b", nargs=2, metavar=("ROOT", "BASE_URL"), help=argparse.SUPPRESS
@@ -478,6 +561,7 @@ def main() -> int:
             ("c", scenario_c),
             ("d", scenario_d),
             ("e", scenario_e),
+            ("f", scenario_f),
         ):
             if args.only and key not in args.only:
                 continue

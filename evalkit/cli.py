@@ -11,14 +11,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import batch_cli
+from . import batch_cli, shard
 from .config import OPTIONS, Mode, find_root, load_settings
 from .display import RunDisplay, console_for_output
 from .errors import ConfigError, EvalkitError, display_path
 from .prompts import PromptStore
 from .redaction import redact
-from .results import CaseResult, ResultsFile
-from .runs import find_run
+from .results import CaseResult
 from .session import Session
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -53,6 +52,7 @@ def _run_flags(parser: argparse.ArgumentParser, *, mode: bool = True) -> None:
     )
     _settings_flags(parser, skip=() if mode else ("mode",))
     parser.add_argument("--variant", help="run a named variant (or base, or key=value)")
+    parser.add_argument(shard.FLAG, metavar=shard.METAVAR, help=shard.HELP)
     parser.add_argument("--resume", metavar="RUN", help="finish an interrupted run (folder or id)")
     parser.add_argument(
         "--run-id",
@@ -94,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("b", nargs="?", metavar="B", help="variant name, `base`, or key=value")
     diff.add_argument("suites", nargs="*", metavar="SUITE")
     diff.add_argument(
-        "--runs", nargs=2, metavar=("RUN_A", "RUN_B"), help="compare two finished runs"
+        "--runs",
+        nargs="+",
+        metavar="RUN",
+        help="compare finished runs: --runs A B, or several a side (CI shards, as their "
+        "union): --runs BASE... -- HEAD...",
     )
     diff.add_argument("--mode", choices=Mode.choices(), help="replay (default) or record")
     diff.add_argument("--concurrency", type=int)
@@ -102,8 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on", choices=["regressions", "pass-rate", "none"], default="regressions"
     )
     _outputs(diff)
-    report = sub.add_parser("report", help="one finished run: verdicts, failures, figures")
-    report.add_argument("run", metavar="RUN", help="run folder, results file or run id")
+    report = sub.add_parser(
+        "report", help="finished runs (several: CI shards, as one): verdicts, failures, figures"
+    )
+    report.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="run folders, results files or run ids; several are reported as their union",
+    )
     _outputs(report)
     init = sub.add_parser("init", help="scaffold a working example project (recorded offline)")
     init.add_argument("dir", nargs="?", default=".", metavar="DIR")
@@ -140,7 +151,13 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
     overrides = _overrides(args)
     if mode is not None:
         overrides["mode"] = mode
+    part = shard.Shard.parse_optional(args.shard)
     if args.resume:
+        if part is not None:
+            raise ConfigError(
+                f"{shard.FLAG} with --resume: a resumed run keeps the shard it started with "
+                "(in its run.json); drop --shard"
+            )
         session = Session.resume(args.resume, overrides)
     else:
         session = Session.start(
@@ -150,8 +167,16 @@ def cmd_run(args: argparse.Namespace, mode: Mode | None = None) -> int:
             all_variants=args.all_variants,
             run_id=args.run_id,
             replace=bool(args.run_id),
+            shard=part,
         )
     run_id = session.meta.run_id
+    if session.meta.shard and not session.planned and not session.finished_before:
+        session.run_sync()  # an empty results file: the union of the shards reads every one
+        print(
+            f"shard {session.meta.shard} holds none of these suites' cases: nothing to run\n"
+            f"results: {session.results_path}"
+        )
+        return EXIT_OK
     display = RunDisplay(
         len(session.planned), session.engine.stats, verbose=args.verbose, remedies=REMEDIES
     )
@@ -206,16 +231,6 @@ def _results_dir() -> Path:
     return load_settings(find_root(Path.cwd())).results_dir
 
 
-def _read_run(ref: str) -> tuple[list[CaseResult], str | None]:
-    results = ResultsFile(find_run(ref, _results_dir()))
-    return results.latest(), results.warning()
-
-
-def _label(ref: str) -> str:
-    path = Path(ref)
-    return path.parent.name if path.name == "results.jsonl" else path.name
-
-
 def _html(target: str, render: Callable[[Path], str]) -> None:
     """The viewer page (one HTML renderer for report, diff and view)."""
     _write(target, render(Path(target)), "html report")
@@ -231,20 +246,36 @@ def _write(target: str, text: str, what: str) -> None:
     print(f"{what}: {target}")
 
 
+def _run_sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """``--runs A B`` (one run a side), or ``--runs BASE... -- HEAD...``."""
+    base = list(args.runs)
+    head = [ref for ref in (args.a, args.b, *args.suites) if ref]
+    if not head:
+        if len(base) != 2:
+            raise ConfigError(
+                "evalkit diff --runs takes two runs (--runs BASE HEAD), or several a side "
+                "separated by `--`: --runs BASE... -- HEAD..."
+            )
+        return base[:1], base[1:]
+    return base, head
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from . import view
-    from .diff import compare
+    from .diff import LIMIT
     from .diff_report import print_terminal, to_json, to_markdown
+    from .runsets import RunSet, compare_runs
 
     sides: tuple[Any, Any]
     if args.runs:
-        run_a, run_b = args.runs
-        (results_a, warn_a), (results_b, warn_b) = _read_run(run_a), _read_run(run_b)
-        for warning in (warn_a, warn_b):
-            if warning:
-                print(f"warning: {warning}", file=sys.stderr)
-        report = compare(results_a, results_b, _label(run_a), _label(run_b))
-        sides = (find_run(run_a, _results_dir()), find_run(run_b, _results_dir()))
+        refs_a, refs_b = _run_sides(args)
+        runs_a = RunSet.open(refs_a, _results_dir())
+        runs_b = RunSet.open(refs_b, _results_dir())
+        report = compare_runs(runs_a, runs_b, LIMIT)
+        for warning in runs_a.warnings() + runs_b.warnings():
+            print(f"warning: {warning}", file=sys.stderr)
+        sides = (runs_a.paths, runs_b.paths)
+        labels = (runs_a.label, runs_b.label)
     else:
         if not args.a or not args.b:
             raise ConfigError("evalkit diff needs two variants (A B) or --runs RUN_A RUN_B")
@@ -253,15 +284,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
         overrides = {"mode": args.mode, "concurrency": args.concurrency}
         report, (a, b) = run_both(args.suites, args.a, args.b, overrides, keep=bool(args.html))
         sides = (view.from_results(args.a, a), view.from_results(args.b, b))
+        labels = (args.a, args.b)
     print_terminal(report, console_for_output(180))
     for flag, render in (("markdown", to_markdown), ("json", to_json)):
         if getattr(args, flag, None):
             _write(getattr(args, flag), render(report), f"{flag} report")
     if args.html:
+        # the page lists every case: a diff too big to list them all is computed again there
         _html(
             args.html,
             lambda out: view.render_comparison(
-                sides[0], sides[1], report=report, results_dir=_results_dir(), out=out
+                sides[0],
+                sides[1],
+                report=report if report.complete else None,
+                results_dir=_results_dir(),
+                out=out,
+                labels=labels,
             ),
         )
     return EXIT_FAILED if report.failed(args.fail_on) else EXIT_OK
@@ -269,18 +307,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from . import run_report, view
+    from .runsets import RunSet, by_item
 
-    results, warning = _read_run(args.run)
-    report, figures = run_report.build(
-        results, _label(args.run), [warning] if warning else [], REMEDIES
-    )
+    runs = RunSet.open(args.runs, _results_dir())
+    report, figures = run_report.build(runs.union(by_item), runs.label, [], REMEDIES)
+    unfinished = runs.unfinished()
+    report.warnings = runs.warnings() + unfinished
+    report.passed = report.passed and not unfinished
     run_report.print_terminal(report, figures, console_for_output())
     for flag, render in (("markdown", run_report.to_markdown), ("json", run_report.to_json)):
         if getattr(args, flag, None):
             _write(getattr(args, flag), render(report), f"{flag} report")
     if args.html:
-        path = find_run(args.run, _results_dir())
-        _html(args.html, lambda out: view.render_run(path, results_dir=_results_dir(), out=out))
+        _html(
+            args.html,
+            lambda out: view.render_run(runs.paths, results_dir=_results_dir(), out=out),
+        )
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
@@ -347,8 +389,21 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _head_runs_then_options(argv: list[str]) -> list[str]:
+    """``diff --runs BASE... -- HEAD... --markdown F``: the head runs end at the next option
+    (argparse would take every word after ``--`` as a run), so options written after them
+    are moved before the ``--``."""
+    if len(argv) < 2 or argv[0] != "diff" or "--" not in argv:
+        return argv
+    cut = argv.index("--")
+    rest = argv[cut + 1 :]
+    end = next((i for i, word in enumerate(rest) if word.startswith("-")), len(rest))
+    return argv[:cut] + rest[end:] + ["--"] + rest[:end]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_head_runs_then_options(words))
     try:
         return COMMANDS[args.command](args)
     except EvalkitError as exc:  # bad input, found before or during the run

@@ -1,5 +1,9 @@
 """Renderings of a diff: a terminal table, markdown for a PR comment, one self-contained HTML
-file with charts, and JSON. Every renderer reads the same :class:`DiffReport`."""
+file with charts, and JSON. Every renderer reads the same :class:`DiffReport`.
+
+A PR comment must stay readable (and under GitHub's 65,536 characters) at 100,000 cases:
+the markdown lists a few regressions and fixes by name and a capped table of the cases
+that changed, and says how many more there are and where to see them."""
 
 from __future__ import annotations
 
@@ -10,6 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from .diff import CaseDiff, DiffReport, SuiteDiff
+
+NAMES = 10  # case names in a headline or a suite's line of sample drops
+BULLETS = 25  # regressions and fixes listed by name in markdown
+ROWS = 100  # rows of the markdown case table
 
 
 def _pct(x: float) -> str:
@@ -36,12 +44,15 @@ def _mark(passed: bool | None, samples: tuple[int, int] | None = None) -> str:
     return f"{word} {samples[0]}/{samples[1]}" if samples and samples[1] > 1 else word
 
 
+def _names(names: list[str], limit: int = NAMES) -> str:
+    more = f" and {len(names) - limit:,} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
 def _drops(s: SuiteDiff) -> str:
     if not s.sample_drops:
         return ""
-    return (
-        f"; {len(s.sample_drops)} case(s) with fewer passing samples: {', '.join(s.sample_drops)}"
-    )
+    return f"; {len(s.sample_drops)} case(s) with fewer passing samples: {_names(s.sample_drops)}"
 
 
 def _usage(case: CaseDiff) -> str:
@@ -72,11 +83,23 @@ def _fields(case: CaseDiff, limit: int = 3) -> str:
 
 
 def _headline(report: DiffReport) -> str:
-    regressions = report.regressions
-    if regressions:
-        names = ", ".join(f"{c.suite}::{c.case}" for c in regressions)
-        return f"{len(regressions)} regression(s) under {report.b}: {names}"
+    count = report.regression_count
+    if count:
+        names = [f"{s.suite}::{case}" for s in report.suites for case in s.regressions]
+        return f"{count} regression(s) under {report.b}: {_names(names)}"
     return f"no regressions under {report.b}"
+
+
+def _omitted(report: DiffReport) -> str:
+    """What a big diff does not list, in words."""
+    if report.complete:
+        return ""
+    counts = report.counts
+    total = sum(v for k, v in counts.items() if k != "changed")
+    return (
+        f"{len(report.cases):,} of {total:,} cases listed; {_changed_count(report):,} changed "
+        "(verdict, output or share of passing samples); unchanged cases are counted, not listed"
+    )
 
 
 def _bootstrap(s: SuiteDiff) -> str:
@@ -153,6 +176,8 @@ def print_terminal(report: DiffReport, console: Console) -> None:
                 f"{c.d_latency_ms:+.0f}",
             )
         console.print(cases, crop=False, soft_wrap=False)
+    if not report.complete:
+        console.print(_omitted(report), markup=False)
     for s in report.suites:
         console.print(
             f"{s.suite}: {report.a} {_pct(s.a.rate)} → {report.b} {_pct(s.b.rate)}; "
@@ -168,7 +193,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
 
 
 def to_markdown(report: DiffReport) -> str:
-    icon = "❌" if report.regressions else "✅"
+    icon = "❌" if report.regression_count else "✅"
     out = [
         f"## evalkit diff: `{report.a}` → `{report.b}`",
         "",
@@ -192,27 +217,41 @@ def to_markdown(report: DiffReport) -> str:
             out += ["", f"{s.suite}: {_bootstrap(s)}"]
         if s.sample_drops:
             out += ["", f"{s.suite}{_drops(s)}"]
-    if report.regressions:
-        out += ["", "### Regressions", ""]
+    for title, status, count in (
+        ("Regressions", "regression", report.regression_count),
+        ("Fixes", "fix", sum(len(s.fixes) for s in report.suites)),
+    ):
+        listed = [c for c in report.cases if c.status == status]
+        if not listed:
+            continue
+        out += ["", f"### {title}", ""]
         out += [
             f"- `{c.suite}::{c.case}`: {_changed(c) or 'output unchanged'}"
-            for c in report.regressions
+            for c in listed[:BULLETS]
         ]
-    fixes = [c for c in report.cases if c.status == "fix"]
-    if fixes:
-        out += ["", "### Fixes", ""]
-        out += [f"- `{c.suite}::{c.case}`: {_changed(c) or 'output unchanged'}" for c in fixes]
+        if count > BULLETS:
+            out.append(f"- … and {count - BULLETS:,} more")
+    changed = _changed_rows(report)
+    if report.complete and len(report.cases) <= ROWS:
+        summary, rows = "Every case", report.cases
+    else:
+        total = sum(v for k, v in report.counts.items() if k != "changed") or len(report.cases)
+        rows = changed[:ROWS]
+        summary = (
+            f"Cases that changed: {len(rows):,} shown of {_changed_count(report):,} "
+            f"({total:,} cases compared; the JSON report and the viewer list more)"
+        )
     out += [
         "",
-        "<details><summary>Every case</summary>",
+        f"<details><summary>{summary}</summary>",
         "",
         f"| case | status | {report.a} | {report.b} | changed | Δ tokens in/out (sum over samples) | Δ cost | Δ ms (mean per sample) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for c in report.cases:
-        changed = _changed(c).replace("|", "\\|")
+    for c in rows:
+        changed_text = _changed(c).replace("|", "\\|")
         out.append(
-            f"| `{c.suite}::{c.case}` | {c.status} | {_mark(c.a_passed, c.a_samples)} | {_mark(c.b_passed, c.b_samples)} | {changed} "
+            f"| `{c.suite}::{c.case}` | {c.status} | {_mark(c.a_passed, c.a_samples)} | {_mark(c.b_passed, c.b_samples)} | {changed_text} "
             f"| {_usage(c)} | {_signed(c.d_cost_usd, '{:+.6f}')} | {c.d_latency_ms:+.0f} |"
         )
     out += [
@@ -222,6 +261,24 @@ def to_markdown(report: DiffReport) -> str:
         "Pass-rate intervals are Wilson 95%; the p-value is an exact McNemar test on the cases whose verdict changed.",
     ]
     return "\n".join(out) + "\n"
+
+
+def _changed_rows(report: DiffReport) -> list[CaseDiff]:
+    """The listed cases worth a row: a changed verdict, output or share of samples."""
+    return [
+        c
+        for c in report.cases
+        if c.status in ("regression", "fix", "only-a", "only-b")
+        or c.changes
+        or c.text_diff
+        or c.samples_dropped
+    ]
+
+
+def _changed_count(report: DiffReport) -> int:
+    """Cases whose verdict, output or share of passing samples changed (listed or not)."""
+    counts = report.counts
+    return sum(counts.get(k, 0) for k in ("regression", "fix", "only-a", "only-b", "changed"))
 
 
 # -- json ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """``evalkit diff A B``: the same cases run (or replayed) under two variants, then compared.
 
-Both sides run on one engine and one event loop (one set of API clients), and each side
-keeps only what a comparison needs of a result."""
+Both sides run on one engine and one event loop (one set of API clients). The comparison is
+streamed: side A's results are folded into slim records as they finish, side B's compared
+against them as they finish, so a diff of 100,000 cases a side holds neither side (unless
+the viewer page is asked for, which shows every case)."""
 
 from __future__ import annotations
 
@@ -10,39 +12,45 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .diff import DiffReport, compare
+from .diff import LIMIT, Comparer, DiffReport
 from .engine.run import Engine
 from .project import open_project
 from .results import CaseResult
 
 
-def slim(result: CaseResult) -> CaseResult:
-    """What a diff needs of a result: verdicts, outputs and usage, not every check's message
-    (a 10,000-case diff holds both sides at once)."""
-    samples = [s.model_copy(update={"checks": [], "aux": []}) for s in result.samples]
-    return result.model_copy(update={"samples": samples, "messages": []})
-
-
-def _keeper(kept: list[CaseResult], whole: bool) -> Callable[[CaseResult], None]:
-    return lambda result: kept.append(result if whole else slim(result))
-
-
 def run_both(
-    suites: Sequence[str | Path], a: str, b: str, overrides: dict[str, Any], *, keep: bool = False
+    suites: Sequence[str | Path],
+    a: str,
+    b: str,
+    overrides: dict[str, Any],
+    *,
+    keep: bool = False,
+    limit: int | None = LIMIT,
 ) -> tuple[DiffReport, list[list[CaseResult]]]:
-    """Both sides' results and their comparison; ``keep`` keeps whole results (the viewer
-    shows why cases failed), else only what a comparison needs."""
+    """The comparison, and with ``keep`` both sides' whole results (the viewer shows why
+    cases failed; then every case diff is listed too). ``limit``: see :class:`Comparer`."""
     project = open_project(suites, overrides)
     plans = [project.plan(a), project.plan(b)]  # bad variants stop here, before any call
     engine = Engine(project.settings)
+    comparer = Comparer(a, b, limit=None if keep else limit)
     sides: list[list[CaseResult]] = [[], []]
+
+    def feeder(
+        add: Callable[[CaseResult], None], kept: list[CaseResult]
+    ) -> Callable[[CaseResult], None]:
+        def on_result(result: CaseResult) -> None:
+            add(result)
+            if keep:
+                kept.append(result)
+
+        return on_result
 
     async def both() -> None:
         try:
-            for planned, kept in zip(plans, sides, strict=True):
-                await engine.run(planned, _keeper(kept, keep), close=False)
+            await engine.run(plans[0], feeder(comparer.add_a, sides[0]), close=False)
+            await engine.run(plans[1], feeder(comparer.add_b, sides[1]), close=False)
         finally:
             await engine.aclose()
 
     asyncio.run(both())
-    return compare(sides[0], sides[1], a, b), sides
+    return comparer.finish(), sides

@@ -16,7 +16,7 @@ are not in the estimate; the cost cap (engine/costcap.py) counts them as they ar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -349,7 +349,7 @@ class CostCapExceeded(ConfigError):
 
 
 def check_cap(
-    planned: list[PlannedCase],
+    planned: Sequence[PlannedCase],
     settings: Settings,
     store: RecordingStore,
     mode: Mode,

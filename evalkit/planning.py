@@ -2,17 +2,25 @@
 
 Planning renders every case's requests before any is sent, so a missing variable or a bad
 template is a configuration error (exit 2) before the run spends anything.
+
+A :class:`Plan` (what a run runs) renders each case once up front to find such errors and
+keeps only the first :attr:`Plan.KEEP` planned cases; the rest are planned again when the
+run reaches them, so a run of 100,000 cases holds the cases in flight, not 100,000 rendered
+requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from bisect import bisect_right
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, overload
 
 from .errors import TemplateError
 from .prompts import Message
 from .requests import Request, build_request
+from .shard import Shard
 from .suite import Case, Suite, Target
 
 
@@ -76,5 +84,99 @@ def plan_case(suite: Suite, case: Case, variant: str | None = None) -> PlannedCa
     return PlannedCase(suite, case, target, requests, suite.prompts.digest(target.prompt))
 
 
-def plan(suite: Suite, variant: str | None = None) -> list[PlannedCase]:
-    return [plan_case(suite, case, variant) for case in suite.cases]
+def plan(suite: Suite, variant: str | None = None, shard: Shard | None = None) -> list[PlannedCase]:
+    """Every case of ``suite`` under ``variant`` (only ``shard``'s share when given)."""
+    return [
+        plan_case(suite, case, variant)
+        for case in suite.cases
+        if shard is None or shard.owns(suite.name, case.id)
+    ]
+
+
+class Plan(Sequence[PlannedCase]):
+    """The planned cases of suites under variants (``parts``), in order: only ``shard``'s
+    share, without the item ids in ``skip`` (a resumed run's finished cases)."""
+
+    KEEP: ClassVar[int] = 2000
+
+    def __init__(
+        self,
+        parts: Sequence[tuple[Suite, str | None]],
+        *,
+        shard: Shard | None = None,
+        skip: Container[str] = (),
+    ):
+        self.parts = list(parts)
+        self.shard = shard
+        self._offsets: list[int] = []
+        self._kept: list[PlannedCase] = []
+        self._chosen: array[int] | None = None
+        self._counts: list[int] = []
+        total, chosen, everything = 0, array("q"), True
+        for suite, variant in self.parts:
+            suite.target(variant)  # a bad variant is an error before any case
+            self._offsets.append(total)
+            count = 0
+            for index, case in enumerate(suite.cases):
+                if (shard is not None and not shard.owns(suite.name, case.id)) or (
+                    skip and _item_id(suite, case, variant) in skip
+                ):
+                    everything = False
+                    continue
+                planned = plan_case(suite, case, variant)  # every error found now
+                if len(self._kept) < self.KEEP:
+                    self._kept.append(planned)
+                chosen.append(total + index)
+                count += 1
+            self._counts.append(count)
+            total += len(suite.cases)
+        self._len = len(chosen)
+        self._chosen = None if everything else chosen
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _get(self, index: int) -> PlannedCase:
+        if index < len(self._kept):
+            return self._kept[index]
+        at = self._chosen[index] if self._chosen is not None else index
+        part = bisect_right(self._offsets, at) - 1
+        while not len(self.parts[part][0].cases):  # a part with no case shares an offset
+            part -= 1
+        suite, variant = self.parts[part]
+        return plan_case(suite, suite.cases[at - self._offsets[part]], variant)
+
+    @overload
+    def __getitem__(self, index: int) -> PlannedCase: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PlannedCase]: ...
+
+    def __getitem__(self, index: int | slice) -> PlannedCase | list[PlannedCase]:
+        if isinstance(index, slice):
+            return [self._get(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("planned case index out of range")
+        return self._get(index)
+
+    def __iter__(self) -> Iterator[PlannedCase]:
+        for index in range(len(self)):
+            yield self._get(index)
+
+    def __repr__(self) -> str:
+        return f"Plan({len(self)} cases)"
+
+    def planned_parts(self) -> list[tuple[Suite, str | None]]:
+        """The suites and variants at least one planned case comes from."""
+        return [p for p, n in zip(self.parts, self._counts, strict=True) if n]
+
+    def models(self) -> list[str]:
+        """The models the planned cases are sent to (for the live pre-flight)."""
+        return sorted({suite.target(variant).model for suite, variant in self.planned_parts()})
+
+
+def _item_id(suite: Suite, case: Case, variant: str | None) -> str:
+    target = suite.target(variant)
+    return f"{suite.name}::{case.id}" + (f"[{target.variant}]" if target.variant else "")

@@ -3,14 +3,15 @@ the pytest plugin and the Python API, so all three see a project the same way.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import Settings, activate_root, find_root, load_settings
 from .errors import ConfigError
-from .planning import PlannedCase, plan
+from .planning import Plan
+from .shard import Shard
 from .suite import Suite, discover, load_suite
 
 
@@ -19,22 +20,31 @@ class Project:
     settings: Settings
     suites: list[Suite] = field(default_factory=list)
 
-    def plan(self, variant: str | None = None, *, only_defining: bool = False) -> list[PlannedCase]:
-        """Every case under ``variant``. A named variant a suite does not define is an
-        error, or, with ``only_defining``, skips that suite."""
-        planned: list[PlannedCase] = []
+    def plan(
+        self,
+        variant: str | None = None,
+        *,
+        only_defining: bool = False,
+        shard: Shard | None = None,
+        skip: Container[str] = (),
+    ) -> Plan:
+        """Every case under ``variant`` (only ``shard``'s share when given, without the item
+        ids in ``skip``). A named variant a suite does not define is an error, or, with
+        ``only_defining``, skips that suite."""
+        parts: list[tuple[Suite, str | None]] = []
         for suite in self.suites:
             if not suite.has_variant(variant):
                 if only_defining:
                     continue
                 suite.target(variant)  # raises, listing the suite's variants
-            planned += plan(suite, variant)
-        return planned
+            parts.append((suite, variant))
+        return Plan(parts, shard=shard, skip=skip)
 
-    def plan_all_variants(self) -> list[PlannedCase]:
+    def plan_all_variants(self, shard: Shard | None = None, skip: Container[str] = ()) -> Plan:
         """The suites as written, then each under every variant it defines."""
         names = sorted({v for s in self.suites for v in s.variants})
-        return [p for v in (None, *names) for p in self.plan(v, only_defining=True)]
+        parts = [(s, v) for v in (None, *names) for s in self.suites if s.has_variant(v)]
+        return Plan(parts, shard=shard, skip=skip)
 
 
 def open_project(

@@ -24,6 +24,10 @@ from .planning import PlannedCase, plan
 from .redaction import Redactor, redact
 from .results import CaseOutcome, CaseResult, RunWriter, Verdicts, dump_outcome
 from .runs import RunMeta, create_run, new_run_id
+from .shard import HELP as SHARD_HELP
+from .shard import METAVAR as SHARD_METAVAR
+from .shard import PYTEST_FLAG as SHARD_FLAG
+from .shard import Shard
 from .snapshots import snapshot_variant
 from .suite import Suite, is_suite_file, load_suite
 
@@ -53,6 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="NAME",
         help="run a named variant of the suites (or base, or key=value)",
+    )
+    group.addoption(
+        SHARD_FLAG, dest="evalkit_shard", default=None, metavar=SHARD_METAVAR, help=SHARD_HELP
     )
 
 
@@ -95,6 +102,11 @@ class _State:
             self.redact = Redactor(tuple(sorted(names)))  # the servers' key variables too
         return self.settings[root]
 
+    @property
+    def shard(self) -> Shard | None:
+        """``--evalkit-shard K/N``; a bad value is a ConfigError (a collection error, exit 2)."""
+        return Shard.parse_optional(self.config.getoption("evalkit_shard"), SHARD_FLAG)
+
     def engine(self, settings: Settings) -> Engine:
         if settings.root not in self.engines:
             self.engines[settings.root] = Engine(settings)
@@ -111,6 +123,7 @@ class _State:
                 variant=self.config.getoption("evalkit_variant"),
                 suites=sorted(self.suites.get(settings.root, set())),
                 overrides={k: v for k, v in _overrides(self.config).items() if v is not None},
+                shard=str(self.shard) if self.shard else None,
             )
             folder = create_run(settings.results_dir, meta)
             self.writers[settings.root] = RunWriter(folder, settings.secret_names())
@@ -210,7 +223,7 @@ class SuiteFile(pytest.File):
         try:
             settings = state.settings_for(self.path)
             suite = load_suite(self.path, settings)
-            planned = plan(suite, variant)
+            planned = plan(suite, variant, state.shard)
         except ConfigError as exc:
             raise EvalkitCollectError(redact(str(exc))) from None
         state.suites.setdefault(settings.root, set()).add(str(suite.path))
@@ -246,7 +259,7 @@ class SuiteNode(pytest.Collector):
             for item in self.session.items
             if isinstance(item, CaseItem) and item.parent is self
         ]
-        if len(mine) == len(self.planned):
+        if len(mine) == len(self.planned) and state.shard is None:
             variant = snapshot_variant(self.planned[0].target.variant) if self.planned else None
             state.whole_suites.setdefault(self.suite.settings.root, []).append(
                 (self.suite.name, variant)

@@ -33,6 +33,7 @@ class RunMeta(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)  # settings given as flags
     cases: int = 0
     started_at: str = ""
+    shard: str | None = None  # "K/N" when the run is one shard of a split (evalkit.shard)
 
 
 def new_run_id() -> str:

@@ -17,10 +17,12 @@ from typing import Any
 
 from .config import Mode, find_root, load_settings
 from .engine.run import Engine
-from .planning import PlannedCase
+from .planning import Plan
 from .project import Project, open_project
-from .results import CaseResult, Figures, ResultsFile, RunWriter, SuiteSummary, Verdicts
+from .results import CaseResult, Figures, RunWriter, SuiteSummary, Verdicts
 from .runs import RunMeta, create_run, find_run, new_run_id, read_meta
+from .runsets import RunSet, by_item
+from .shard import Shard
 from .snapshots import SnapshotReport, snapshot_variant
 
 # Settings a run folder remembers, so --resume runs the way the run started.
@@ -42,7 +44,7 @@ _REMEMBERED = (
 class Session:
     project: Project
     engine: Engine
-    planned: list[PlannedCase]
+    planned: Plan
     folder: Path
     meta: RunMeta
     finished_before: int = 0
@@ -67,9 +69,12 @@ class Session:
         run_id: str | None = None,
         replace: bool = False,
         front: str = "cli",
+        shard: Shard | None = None,
     ) -> Session:
         project = open_project(suites, overrides)
-        planned = project.plan_all_variants() if all_variants else project.plan(variant)
+        planned = (
+            project.plan_all_variants(shard) if all_variants else project.plan(variant, shard=shard)
+        )
         engine = Engine(project.settings)
         meta = RunMeta(
             run_id=run_id or new_run_id(),
@@ -80,12 +85,14 @@ class Session:
             suites=[str(s.path) for s in project.suites],
             overrides={k: v for k, v in overrides.items() if k in _REMEMBERED and v is not None},
             cases=len(planned),
+            shard=str(shard) if shard else None,
         )
         if engine.guard is not None:
             engine.check_cost(planned)  # over the cap: not started, no run folder
         folder = create_run(project.settings.results_dir, meta, replace=replace)
         engine.attach_run(folder, meta.run_id)
-        return cls(project, engine, planned, folder, meta)
+        # a shard runs part of each suite: unused snapshots are for the union to judge
+        return cls(project, engine, planned, folder, meta, whole=shard is None)
 
     @classmethod
     def resume(cls, ref: str, overrides: dict[str, Any]) -> Session:
@@ -95,28 +102,36 @@ class Session:
         meta = read_meta(folder)
         given = {k: v for k, v in overrides.items() if v is not None}
         project = open_project(meta.suites, {**meta.overrides, "mode": meta.mode, **given})
-        planned = project.plan_all_variants() if meta.all_variants else project.plan(meta.variant)
-        results = ResultsFile(folder)
-        finished = [r for r in _latest_or_none(results) if r.ran and r.error is None]
-        done = {r.item_id for r in finished}
+        shard = Shard.parse_optional(meta.shard, "the run's shard")
+        # the finished cases are folded as they are read, not held (a run may be big)
+        verdicts, figures, done = Verdicts(), Figures(), set()
+        runs = RunSet([ref], [folder], [meta])
+        for result in runs.union(by_item, empty_ok=True):
+            if result.ran and result.error is None:
+                verdicts.add(result.outcome())
+                figures.add(result)
+                done.add(result.item_id)
+        planned = (
+            project.plan_all_variants(shard, skip=done)
+            if meta.all_variants
+            else project.plan(meta.variant, shard=shard, skip=done)
+        )
         engine = Engine(project.settings)
         engine.attach_run(folder, meta.run_id)  # re-attaches to its batches, counts its spend
-        todo = [p for p in planned if p.item_id not in done]
         if engine.guard is not None:
-            engine.check_cost(todo)
-        session = cls(
+            engine.check_cost(planned)
+        return cls(
             project,
             engine,
-            todo,
+            planned,
             folder,
             meta,
             finished_before=len(done),
             whole=False,
-            skipped_lines=list(results.skipped),
+            verdicts=verdicts,
+            figures=figures,
+            skipped_lines=sorted(runs.skipped.get(0, [])),
         )
-        for result in finished:
-            session.fold(result)
-        return session
 
     def fold(self, result: CaseResult) -> None:
         self.verdicts.add(result.outcome())
@@ -149,15 +164,11 @@ class Session:
         """Written snapshots, and unused ones when whole suites ran (deleted on update)."""
         if not self.whole:
             return SnapshotReport(written=list(self.engine.snapshots.written))
-        ran = {(p.suite.name, snapshot_variant(p.target.variant)) for p in self.planned}
+        ran = {
+            (suite.name, snapshot_variant(suite.target(variant).variant))
+            for suite, variant in self.planned.planned_parts()
+        }
         return self.engine.snapshots.finish(ran)
-
-
-def _latest_or_none(results: ResultsFile) -> list[CaseResult]:
-    latest: dict[str, CaseResult] = {}
-    for result in results:
-        latest[result.item_id] = result
-    return list(latest.values())
 
 
 def record_project(folder: Path, base_url: str, *, results: Path) -> Session:

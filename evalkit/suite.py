@@ -15,6 +15,7 @@ from typing import Any, Literal
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .caselist import CaseList
 from .checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, threshold_types
 from .checks.python import import_object
 from .config import (
@@ -198,7 +199,7 @@ class Suite(BaseModel):
     repeat: int
     case_threshold: float
     threshold: float
-    cases: tuple[Case, ...]
+    cases: CaseList[Case]  # big case files are held as rows (caselist.py)
     prompts: PromptStore = Field(exclude=True, repr=False)  # shared: templates compile once
 
     def _ad_hoc(self, spec: str) -> Target:
@@ -329,7 +330,7 @@ class _Loader:
             repeat=raw.repeat,
             case_threshold=raw.case_threshold,
             threshold=raw.threshold,
-            cases=tuple(cases),
+            cases=cases,
             prompts=self.prompts,
         )
 
@@ -554,18 +555,22 @@ class _Loader:
 
     def cases(
         self, raw: RawSuite, data: LineDict, suite_asserts: list[AssertionSpec]
-    ) -> list[Case]:
-        out: list[Case] = []
+    ) -> CaseList[Case]:
+        out: CaseList[Case] = CaseList(
+            lambda row, file, line: self.case(row, file, line, suite_asserts)
+        )
         seen: dict[str, tuple[Path, int | None]] = {}
         case_nodes: LineList = data["cases"]
         for index, node in enumerate(case_nodes):
             line = case_nodes.item_lines[index]
+            as_rows = False  # JSONL and CSV rows rebuild the same case from their JSON
             if isinstance(node, LineDict) and "cases_from" in node:
                 try:
                     ref = RawCasesFrom.model_validate(node)
                 except ValidationError as exc:
                     raise located_error(exc, node, self.path, prefix=f"cases.{index}.") from None
                 rows = self.cases_from(ref, node.key_lines.get("cases_from", line))
+                as_rows = Path(ref.cases_from).suffix.lower() in (".jsonl", ".csv")
             else:
                 rows = [(node, self.path, line)]
             for row, file, row_line in rows:
@@ -578,7 +583,7 @@ class _Loader:
                         file,
                     )
                 seen[case.id] = (file, row_line)
-                out.append(case)
+                out.add(case, row if as_rows else None)
         return out
 
     def case(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from ..config import Mode
@@ -141,11 +142,15 @@ class Fallback(Answerer):
 class Memo(Answerer):
     """Embeddings answered earlier in the run, or being answered right now for another
     case, are reused (recorded again for the asking case, at no cost); everything else
-    passes through."""
+    passes through. The last ``keep`` embeddings used are kept (an embedding is some 50 kB
+    as parsed JSON: a long run must not keep every one it made)."""
 
-    def __init__(self, inner: Answerer):
+    KEEP = 2048
+
+    def __init__(self, inner: Answerer, keep: int = KEEP):
         self.inner = inner
-        self.kept: dict[str, Response] = {}
+        self.keep = keep
+        self.kept: OrderedDict[str, Response] = OrderedDict()
         self.pending: dict[str, asyncio.Future[Answered]] = {}
 
     @staticmethod
@@ -171,6 +176,7 @@ class Memo(Answerer):
             if request.endpoint != "embeddings":
                 todo.append(index)
             elif request.key in self.kept:
+                self.kept.move_to_end(request.key)
                 answered[index] = self._reused(self.kept[request.key])
             elif request.key in self.pending:
                 waiting[index] = self.pending[request.key]
@@ -195,6 +201,8 @@ class Memo(Answerer):
                     future.set_result(result)
                     if isinstance(result, Response):
                         self.kept[request.key] = result
+                        if len(self.kept) > self.keep:
+                            self.kept.popitem(last=False)
         for index, future in waiting.items():
             result = await future
             answered[index] = self._reused(result) if isinstance(result, Response) else result

@@ -8,7 +8,7 @@ at once, so a long run holds only what is in flight.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence, Sized
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..checks import CheckContext
 from ..config import Mode, Settings
 from ..errors import CircuitOpen
-from ..planning import PlannedCase
+from ..planning import Plan, PlannedCase
 from ..pricing import Rate
 from ..results import CaseResult, SampleResult, case_passed
 from ..snapshots import SnapshotStore
@@ -95,7 +95,7 @@ class Engine:
         if self.guard is not None:
             self.guard.attach(folder)
 
-    def check_cost(self, cases: list[PlannedCase]) -> None:
+    def check_cost(self, cases: Sequence[PlannedCase]) -> None:
         """With a cost cap: a run whose upper-bound cost is over it does not start."""
         from ..estimate import check_cap
 
@@ -185,8 +185,11 @@ class Engine:
     def preflight(self, cases: Iterable[PlannedCase]) -> None:
         """A missing key or a bad base URL is a usage error before any case starts (so is
         a batch run resumed under another key or endpoint)."""
-        if self.live is not None and isinstance(cases, (list, tuple)):
-            self.live.preflight([p.target.model for p in cases])
+        if self.live is not None:
+            if isinstance(cases, Plan):
+                self.live.preflight(cases.models())
+            elif isinstance(cases, (list, tuple)):
+                self.live.preflight([p.target.model for p in cases])
         if self.batch is not None:
             self.batch.preflight()
 
@@ -217,9 +220,9 @@ class Engine:
 
         self.preflight(cases)
         workers = self.settings.concurrency
-        if self.mode is Mode.BATCH and isinstance(cases, (list, tuple)):
+        if self.mode is Mode.BATCH and isinstance(cases, Sized):
             workers = max(workers, len(cases))
-        if check_cost and self.guard is not None and isinstance(cases, list):
+        if check_cost and self.guard is not None and isinstance(cases, Sequence):
             self.check_cost(cases)
         try:
             async with asyncio.TaskGroup() as group:

@@ -156,14 +156,17 @@ def render_comparison(
     results_dir: Path | None = None,
     out: Path | None = None,
     history_limit: int = DEFAULT_LIMIT,
+    labels: tuple[str, str] | None = None,
 ) -> str:
     """A comparison as a page (``evalkit diff --html``), opened on the comparison, with both
     runs browsable. ``report`` is the diff already computed (else it is computed here); in
-    memory results come in through :func:`evalkit.view.load.from_results`."""
+    memory results come in through :func:`evalkit.view.load.from_results`. ``labels`` name
+    the sides when several runs (shards) make one."""
     sides = []
-    for side in (a, b):
+    for index, side in enumerate((a, b)):
         shards = [side] if isinstance(side, (LoadedRun, Path)) else list(side)
-        sides.append(merge([_loaded(r) for r in shards]))
+        label = labels[index] if labels and len(shards) > 1 else None
+        sides.append(merge([_loaded(r) for r in shards], label))
     reports = {(0, 1): report} if report is not None else None
     return render_view(
         sides,
