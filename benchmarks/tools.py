@@ -1,8 +1,8 @@
 """Benchmarks of streaming and tool loops: ``python benchmarks/tools.py [--quick]``.
 
-(f) a streamed live run: evalkit's engine against a plain AsyncOpenAI streaming loop
+(s) a streamed live run: evalkit's engine against a plain AsyncOpenAI streaming loop
     making the same calls (goal: a throughput ratio of at least 0.8);
-(g) replay of a 3-turn tool suite through `evalkit run` (goal: at least 1,500 cases/s).
+(t) replay of a 3-turn tool suite through `evalkit run` (goal: at least 1,500 cases/s).
 
 The testing server runs in its own process on 127.0.0.1 (helpers from benchmarks/run.py).
 """
@@ -157,7 +157,7 @@ def _measure_f(root: Path, base_url: str) -> dict[str, float]:
     return {"n": len(planned), "ours": ours, "plain": plain}
 
 
-def scenario_f(tmp: Path, quick: bool) -> str:
+def scenario_s(tmp: Path, quick: bool) -> str:
     n = 500 if quick else 2000
     root = project(tmp / "f", n, stream=True, tools=False)
     server = Server(root, "--ttft-ms", "20", "--chunk-delay-ms", "1")
@@ -172,13 +172,13 @@ def scenario_f(tmp: Path, quick: bool) -> str:
     assert code == 0, out[-2000:]
     m = json.loads(out.strip().splitlines()[-1])
     return (
-        f"(f) {n:,} streamed calls (20 ms to first token), concurrency 64: evalkit "
+        f"(s) {n:,} streamed calls (20 ms to first token), concurrency 64: evalkit "
         f"{n / m['ours']:.0f}/s, plain AsyncOpenAI streaming loop {n / m['plain']:.0f}/s, "
         f"ratio {m['plain'] / m['ours']:.2f}"
     )
 
 
-def scenario_g(tmp: Path, quick: bool) -> str:
+def scenario_t(tmp: Path, quick: bool) -> str:
     n = 1000 if quick else 5000
     root = project(tmp / "g", n, stream=False)
     server = Server(root, "--script", str(root / "tools-script.yaml"))  # the last --script wins
@@ -191,7 +191,7 @@ def scenario_g(tmp: Path, quick: bool) -> str:
     code, wall, rss, out = run_child(evalkit_cmd("run"), root, env_for(None, root / "replay"))
     assert code == 0, out[-2000:]
     return (
-        f"(g) replay of {n:,} cases of a 3-turn tool suite (2 scripted tool calls each), "
+        f"(t) replay of {n:,} cases of a 3-turn tool suite (2 scripted tool calls each), "
         f"evalkit run: {wall:.2f}s = {n / wall:,.0f} cases/s ({3 * n / wall:,.0f} turns/s), "
         f"peak RSS {rss:.0f} MB"
     )
@@ -200,14 +200,14 @@ def scenario_g(tmp: Path, quick: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["f", "g"])
+    parser.add_argument("--only", choices=["s", "t"])
     parser.add_argument("--measure-f", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_f:
         print(json.dumps(_measure_f(Path(args.measure_f[0]), args.measure_f[1])))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        for name, scenario in (("f", scenario_f), ("g", scenario_g)):
+        for name, scenario in (("s", scenario_s), ("t", scenario_t)):
             if args.only in (None, name):
                 print(scenario(Path(tmp), args.quick), flush=True)
 
