@@ -15,10 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import Mode
-from .errors import ConfigError
+from .errors import ConfigError, display_path
 from .files import atomic_write, inside, read_text, safe_name
 
 META = "run.json"
+RESULTS = "results.jsonl"
 
 
 class RunMeta(BaseModel):
@@ -76,21 +77,35 @@ def create_run(results_dir: Path, meta: RunMeta, *, replace: bool = False) -> Pa
     return folder
 
 
-def find_run(ref: str, results_dir: Path) -> Path:
-    """A run folder from what a user typed: a folder, a results file, or a run id."""
+def is_run_folder(path: Path) -> bool:
+    return (path / META).is_file() or (path / RESULTS).is_file()
+
+
+def find_run(ref: str | Path, results_dir: Path | None) -> Path:
+    """A run from what a user typed: a run folder, a results file, or a run id under the
+    results folder. A results.jsonl inside a run folder stands for its folder."""
     path = Path(ref)
-    for candidate in (path, path.parent if path.name == "results.jsonl" else None):
-        if candidate is not None and (candidate / META).is_file():
+    candidates = [path]
+    if results_dir is not None and not path.is_absolute() and safe_name_ok(str(ref)):
+        candidates.append(results_dir / path)
+    for candidate in candidates:
+        if candidate.is_file():
+            folder = candidate.parent
+            return folder if candidate.name == RESULTS and (folder / META).is_file() else candidate
+        if candidate.is_dir() and is_run_folder(candidate):
             return candidate
-    if path.is_file() and path.suffix == ".jsonl":
-        return path  # a bare results file, read without metadata
-    if safe_name_ok(ref) and (results_dir / ref / META).is_file():
-        return results_dir / ref
-    if (path / "results.jsonl").is_file():
-        return path
+    under = f" under {display_path(results_dir)}" if results_dir is not None else ""
+    if path.is_dir():
+        raise ConfigError(
+            f"{display_path(path)}: not a run folder (it holds no {META} or {RESULTS}); give a "
+            f"run folder, its {RESULTS}, or a run id{under}"
+        )
+    known = ""
+    if results_dir is not None and results_dir.is_dir():
+        ids = sorted(p.name for p in results_dir.iterdir() if p.is_dir() and is_run_folder(p))
+        known = f" (runs there: {', '.join(ids[-5:])})" if ids else " (it holds no run yet)"
     raise ConfigError(
-        f"no run {ref!r}: expected a run folder (with {META}), a results.jsonl, or a run id "
-        f"under {results_dir}"
+        f"no run {str(ref)!r}: expected a run folder, a {RESULTS} or a run id{under}{known}"
     )
 
 

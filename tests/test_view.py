@@ -20,7 +20,7 @@ import pytest
 from evalkit.diff import compare
 from evalkit.errors import ConfigError
 from evalkit.results import CaseResult, RunWriter
-from evalkit.runs import RunMeta, write_meta
+from evalkit.runs import RunMeta, find_run, write_meta
 from evalkit.view import (
     add_parser,
     from_results,
@@ -28,7 +28,6 @@ from evalkit.view import (
     render_comparison,
     render_run,
     render_view,
-    resolve_run,
     run,
 )
 from evalkit.view.history import latest_run, load_history
@@ -349,16 +348,16 @@ def test_run_folders_that_are_not_quite_runs(tmp_path: Path) -> None:
     bare = tmp_path / "bare"
     bare.mkdir()
     with pytest.raises(ConfigError, match="not a run folder"):
-        resolve_run(bare, tmp_path)
+        find_run(bare, tmp_path)
     with pytest.raises(ConfigError, match=r"no run 'nope'.*runs there: r1"):
         write_run(tmp_path / "r1", head_cases()[:1])
-        resolve_run("nope", tmp_path)
-    assert resolve_run("r1", tmp_path) == tmp_path / "r1"
+        find_run("nope", tmp_path)
+    assert find_run("r1", tmp_path) == tmp_path / "r1"
 
     no_meta = tmp_path / "no-meta"
     write_run(no_meta, head_cases()[:2])
     (no_meta / "run.json").unlink()
-    loaded = load_run(resolve_run(no_meta, tmp_path))
+    loaded = load_run(find_run(no_meta, tmp_path))
     assert len(loaded.view.cases) == 2 and "run.json is missing" in loaded.view.notes[0]
 
     bad_meta = write_run(tmp_path / "bad-meta", head_cases()[:1])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .build import render_comparison, render_run, render_view
 from .cli import add_parser, run
-from .load import LoadedRun, from_results, load_run, resolve_run
+from .load import LoadedRun, from_results, load_run
 
 __all__ = [
     "LoadedRun",
@@ -26,6 +26,5 @@ __all__ = [
     "render_comparison",
     "render_run",
     "render_view",
-    "resolve_run",
     "run",
 ]

@@ -9,9 +9,10 @@ from typing import Any
 
 from ..config import find_root, load_settings
 from ..errors import ConfigError, display_path
+from ..runs import find_run
 from .build import render_view
 from .history import DEFAULT_LIMIT, latest_run
-from .load import load_run, merge, resolve_run
+from .load import load_run, merge
 
 PAGE = "view.html"
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(find_root(Path.cwd()), {"results": args.results})
     results_dir = settings.results_dir
     if args.runs:
-        paths = [resolve_run(ref, results_dir) for ref in args.runs]
+        paths = [find_run(ref, results_dir) for ref in args.runs]
     else:
         latest = latest_run(results_dir)
         if latest is None:

@@ -15,16 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import display_path
-from .load import (
-    META,
-    RESULTS,
-    LoadedRun,
-    Row,
-    is_run_folder,
-    row_of_json,
-    stats_of_rows,
-    suite_stats,
-)
+from ..runs import META, RESULTS, is_run_folder
+from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
 from .models import History, HistoryRun, SuiteStats
 
 DEFAULT_LIMIT = 30

@@ -17,13 +17,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, display_path
+from ..errors import display_path
 from ..results import CaseResult, percentile
+from ..runs import META, RESULTS
 from ..stats import wilson
 from .models import RunView, Skipped, SuiteStats, Verdict, ViewCase, ViewSample
-
-RESULTS = "results.jsonl"
-META = "run.json"
 
 
 @dataclass
@@ -33,33 +31,6 @@ class LoadedRun:
     view: RunView
     results: list[CaseResult] = field(default_factory=list)
     folder: Path | None = None
-
-
-def is_run_folder(path: Path) -> bool:
-    return (path / META).is_file() or (path / RESULTS).is_file()
-
-
-def resolve_run(ref: str | Path, results_dir: Path | None) -> Path:
-    """A run folder, a results file, or a run id under ``results_dir``: the path to read."""
-    path = Path(ref)
-    candidates = [path] if results_dir is None or path.is_absolute() else [path, results_dir / ref]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-        if candidate.is_dir() and is_run_folder(candidate):
-            return candidate
-    if path.is_dir():
-        raise ConfigError(
-            f"{display_path(path)}: not a run folder (it holds no {META} or {RESULTS}); "
-            "give a run folder, its results.jsonl, or a run id"
-            + (f" under {display_path(results_dir)}" if results_dir else "")
-        )
-    known = ""
-    if results_dir is not None and results_dir.is_dir():
-        ids = sorted(p.name for p in results_dir.iterdir() if p.is_dir() and is_run_folder(p))
-        known = f" (runs there: {', '.join(ids[-5:])})" if ids else " (it holds no run yet)"
-    where = f" or a run id under {display_path(results_dir)}{known}" if results_dir else ""
-    raise ConfigError(f"no run {str(ref)!r}: expected a run folder, a results.jsonl{where}")
 
 
 def check_kind(type_: str, path: str | None) -> str:
@@ -181,7 +152,7 @@ def _read_meta(folder: Path, notes: list[str]) -> dict[str, Any]:
 
 
 def load_run(path: Path) -> LoadedRun:
-    """Read a run folder or a results file (see :func:`resolve_run` for a run id)."""
+    """Read a run folder or a results file (see :func:`evalkit.runs.find_run` for a run id)."""
     notes: list[str] = []
     if path.is_dir():
         folder: Path | None = path
