@@ -442,20 +442,25 @@ class ResultsFile:
         self.path = path / "results.jsonl" if path.is_dir() else path
         self.skipped: list[int] = []
 
-    def __iter__(self) -> Iterator[CaseResult]:
-        self.skipped = []
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """Every non-blank line with its number, as written (the one place a results file
+        is opened: a torn last line is the one that does not end in a newline)."""
         try:
-            handle = self.path.open(encoding="utf-8", errors="replace")
+            handle = self.path.open(encoding="utf-8", errors="replace", newline="")
         except OSError as exc:
             raise ConfigError(f"cannot read results: {exc.strerror or exc}", self.path) from None
         with handle:
             for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield CaseResult.model_validate_json(line)
-                except (ValidationError, ValueError):
-                    self.skipped.append(number)
+                if line.strip():
+                    yield number, line
+
+    def __iter__(self) -> Iterator[CaseResult]:
+        self.skipped = []
+        for number, line in self.lines():
+            try:
+                yield CaseResult.model_validate_json(line)
+            except (ValidationError, ValueError):
+                self.skipped.append(number)
 
     def latest(self) -> list[CaseResult]:
         """One result per case: the last line wins (a resumed run appends its re-runs).

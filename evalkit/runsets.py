@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .diff import Comparer, DiffReport
 from .errors import ConfigError, display_path
-from .results import CaseResult
+from .results import CaseResult, ResultsFile
 from .runs import META, RunMeta, find_run, read_meta
 from .shard import Shard
 
@@ -108,15 +108,7 @@ class RunSet:
         return path / "results.jsonl" if path.is_dir() else path
 
     def _lines(self, index: int) -> Iterator[tuple[int, str]]:
-        path = self._results_path(self.paths[index])
-        try:
-            handle = path.open(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise ConfigError(f"cannot read results: {exc.strerror or exc}", path) from None
-        with handle:
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    yield number, line
+        return ResultsFile(self._results_path(self.paths[index])).lines()
 
     def union(self, key: Key = by_item, *, empty_ok: bool = False) -> Iterator[CaseResult]:
         """Each case's last result across the runs (``key`` says what a case is). No result

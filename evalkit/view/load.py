@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import display_path
-from ..results import CaseResult, percentile
+from ..errors import ConfigError, display_path
+from ..results import CaseResult, ResultsFile, percentile
 from ..runs import META, RESULTS
 from ..stats import wilson
 from .models import RunView, Skipped, SuiteStats, Verdict, ViewCase, ViewSample
@@ -97,24 +97,20 @@ def read_results_file(path: Path) -> tuple[list[ViewCase], list[CaseResult], lis
     skipped: list[Skipped] = []
     shown = display_path(path)
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        return [], [], [Skipped(file=shown, line=0, reason=f"cannot be read: {exc.strerror}")]
-    lines = text.split("\n")
-    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    for index, line in enumerate(lines):
-        if not line.strip():
-            continue
+        lines = list(ResultsFile(path).lines())
+    except ConfigError as exc:
+        return [], [], [Skipped(file=shown, line=0, reason=exc.message)]
+    for number, line in lines:
+        index = number - 1
         try:
             data = json.loads(line)
         except ValueError:
-            torn = index == last and not text.endswith("\n")
             why = (
                 "cut short (a crash mid-write?); `evalkit run --resume` runs that case again"
-                if torn
+                if not line.endswith("\n")
                 else "not valid JSON"
             )
-            skipped.append(Skipped(file=shown, line=index + 1, reason=why))
+            skipped.append(Skipped(file=shown, line=number, reason=why))
             continue
         if not isinstance(data, dict):
             skipped.append(Skipped(file=shown, line=index + 1, reason="not a case result"))
