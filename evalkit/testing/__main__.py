@@ -10,6 +10,20 @@ from ..errors import ConfigError
 from .model import Script
 from .server import Faults, TestingServer
 
+_SHARES_AND_DELAYS = (
+    ("--latency-ms", "added to every answer"),
+    ("--error-rate", "share of requests answered 5xx"),
+    ("--hang-rate", "share of requests left hanging"),
+    ("--malformed-rate", "share answered with a broken body"),
+    ("--drop-rate", "share whose connection is dropped"),
+    ("--stream-drop-rate", "share of streams whose connection closes halfway through"),
+    ("--ttft-ms", "delay before a stream's first token"),
+    ("--chunk-delay-ms", "delay between streamed chunks"),
+    ("--batch-delay-s", "time a batch takes from creation to done"),
+    ("--batch-fail-rate", "share of batch lines answered 500"),
+    ("--batch-expire-rate", "share of batch lines left unfinished (the batch ends expired)"),
+)
+
 
 def build(argv: list[str] | None = None) -> TestingServer:
     """The server the command line describes, bound but not yet serving."""
@@ -24,44 +38,9 @@ def build(argv: list[str] | None = None) -> TestingServer:
     parser.add_argument(
         "--tpm", type=int, help="tokens per minute (input + max tokens) before 429s"
     )
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
-    parser.add_argument(
-        "--error-rate", type=float, default=0.0, help="share of requests answered 5xx"
-    )
-    parser.add_argument(
-        "--hang-rate", type=float, default=0.0, help="share of requests left hanging"
-    )
-    parser.add_argument(
-        "--malformed-rate", type=float, default=0.0, help="share answered with a broken body"
-    )
-    parser.add_argument(
-        "--drop-rate", type=float, default=0.0, help="share whose connection is dropped"
-    )
-    parser.add_argument(
-        "--stream-drop-rate",
-        type=float,
-        default=0.0,
-        help="share of streams whose connection closes halfway through",
-    )
+    for flag, help_text in _SHARES_AND_DELAYS:  # floats, 0 by default
+        parser.add_argument(flag, type=float, default=0.0, help=help_text)
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
-    parser.add_argument(
-        "--ttft-ms", type=float, default=0.0, help="delay before a stream's first token"
-    )
-    parser.add_argument(
-        "--chunk-delay-ms", type=float, default=0.0, help="delay between streamed chunks"
-    )
-    parser.add_argument(
-        "--batch-delay-s", type=float, default=0.0, help="time a batch takes from creation to done"
-    )
-    parser.add_argument(
-        "--batch-fail-rate", type=float, default=0.0, help="share of batch lines answered 500"
-    )
-    parser.add_argument(
-        "--batch-expire-rate",
-        type=float,
-        default=0.0,
-        help="share of batch lines left unfinished (the batch ends expired)",
-    )
     parser.add_argument(
         "--batch-expire-after-s",
         type=float,
