@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     _outputs(report)
     init = sub.add_parser("init", help="scaffold a working example project (recorded offline)")
     init.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    init.add_argument(
+        "--source",
+        metavar="SPEC",
+        help="where the project installs evalkit from: a git URL (git+https://...@TAG), an "
+        "archive URL, a folder, or a version specifier such as '>=0.2' (default: where this "
+        "evalkit was installed from)",
+    )
     lock = sub.add_parser("lock", help="add new prompt versions to prompts/evalkit.lock")
     lock.add_argument("--root", default=".", help="project folder (default: the current one)")
     from . import importers, view
@@ -333,14 +340,28 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from .distribution import requirement
     from .init import init_project
 
+    try:
+        needs = requirement(args.source)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     folder = Path(args.dir).resolve()
-    written, passed = init_project(folder)
+    written, passed = init_project(folder, needs.line)
     print(
         f"\nevalkit project in {display_path(folder)}: {len(written)} files, recordings from "
         "the bundled testing server."
     )
+    print(f"pyproject.toml installs evalkit as {needs.line!r} (from {needs.origin})")
+    if not needs.portable:
+        print(
+            "note: that is a folder on this machine, which CI cannot install: before you push, "
+            "set the dependency in pyproject.toml to your evalkit's git URL "
+            "('pytest-evalkit @ git+https://...@TAG') or to 'pytest-evalkit' once it is on "
+            "PyPI (evalkit init --source SPEC writes it for you)",
+            file=sys.stderr,
+        )
     if not passed:
         print(
             "the example's own suites did not pass when recorded: please report this",

@@ -7,6 +7,7 @@ the recordings are made on the spot against the bundled testing server, so ``pyt
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -27,8 +28,9 @@ def _files() -> list[Path]:
     )
 
 
-def scaffold(folder: Path) -> list[Path]:
-    """Write the example project into ``folder``; refuses to overwrite anything."""
+def scaffold(folder: Path, requirement: str) -> list[Path]:
+    """Write the example project into ``folder``, its ``pyproject.toml`` depending on
+    evalkit as ``requirement``; refuses to overwrite anything."""
     folder.mkdir(parents=True, exist_ok=True)
     targets = [folder / p.relative_to(TEMPLATE) for p in _files()]
     clashes = [t for t in targets if t.exists()]
@@ -47,7 +49,10 @@ def scaffold(folder: Path) -> list[Path]:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name).strip("-.") or "evals"
     pyproject = folder / "pyproject.toml"
     pyproject.write_text(
-        read_text(TEMPLATE / "pyproject.toml.tmpl").replace("{name}", name), encoding="utf-8"
+        read_text(TEMPLATE / "pyproject.toml.tmpl")
+        .replace("{name}", name)
+        .replace("{requirement}", json.dumps(requirement)),
+        encoding="utf-8",
     )
     readme = folder / "README.md"
     section = read_text(TEMPLATE / "README-section.md")
@@ -61,13 +66,13 @@ def scaffold(folder: Path) -> list[Path]:
     return [*written, pyproject, readme, ignore, folder / "prompts" / "evalkit.lock"]
 
 
-def init_project(folder: Path) -> tuple[list[Path], bool]:
+def init_project(folder: Path, requirement: str) -> tuple[list[Path], bool]:
     """Scaffold ``folder`` and record its suites against the bundled testing server.
     Returns the files written and whether the example's own gates passed."""
     from .session import record_project
     from .testing import Script, TestingServer
 
-    written = scaffold(folder)
+    written = scaffold(folder, requirement)
     script = Script.load(folder / "scripts" / "triage-model.yaml")
     results = folder / ".evalkit" / "init"
     with TestingServer(script) as server:

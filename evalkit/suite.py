@@ -174,6 +174,9 @@ class Target(BaseModel):
     schema_model: type[BaseModel] | None
     structured: Structured
     vars: dict[str, Any]
+    # what the suite or variant itself said (None: it follows its model's server); a
+    # judge on a server without a `structured` entry of its own uses it
+    declared_structured: Structured | None = None
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
@@ -388,6 +391,7 @@ class _Loader:
             schema_ref=values.get("schema_"),
             schema_model=schema_model,
             structured=values.get("structured") or self.settings.structured_for(model),
+            declared_structured=values.get("structured"),
             vars=values["vars"],
             tools=tuple(tools),
             tool_choice=choice,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -132,6 +133,22 @@ class LlamaServer:
                 return int(line.split()[1]) / 1024
         return None
 
+    def death(self) -> str | None:
+        """What ended the process, with the fix, or None while it runs. A server that died
+        otherwise shows up as "Server disconnected" or a timeout in whatever test ran next."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        return (
+            died(f"llama server ({self.kind})", code) + f"; its log ends with:\n{self.log_tail()}"
+        )
+
+    def require_alive(self) -> None:
+        """Fail the calling test with what happened when the server has died."""
+        message = self.death()
+        if message is not None:
+            pytest.fail(message, pytrace=False)
+
     def stop(self) -> None:
         """SIGTERM (uvicorn shuts down cleanly), then SIGKILL if it lingers."""
         if self.process.poll() is None:
@@ -144,6 +161,25 @@ class LlamaServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+NATIVE_FIX = (
+    "rebuild llama-cpp-python with CMAKE_ARGS=-DGGML_NATIVE=OFF and without pip's wheel cache "
+    "(bash .ci/llama-wheel does both): a wheel built natively on another CPU crashes on the "
+    "first completion"
+)
+
+
+def died(what: str, code: int) -> str:
+    """``what exited with SIGSEGV: <the fix>`` for a process's return code."""
+    if code >= 0:
+        return f"{what} exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    crashed = -code in (signal.SIGSEGV, signal.SIGILL, signal.SIGBUS, signal.SIGABRT)
+    return f"{what} exited with {name}" + (f": {NATIVE_FIX}" if crashed else "")
 
 
 def free_port() -> int:
@@ -217,10 +253,14 @@ def start_server(
                 server.startup_s = time.perf_counter() - began
                 return server
             time.sleep(0.1)
+        death = server.death()
         server.stop()
         last = server.log_tail()
-        if "address already in use" not in last.lower():
-            break
+        if "address already in use" in last.lower():
+            continue
+        if death is not None:
+            raise RuntimeError(death)
+        break
     raise RuntimeError(
         f"llama_cpp.server ({kind}) did not become ready within {STARTUP_TIMEOUT_S:g}s; "
         f"its log ends with:\n{last}"

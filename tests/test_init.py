@@ -114,3 +114,110 @@ def test_both_workflows_pass_actionlint() -> None:
         text=True,
     )
     assert lint.returncode == 0, lint.stdout
+
+
+def test_init_project_installs_evalkit_by_its_own_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The project `evalkit init` makes is installed the way its workflows install it
+    (`pip install -e .` in a fresh environment), and gets this project, not PyPI's
+    unrelated `evalkit`: its `evalkit check --strict` and `pytest --evalkit` then pass."""
+    folder = tmp_path / "demo"
+    assert main(["init", str(folder), "--source", str(REPO)]) == 0
+    captured = capsys.readouterr()
+    assert f"pytest-evalkit @ {REPO.as_uri()}" in captured.out
+    assert "CI cannot install" in captured.err  # a folder is not portable: init says so
+    pyproject = (folder / "pyproject.toml").read_text()
+    assert f'dependencies = ["pytest-evalkit @ {REPO.as_uri()}"]' in pyproject
+    for workflow in (".github/workflows/ci.yml", ".github/workflows/evals.yml"):
+        text = (folder / workflow).read_text()
+        assert "pip install -e ." in text and "install evalkit" not in text
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    env = offline_env()
+    env["PATH"] = f"{venv / 'bin'}:{os.environ['PATH']}"
+    env.pop("PYTHONPATH", None)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "-e", "."],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "freeze"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.lower()
+    assert "pytest-evalkit==" in listed
+    assert "\nevalkit==" not in f"\n{listed}"  # the unrelated package never came in
+
+    check = subprocess.run(
+        [str(venv / "bin" / "evalkit"), "check", "--strict"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    tests = subprocess.run(
+        [str(python), "-m", "pytest", "--evalkit", "suites/", "-p", "no:cacheprovider"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "7 passed" in tests.stdout
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "portable"),
+    [
+        (">=0.2", "pytest-evalkit>=0.2", True),
+        (
+            "git+https://example.org/acme/evalkit@v0.2.0",
+            "pytest-evalkit @ git+https://example.org/acme/evalkit@v0.2.0",
+            True,
+        ),
+        (
+            "https://example.org/evalkit-0.2.0.tar.gz",
+            "pytest-evalkit @ https://example.org/evalkit-0.2.0.tar.gz",
+            True,
+        ),
+    ],
+)
+def test_init_source_becomes_the_dependency_line(source: str, line: str, portable: bool) -> None:
+    from evalkit.distribution import requirement
+
+    found = requirement(source)
+    assert (found.line, found.portable) == (line, portable)
+
+
+def test_init_refuses_a_source_that_is_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "p"), "--source", "no-such-folder"]) == 2
+    assert "neither a URL, a folder nor a version specifier" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+def test_origin_of_an_install_is_read_from_pep_610() -> None:
+    from evalkit.distribution import _from_direct_url
+
+    git = _from_direct_url(
+        '{"url": "https://github.com/acme/evalkit", "vcs_info": {"vcs": "git", "commit_id": "abc123"}}'
+    )
+    assert (
+        git is not None
+        and git.line == "pytest-evalkit @ git+https://github.com/acme/evalkit@abc123"
+    )
+    folder = _from_direct_url('{"url": "file:///src/evalkit", "dir_info": {"editable": true}}')
+    assert folder is not None and not folder.portable
+    assert _from_direct_url("not json") is None
+    assert _from_direct_url('{"url": 5}') is None

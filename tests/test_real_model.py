@@ -118,6 +118,19 @@ def embedding_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield server
 
 
+@pytest.fixture(autouse=True)
+def _servers_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A server that died (a native wheel's SIGSEGV, an out-of-memory kill) fails the test
+    with what happened and the fix, before and after it runs, not as a connection error."""
+    names = [n for n in ("chat_server", "embedding_server") if n in request.fixturenames]
+    servers: list[LlamaServer] = [request.getfixturevalue(n) for n in names]
+    for server in servers:
+        server.require_alive()
+    yield
+    for server in servers:
+        server.require_alive()
+
+
 @pytest.fixture
 def real_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.chdir(tmp_path)

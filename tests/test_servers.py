@@ -95,6 +95,71 @@ def test_the_judge_speaks_its_servers_structured_mode(project: Project) -> None:
     spec.check.validate(spec, LoadContext(settings, PromptStore(settings.prompts_dir)))
 
 
+JUDGE_ONLY = SUITE.replace(
+    "    expect: {category: billing}\n",
+    "    expect: {category: billing}\n"
+    "    assert:\n"
+    "      - {type: judge, rubric: 'mentions the charge', model: gpt-4.1-2025-04-14}\n",
+)
+LLAMA_LIKE = Script(rules=[*RULES.rules, *VERDICT.rules])
+
+
+def test_a_judge_without_a_server_entry_follows_the_suites_structured_mode(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENAI_BASE_URL at a server that refuses strict json_schema (as llama.cpp's does)
+    and a suite saying `structured: json_object`: the judge sends json_object too."""
+    with TestingServer(
+        LLAMA_LIKE, api_key=API_KEY, response_formats=("text", "json_object")
+    ) as llama:
+        monkeypatch.setenv("OPENAI_BASE_URL", llama.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        project.write(
+            "suites/triage.yaml",
+            JUDGE_ONLY.replace("schema: schemas", "structured: json_object\nschema: schemas"),
+        )
+        assert main(["record"]) == 0
+        formats = {b["response_format"]["type"] for b in llama.stats.bodies}
+        assert formats == {"json_object"}
+        judged = [b for b in llama.stats.bodies if "Rubric: " in json.dumps(b)]
+        assert len(judged) == 1
+
+
+def test_a_server_refusing_the_response_format_names_the_setting(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Strict json_schema to such a server: one request (a retry gets the same 500), and a
+    message naming the setting to change, not a bare server error."""
+    with TestingServer(RULES, api_key=API_KEY, response_formats=("text", "json_object")) as llama:
+        monkeypatch.setenv("OPENAI_BASE_URL", llama.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        assert main(["record"]) == 1
+        assert llama.stats.by_path == {"/v1/chat/completions": 2}  # one per case, no retries
+    out = capsys.readouterr().out
+    assert "this server does not take a json_schema response format" in out
+    assert "`structured: json_object` in the suite" in out
+    assert "gpt-4.1-mini-2025-04-14" in out
+
+
+def test_a_judge_server_entry_wins_over_the_suite(project: Project) -> None:
+    project.write(
+        "pyproject.toml",
+        '[tool.evalkit.servers]\n"judge-*" = {base_url = "http://127.0.0.1:9/v1", structured = "prompt"}\n',
+    )
+    settings = load_settings(project.root)
+    (spec,) = parse_assertions(
+        [{"type": "judge", "rubric": "r", "model": "judge-model-2024-01-01"}],
+        project.suite,
+        settings,
+    )
+    from evalkit.checks import CheckContext, Observation
+
+    ctx = CheckContext(settings, PromptStore(settings.prompts_dir))
+    obs = Observation(text="out", structured="json_object")
+    (request,) = spec.check.needs(spec, obs, ctx)
+    assert "response_format" not in request.body  # prompt: the schema is in the message
+
+
 def test_a_failed_check_call_keeps_the_sample(
     project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import Settings
+from ..config import Settings, Structured
 from ..prompts import PromptStore
 from ..requests import Request
 from ..response import Response
@@ -65,6 +65,7 @@ class Observation:
     turns: int = 1
     tool_calls: list[ToolCall] = field(default_factory=list)
     tools: dict[str, Tool] = field(default_factory=dict, repr=False)  # the target's
+    structured: Structured | None = None  # the output mode its suite or variant declared
     _parsed: Any = field(default=_MISSING, repr=False)
 
     @property

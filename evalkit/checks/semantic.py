@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..config import Structured
 from ..errors import ConfigError
 from ..pinning import is_pinned
 from ..prompts import PromptRef, PromptStore
@@ -151,6 +152,13 @@ class Similar(Check):
         )
 
 
+def judge_structured(model: str, obs: Observation, ctx: CheckContext) -> Structured:
+    """How the verdict's schema is sent: the judge's server entry says, else what the
+    suite declared (``structured: json_object`` with ``OPENAI_BASE_URL`` at llama.cpp, whose
+    server answers a strict ``json_schema`` with HTTP 500), else strict ``json_schema``."""
+    return ctx.settings.server_for(model)[1].structured or obs.structured or "json_schema"
+
+
 def _judge_store(args: JudgeArgs, prompts: PromptStore) -> tuple[PromptStore, PromptRef]:
     if args.prompt:
         return prompts, PromptRef.parse(args.prompt)
@@ -205,7 +213,7 @@ class Judge(Check):
                 messages=messages,
                 params=args.params,
                 schema=Verdict,
-                structured=ctx.settings.structured_for(args.model),
+                structured=judge_structured(args.model, obs, ctx),
             )
         ]
 

@@ -218,6 +218,13 @@ class LiveClient:
             hint = retry_after(headers)
             error = redact(f"{self._on()}answered {exc.status_code}: {_message(exc)}")
             quota = _code(exc) == "insufficient_quota"
+            rejected = format_rejected(request, _message(exc), self.name)
+            if rejected is not None:  # asking again gets the same answer (llama.cpp: a 500)
+                self.breaker.record(False, error)
+                self.stats.failed += 1
+                raise ApiCallError(
+                    f"{error}; {rejected}", exc.status_code, exc.request_id, retries=attempt
+                ) from None
             if exc.status_code == 429 and not quota:
                 self.stats.rate_limited += 1
                 self.limiter.penalize(
@@ -340,6 +347,37 @@ def _decode(request: Request, content: bytes) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get(BODY_LIST[request.endpoint]), list):
         raise _Malformed(f"no {BODY_LIST[request.endpoint]!r} list in {content[:80]!r}")
     return body
+
+
+def _format_type(request: Request) -> str | None:
+    """The response format's type the request asked for (both APIs), if any."""
+    body = request.body
+    spec = body.get("response_format")
+    if spec is None and isinstance(body.get("text"), dict):
+        spec = body["text"].get("format")
+    return spec.get("type") if isinstance(spec, dict) else None
+
+
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "text.format")
+
+
+def format_rejected(request: Request, message: str, server: str | None) -> str | None:
+    """The remedy when a server refused the response format itself (llama.cpp's server
+    answers a strict json_schema with HTTP 500 "Input should be 'text' or 'json_object'"):
+    the setting to change, not a retry."""
+    kind = _format_type(request)
+    if kind not in ("json_schema", "json_object") or not any(
+        w in message.lower() for w in _FORMAT_WORDS
+    ):
+        return None
+    other = "json_object" if kind == "json_schema" else "prompt"
+    where = (
+        f'`structured = "{other}"` in its [tool.evalkit.servers] entry ({server!r})'
+        if server
+        else f"a [tool.evalkit.servers] entry for {request.model!r} with "
+        f'`structured = "{other}"`, or `structured: {other}` in the suite'
+    )
+    return f"this server does not take a {kind} response format: set {where}"
 
 
 def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def observe(
         turns=len(trajectory.turns),
         tool_calls=trajectory.calls,
         tools={t.name: t for t in planned.target.tools},
+        structured=planned.target.declared_structured,
     )
 
 

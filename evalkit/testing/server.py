@@ -375,6 +375,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._fault():
             return
         request_id = "req_" + hashlib.sha256(raw).hexdigest()[:24]
+        if self._format_refused(body):
+            return
         try:
             require_model(body)
             payload = owner.answerer.answer(endpoint, body)
@@ -397,6 +399,22 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             answered()
             self._send(200, payload, request_id, limit_headers)
+
+    def _format_refused(self, body: dict[str, Any]) -> bool:
+        """Refuse a response format the server was told not to take, as llama.cpp does."""
+        taken = self.server.owner.response_formats
+        fmt = body.get("response_format")
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if taken is None or kind is None or kind in taken:
+            return False
+        allowed = " or ".join(repr(t) for t in taken)
+        self._error(
+            500,
+            f"1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+            f"  Input should be {allowed} [type=literal_error, input_value={kind!r}]",
+            "server_error",
+        )
+        return True
 
     def _stream(
         self,
@@ -534,6 +552,7 @@ class TestingServer:
         batch_expire_rate: float = 0.0,
         batch_expire_after_s: float | None = None,
         clock: Callable[[], float] = time.time,
+        response_formats: tuple[str, ...] | None = None,
     ):
         self.model = ScriptedModel(script)
         self.answerer = Answerer(self.model)
@@ -547,6 +566,9 @@ class TestingServer:
         self.rng = random.Random(self.faults.seed)
         self.retry_after_headers = retry_after_headers
         self.keep_bodies = keep_bodies
+        # None: every response format; else the types taken, others answered the way
+        # llama.cpp's server answers a strict json_schema (HTTP 500)
+        self.response_formats = response_formats
         self.stats = Stats()
         self.files = FileStore(clock)  # clock: wall-clock seconds; a test may pass its own
         settings = BatchSettings(
