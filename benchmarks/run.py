@@ -349,10 +349,10 @@ def _measure_b(root: Path, base_url: str) -> dict[str, float]:
         OPENAI_BASE_URL=base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs")
     )
     os.chdir(root)
-    from evalkit import tokens
     from evalkit.config import Mode
     from evalkit.engine.run import Engine
-    from evalkit.project import open_project
+    from evalkit.project.open import open_project
+    from evalkit.wire import tokens
 
     project = open_project(None, {"mode": Mode.LIVE})
     planned = project.plan()
@@ -460,7 +460,7 @@ def _write_shards(folder: Path, prefix: str, n: int, shards: int, regress_every:
     """``shards`` run folders holding ``n`` cases between them, written line by line (this
     process stays small: a child's peak RSS starts from its parent's at the fork)."""
     sys.path.insert(0, str(REPO))
-    from evalkit.shard import Shard
+    from evalkit.project.shard import Shard
 
     names = [f"{prefix}-{k}" for k in range(1, shards + 1)]
     handles = []

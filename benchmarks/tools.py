@@ -138,10 +138,10 @@ def _measure_f(root: Path, base_url: str) -> dict[str, float]:
         OPENAI_BASE_URL=base_url, OPENAI_API_KEY=KEY, EVALKIT_RESULTS=str(root / "runs")
     )
     os.chdir(root)
-    from evalkit import tokens
     from evalkit.config import Mode
     from evalkit.engine.run import Engine
-    from evalkit.project import open_project
+    from evalkit.project.open import open_project
+    from evalkit.wire import tokens
 
     project_ = open_project(None, {"mode": Mode.LIVE})
     planned = project_.plan()

@@ -28,10 +28,10 @@ from .errors import (
     RequestRefused,
     TemplateError,
 )
-from .handwritten import Answer, check
-from .project import open_project
+from .project.open import open_project
+from .project.suite import Case, Suite, load_suite
 from .results import CaseResult, CheckResult, SampleResult, SuiteSummary, Verdicts
-from .suite import Case, Suite, load_suite
+from .runs.handwritten import Answer, check
 
 Result = CaseResult
 

@@ -22,13 +22,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .files import read_text
-from .yamlfile import located_error
-
-Api = Literal["chat", "responses"]
-Structured = Literal["json_schema", "json_object", "prompt"]
-STRUCTURED: tuple[Structured, ...] = ("json_schema", "json_object", "prompt")
-APIS: tuple[Api, ...] = ("chat", "responses")
+from .io.files import read_text
+from .io.yamlfile import located_error
+from .wire.pricing import Price
+from .wire.request import Structured
 
 # Bounds on what a user may ask for: beyond them a typo hangs a run or exhausts memory.
 MAX_CONCURRENCY = 1024
@@ -56,18 +53,6 @@ class Mode(StrEnum):
     @classmethod
     def choices(cls) -> list[str]:
         return [m.value for m in cls]
-
-
-class Price(BaseModel):
-    """USD per 1M tokens. The batch rates default to half the standard ones (pricing.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-    input: float = Field(ge=0, allow_inf_nan=False)
-    output: float = Field(0.0, ge=0, allow_inf_nan=False)
-    cached_input: float | None = Field(None, ge=0, allow_inf_nan=False)
-    batch_input: float | None = Field(None, ge=0, allow_inf_nan=False)
-    batch_cached_input: float | None = Field(None, ge=0, allow_inf_nan=False)
-    batch_output: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 class Server(BaseModel):

@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigError, display_path
-from .files import AppendLog
-from .redaction import Redactor
+from .io.files import AppendLog
+from .io.redaction import Redactor
 
 
 class CheckResult(BaseModel):

@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from evalkit.session import record_project
+from evalkit.runs.session import record_project
 from evalkit.testing import Script, TestingServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.importers import add_parser, run
 
 DATA = Path(__file__).parent / "data" / "promptfoo"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 
 from .conftest import SUITE, Project, make_project
 

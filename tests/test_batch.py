@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.engine.batchstate import read_ledger
 from evalkit.results import CaseResult, latest_results
-from evalkit.session import Session
+from evalkit.runs.session import Session
 from evalkit.testing import Faults, Rule, Script, TestingServer
 
 from .conftest import API_KEY, RULES, SUITE, Project
@@ -399,8 +399,8 @@ def test_a_batch_that_fails_validation_names_each_line_s_case_and_runs_the_other
     from evalkit.engine.batch import Batch, BatchFailed
     from evalkit.engine.limits import CircuitBreaker, LiveStats
     from evalkit.engine.live import Live
-    from evalkit.engine.recordings import Owner
-    from evalkit.requests import Request
+    from evalkit.project.recordings import Owner
+    from evalkit.wire.request import Request
 
     model = "gpt-4.1-mini-2025-04-14"
     good = Request(
@@ -438,7 +438,7 @@ def test_a_batch_that_fails_validation_names_each_line_s_case_and_runs_the_other
 
 def test_batch_lines_never_stream_and_split_at_the_file_size(fast: Project) -> None:
     from evalkit.engine.batchlines import batch_body, batch_line, split_lines
-    from evalkit.requests import Request
+    from evalkit.wire.request import Request
 
     streamed = Request(
         endpoint="responses",

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.testing import TestingServer
 
 from .conftest import SCHEMA, SUITE, Project

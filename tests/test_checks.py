@@ -180,7 +180,7 @@ def test_a_new_check_is_one_registration(project, server) -> None:  # type: igno
     from pydantic import BaseModel, ConfigDict, Field
 
     from evalkit.checks import register, value_at
-    from evalkit.cli import main
+    from evalkit.cli.main import main
 
     from .conftest import SUITE
 

@@ -21,11 +21,9 @@ from evalkit.engine.answerers import (
     Replay,
     answerer_for,
 )
-from evalkit.engine.recordings import Owner, RecordingStore
 from evalkit.errors import ApiCallError, CaseError, CircuitOpen, ConfigError, RecordingMissing
+from evalkit.project.recordings import Owner, RecordingStore
 from evalkit.prompts import PromptStore
-from evalkit.requests import Request, embedding_request
-from evalkit.response import Response
 from evalkit.results import (
     CaseResult,
     CheckResult,
@@ -35,6 +33,8 @@ from evalkit.results import (
     case_passed,
     sample_passed,
 )
+from evalkit.wire.request import Request, embedding_request
+from evalkit.wire.response import Response
 
 OWNER = Owner("s", "c")
 

@@ -10,15 +10,14 @@ from typing import Any
 
 import pytest
 
-from evalkit import tokens
-from evalkit.cli import main
-from evalkit.config import Price
+from evalkit.cli.main import main
 from evalkit.engine.costcap import SPEND_LOG
-from evalkit.estimate import input_tokens, output_limit
-from evalkit.pricing import cost_usd, rates
-from evalkit.project import open_project
+from evalkit.engine.estimate import input_tokens, output_limit
+from evalkit.project.open import open_project
 from evalkit.results import CaseResult, latest_results
 from evalkit.testing import Rule, Script, TestingServer
+from evalkit.wire import tokens
+from evalkit.wire.pricing import Price, cost_usd, rates
 
 from .conftest import API_KEY, PROMPT, RULES, SUITE, Project
 
@@ -115,7 +114,7 @@ def test_estimate_says_n_a_for_an_unknown_price_and_an_estimate_for_other_tokeni
 
 
 def test_output_limit_without_max_tokens_is_the_model_ceiling() -> None:
-    from evalkit.requests import Request
+    from evalkit.wire.request import Request
 
     def chat(model: str, **params: Any) -> Request:
         return Request(endpoint="chat.completions", body={"model": model, "messages": [], **params})

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
-from evalkit.diff import compare, output_changes
+from evalkit.cli.main import main
+from evalkit.compare.diff import compare, output_changes
 from evalkit.results import CaseResult, SampleResult
 from evalkit.view.browser import FLAGS
 

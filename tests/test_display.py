@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from evalkit.display import RunDisplay
+from evalkit.cli.display import RunDisplay
 from evalkit.engine.limits import LiveStats
 from evalkit.results import CaseResult, Figures, SampleResult, Verdicts
 

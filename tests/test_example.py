@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.testing import SERVER_NAME
 
 REPO = Path(__file__).resolve().parent.parent

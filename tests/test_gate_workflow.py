@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 
 WORKFLOW = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "evals.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
-from evalkit.files import AppendLog, atomic_write, slug
-from evalkit.prompts import Message, PromptRef, PromptStore
-from evalkit.redaction import redact
+from evalkit.cli.main import main
+from evalkit.io.files import AppendLog, atomic_write, slug
+from evalkit.io.redaction import redact
+from evalkit.prompts import PromptRef, PromptStore
 from evalkit.results import ResultsFile
 from evalkit.testing import Rule, Script, TestingServer
+from evalkit.wire.messages import Message
 
 from .conftest import API_KEY, RULES, SUITE, Project, make_project
 

@@ -23,7 +23,7 @@ from evalkit.importers.generated import PACKAGE, CheckModule
 from evalkit.importers.providers import Pins
 from evalkit.importers.report import Origin, Report
 from evalkit.importers.yamlout import Comment
-from evalkit.suite import parse_assertions
+from evalkit.project.suite import parse_assertions
 
 from .import_support import _fresh_generated_modules
 

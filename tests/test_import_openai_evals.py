@@ -194,7 +194,7 @@ def test_evals_rows_for_cases_from(tmp_path: Path) -> None:
 
 def test_evals_rows_load_as_evalkit_cases(tmp_path: Path) -> None:
     """The rows pass evalkit's own case validation, as the suite loader will use them."""
-    from evalkit.suite import RawCase
+    from evalkit.project.suite import RawCase
 
     for row, _, _ in evals_rows(write_samples(tmp_path / "s.jsonl", SAMPLES)):
         RawCase.model_validate(row)
@@ -257,7 +257,7 @@ def test_a_suite_reads_samples_directly(
 ) -> None:
     """`cases_from` takes an openai/evals samples file as it is: told by its content, or
     by `format: openai-evals` (with `match` for how `ideal` is checked)."""
-    from evalkit.cli import main
+    from evalkit.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[tool.evalkit]\n")

@@ -17,7 +17,7 @@ from evalkit.importers.providers import Pins, params_for, parse_provider_id
 from evalkit.importers.schemas import SchemaUnsupported, build_module
 from evalkit.importers.writer import ImportPlan, write_plan
 from evalkit.importers.yamlout import Comment, document
-from evalkit.strict import strict_problems
+from evalkit.wire.strict import strict_problems
 
 from .import_support import _fresh_generated_modules
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
-from evalkit.init import TEMPLATE
+from evalkit.cli.main import main
+from evalkit.project.scaffold import TEMPLATE
 from evalkit.testing import SERVER_NAME
 
 REPO = Path(__file__).resolve().parent.parent
@@ -193,7 +193,7 @@ def test_init_project_installs_evalkit_by_its_own_name(
     ],
 )
 def test_init_source_becomes_the_dependency_line(source: str, line: str, portable: bool) -> None:
-    from evalkit.distribution import requirement
+    from evalkit.project.distribution import requirement
 
     found = requirement(source)
     assert (found.line, found.portable) == (line, portable)
@@ -208,7 +208,7 @@ def test_init_refuses_a_source_that_is_nothing(
 
 
 def test_origin_of_an_install_is_read_from_pep_610() -> None:
-    from evalkit.distribution import _from_direct_url
+    from evalkit.project.distribution import _from_direct_url
 
     git = _from_direct_url(
         '{"url": "https://github.com/acme/evalkit", "vcs_info": {"vcs": "git", "commit_id": "abc123"}}'

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit import tokens
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.config import Mode
-from evalkit.project import open_project
+from evalkit.project.open import open_project
 from evalkit.results import latest_results
 from evalkit.testing import TestingServer
+from evalkit.wire import tokens
 
 from .conftest import API_KEY, RULES, Project
 

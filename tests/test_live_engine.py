@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.results import latest_results, read_results
 from evalkit.testing import Faults, TestingServer
 

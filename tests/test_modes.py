@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.results import read_results
 from evalkit.testing import SERVER_NAME, TestingServer
 

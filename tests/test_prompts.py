@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.errors import TemplateError
-from evalkit.prompts import Message, PromptRef, PromptStore
+from evalkit.prompts import PromptRef, PromptStore
+from evalkit.wire.messages import Message
 
 from .conftest import Project
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.testing import TestingServer
 
 from .conftest import SUITE, make_project
@@ -164,7 +164,7 @@ def test_evalkit_run_resumes_a_run_pytest_started(
     """One metadata writer for both fronts: a session stopped after one case (here: -k)
     is finished by `evalkit run --resume`, in the session's own mode."""
     from evalkit.results import ResultsFile
-    from evalkit.runs import read_meta
+    from evalkit.runs.folder import read_meta
 
     make_project(pytester.path)
     monkeypatch.chdir(pytester.path)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.results import CaseResult, read_results
 
 from .conftest import Project

@@ -6,9 +6,9 @@ import sys
 
 from pydantic import BaseModel
 
-from evalkit.planning import plan
-from evalkit.requests import Request, strict_json_schema
-from evalkit.suite import load_suite
+from evalkit.project.plan import plan
+from evalkit.project.suite import load_suite
+from evalkit.wire.request import Request, strict_json_schema
 
 from .conftest import SUITE, Project
 
@@ -29,7 +29,7 @@ def test_hash_ignores_dict_order_and_tracks_content() -> None:
 
 
 def test_hash_is_stable_across_processes() -> None:
-    code = "from evalkit.requests import Request; print(Request(endpoint='embeddings', body={'model': 'e', 'input': ['x']}).key)"
+    code = "from evalkit.wire.request import Request; print(Request(endpoint='embeddings', body={'model': 'e', 'input': ['x']}).key)"
     out = {
         subprocess.run(
             [sys.executable, "-c", code],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.testing import TestingServer
 
 from .conftest import API_KEY, RULES, make_project

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
-from evalkit.diff import Comparer, compare
-from evalkit.diff_report import to_json, to_markdown
+from evalkit.cli.main import main
+from evalkit.compare.diff import Comparer, compare
+from evalkit.compare.render import to_json, to_markdown
 from evalkit.results import CaseResult, SampleResult, SuiteFigures
 from evalkit.testing import TestingServer
 

@@ -10,19 +10,19 @@ from collections.abc import Sequence
 
 import pytest
 
-from evalkit.caselist import CaseList
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.config import Mode, load_settings
 from evalkit.engine.answerers import Answered, Answerer, Memo
-from evalkit.engine.recordings import Owner
 from evalkit.errors import TemplateError
-from evalkit.planning import Plan, plan
-from evalkit.project import open_project
-from evalkit.requests import Request, embedding_request
-from evalkit.response import Response
-from evalkit.shard import Shard
-from evalkit.suite import load_suite
+from evalkit.project.caselist import CaseList
+from evalkit.project.open import open_project
+from evalkit.project.plan import Plan, plan
+from evalkit.project.recordings import Owner
+from evalkit.project.shard import Shard
+from evalkit.project.suite import load_suite
 from evalkit.testing import TestingServer
+from evalkit.wire.request import Request, embedding_request
+from evalkit.wire.response import Response
 
 from .conftest import Project
 from .test_shard import many_cases

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.results import latest_results
 from evalkit.testing import Rule, Script, TestingServer
 

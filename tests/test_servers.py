@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from evalkit.checks import LoadContext
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.config import load_settings
-from evalkit.planning import plan
+from evalkit.project.plan import plan
+from evalkit.project.suite import load_suite, parse_assertions
 from evalkit.prompts import PromptStore
 from evalkit.results import latest_results
-from evalkit.suite import load_suite, parse_assertions
 from evalkit.testing import Faults, Rule, Script, TestingServer
 
 from .conftest import API_KEY, RULES, SUITE, Project
@@ -254,7 +254,7 @@ def test_repeats_show_k_of_n_and_count_drops_in_a_diff(
 ) -> None:
     def results(folder: str, passes: list[int]) -> None:
         from evalkit.results import CaseResult, RunWriter, SampleResult
-        from evalkit.runs import RunMeta, write_meta
+        from evalkit.runs.folder import RunMeta, write_meta
 
         path = project.root / folder
         path.mkdir()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.errors import ConfigError
-from evalkit.shard import Shard, bucket
+from evalkit.project.shard import Shard, bucket
 from evalkit.testing import TestingServer
 
 from .conftest import Project

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.testing import TestingServer
 
 from .conftest import SUITE, Project, make_project

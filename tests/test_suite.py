@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.cli import main
-from evalkit.suite import is_pinned, load_suite
+from evalkit.cli.main import main
+from evalkit.project.suite import is_pinned, load_suite
 
 from .conftest import SUITE, Project
 

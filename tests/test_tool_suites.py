@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
+from evalkit.project.suite import load_suite
 from evalkit.results import latest_results
-from evalkit.suite import load_suite
 from evalkit.testing import Faults, Rule, Script, TestingServer, ToolCallSpec
 
 from .conftest import API_KEY, Project

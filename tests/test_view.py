@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from evalkit.diff import compare
+from evalkit.compare.diff import compare
 from evalkit.errors import ConfigError
 from evalkit.results import CaseResult, RunWriter
-from evalkit.runs import RunMeta, find_run, write_meta
+from evalkit.runs.folder import RunMeta, find_run, write_meta
 from evalkit.view import (
     add_parser,
     from_results,
@@ -591,7 +591,7 @@ def test_python_m_evalkit_view_opens_the_page_in_the_browser(tmp_path: Path) -> 
 
 def test_evalkit_view_of_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The example project from `evalkit init`, run from its recordings, then viewed."""
-    from evalkit.cli import main
+    from evalkit.cli.main import main
 
     folder = tmp_path / "proj"
     assert main(["init", str(folder)]) == 0

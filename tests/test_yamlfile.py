@@ -1,7 +1,7 @@
 import pytest
 
 from evalkit.errors import ConfigError
-from evalkit.yamlfile import line_of, parse_yaml
+from evalkit.io.yamlfile import line_of, parse_yaml
 
 DOC = """a: 1
 b:

@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import Settings, Structured
+from ..config import Settings
 from ..prompts import PromptStore
-from ..requests import Request
-from ..response import Response
-from ..tools import Tool, ToolCall
+from ..wire.request import Request, Structured
+from ..wire.response import Response
+from ..wire.tools import Tool, ToolCall
 
 if TYPE_CHECKING:
-    from ..snapshots import SnapshotStore
+    from .snapshot_store import SnapshotStore
 
 _MISSING: Any = object()
 

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import tokens
-from ..requests import Request
-from ..response import Response
+from ..wire import tokens
+from ..wire.request import Request
+from ..wire.response import Response
 from . import (
     ArgumentError,
     AssertionSpec,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ValidationError
 
-from ..response import Response
+from ..wire.response import Response
 from . import (
     ArgumentError,
     AssertionSpec,

@@ -17,12 +17,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..config import Structured
 from ..errors import ConfigError
-from ..pinning import is_pinned
 from ..prompts import PromptRef, PromptStore
-from ..requests import Request, build_request, embedding_request
-from ..response import Response
+from ..wire.pinning import is_pinned
+from ..wire.request import Request, Structured, build_request, embedding_request
+from ..wire.response import Response
 from . import (
     ArgumentError,
     AssertionSpec,

@@ -2,7 +2,7 @@
 
 Serialisation and diffs are syrupy's (its JSON extension: sorted keys, two-space indents,
 ``exclude`` leaving volatile fields out); the files are evalkit's own, one per case under
-``snapshots/outputs/`` (see evalkit/snapshots.py), so they work from ``evalkit run`` too.
+``snapshots/outputs/`` (see evalkit/checks/snapshot_store.py), so they work from ``evalkit run`` too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.filters import props
 
 from ..errors import display_path
-from ..response import Response
+from ..wire.response import Response
 from . import AssertionSpec, Check, CheckContext, CheckFailed, Observation, Outcome, register_check
 
 _EXTENSION = JSONSnapshotExtension()

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..response import Response
-from ..tools import subset
+from ..wire.response import Response
+from ..wire.tools import subset
 from . import (
     ArgumentError,
     AssertionSpec,

@@ -29,9 +29,9 @@ from collections.abc import Callable, Sequence
 
 from ..config import Mode
 from ..errors import CaseError, CircuitOpen, RecordingMissing
-from ..requests import Request
-from ..response import Response
-from .recordings import Owner, RecordingStore
+from ..project.recordings import Owner, RecordingStore
+from ..wire.request import Request
+from ..wire.response import Response
 
 NO_RECORDING = "no recording for this request: the prompt, model or params changed"
 

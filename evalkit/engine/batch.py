@@ -34,13 +34,13 @@ import openai
 
 from ..config import Settings
 from ..errors import CaseError, CircuitOpen, ConfigError
-from ..redaction import redact
-from ..requests import Endpoint, Request
-from ..response import Response
+from ..io.redaction import redact
+from ..project.recordings import Owner
+from ..wire.request import Endpoint, Request
+from ..wire.response import Response
 from .answerers import Answered, Answerer
 from .batchlines import URLS, read_result, split_lines
 from .batchstate import TERMINAL, BatchLedger, BatchRecord, key_id, new_submission_id, public_url
-from .recordings import Owner
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI

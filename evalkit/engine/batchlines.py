@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from ..redaction import redact
-from ..requests import Endpoint, Request
-from ..response import BODY_LIST, Response
+from ..io.redaction import redact
+from ..wire.request import Endpoint, Request
+from ..wire.response import BODY_LIST, Response
 
 URLS: dict[str, str] = {
     "chat.completions": "/v1/chat/completions",

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
-from ..files import atomic_write, read_text
-from ..requests import Endpoint
+from ..io.files import atomic_write, read_text
+from ..wire.request import Endpoint
 
 FILE = "batches.json"
 FORMAT = "evalkit-batches/1"

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import CircuitOpen, ConfigError
-from ..estimate import upper_bound_usd
-from ..files import AppendLog
-from ..pricing import Rate, cost_usd
-from ..requests import Request
-from ..response import Response
+from ..io.files import AppendLog
+from ..project.recordings import Owner
+from ..wire.pricing import Rate, cost_usd
+from ..wire.request import Request
+from ..wire.response import Response
 from .answerers import Answered, Answerer
-from .recordings import Owner
+from .estimate import upper_bound_usd
 
 SPEND_LOG = "spend.jsonl"
 

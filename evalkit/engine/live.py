@@ -22,12 +22,13 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
-from .. import tokens
 from ..config import Server, Settings, check_base_url
 from ..errors import ApiCallError, CaseError, CircuitOpen, ConfigError
-from ..redaction import redact
-from ..requests import Request, merge_embeddings
-from ..response import BODY_LIST, Response, split_embeddings
+from ..io.redaction import redact
+from ..project.recordings import Owner
+from ..wire import tokens
+from ..wire.request import Request, merge_embeddings
+from ..wire.response import BODY_LIST, Response, split_embeddings
 from .answerers import Answered, Answerer
 from .limits import (
     CircuitBreaker,
@@ -38,7 +39,6 @@ from .limits import (
     is_retryable_status,
     retry_after,
 )
-from .recordings import Owner
 from .streaming import StreamBroken, read_chat, read_responses
 
 try:  # the SDK's HTTP library: httpx2 in current releases, httpx before

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..checks import CheckContext
+from ..checks.snapshot_store import SnapshotStore
 from ..config import Mode, Settings
 from ..errors import CircuitOpen
-from ..planning import Plan, PlannedCase
-from ..pricing import Rate
+from ..project.plan import Plan, PlannedCase
+from ..project.recordings import Owner, RecordingStore
 from ..results import CaseResult, SampleResult, case_passed
-from ..snapshots import SnapshotStore
+from ..wire.pricing import Rate
 from .answerers import Answerer, answerer_for
 from .limits import CircuitBreaker, LiveStats
-from .recordings import Owner, RecordingStore
 from .sampling import run_sample
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class Engine:
 
     def check_cost(self, cases: Sequence[PlannedCase]) -> None:
         """With a cost cap: a run whose upper-bound cost is over it does not start."""
-        from ..estimate import check_cap
+        from .estimate import check_cap
 
         spent = self.guard.total_spent if self.guard is not None else 0.0
         check_cap(cases, self.settings, self.store, self.mode, self.rate, spent)

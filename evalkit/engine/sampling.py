@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 from ..checks import AssertionSpec, CheckContext, CheckFailed, Observation, Outcome, evaluate
 from ..errors import CaseError, CircuitOpen
-from ..planning import PlannedCase
-from ..pricing import cost_usd
-from ..requests import Request
-from ..response import Response
+from ..project.plan import PlannedCase
+from ..project.recordings import Owner
 from ..results import AuxCall, CheckResult, SampleResult, TurnResult, sample_passed
+from ..wire.pricing import cost_usd
+from ..wire.request import Request
+from ..wire.response import Response
 from .answerers import Answered, Answerer
-from .recordings import Owner
 from .turns import Trajectory, run_turns
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import CaseError, CircuitOpen
-from ..planning import PlannedCase, turn_request
-from ..requests import Request
-from ..response import Response
-from ..tools import ToolCall, result_item
+from ..project.plan import PlannedCase, turn_request
+from ..project.recordings import Owner
+from ..wire.request import Request
+from ..wire.response import Response
+from ..wire.tools import ToolCall, result_item
 from .answerers import Answerer
-from .recordings import Owner
 
 
 @dataclass

@@ -22,13 +22,13 @@ __all__ = ["add_parser", "evals_rows", "is_evals_samples", "run"]
 
 
 def add_parser(subparsers: Any) -> None:
-    from .cli import add_parser as _add_parser
+    from ..cli.imports import add_parser as _add_parser
 
     _add_parser(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import run as _run
+    from ..cli.imports import run as _run
 
     return _run(args)
 

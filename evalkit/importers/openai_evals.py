@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..pinning import is_pinned
-from ..prompts import ROLES, PromptRef
+from ..prompts import PromptRef
+from ..wire.messages import ROLES
+from ..wire.pinning import is_pinned
 from .nunjucks import escape_text
 from .providers import slug
 from .report import Origin, Report

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..yamlfile import LineDict, load_yaml
+from ..io.yamlfile import LineDict, load_yaml
 from .assertions import AssertionMapper
 from .promptfoo_context import ImportContext, Part
 from .promptfoo_prompts import PromptReader

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..prompts import ROLES
-from ..yamlfile import LineList
+from ..io.yamlfile import LineList
+from ..wire.messages import ROLES
 from . import nunjucks
 from .generated import plain
 from .promptfoo_context import Part

@@ -13,8 +13,8 @@ import json
 from typing import Any
 
 from ..errors import ConfigError
+from ..io.yamlfile import LineDict
 from ..prompts import PromptRef
-from ..yamlfile import LineDict
 from .assertions import AssertionMapper, Item, MapContext, NeedsCase
 from .generated import PACKAGE, plain
 from .javascript import transform_path

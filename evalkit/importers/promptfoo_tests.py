@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from ..yamlfile import LineDict
+from ..io.yamlfile import LineDict
 from .assertions import assertion_from_string
 from .generated import plain
 from .promptfoo_context import Part

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..pinning import is_pinned
+from ..wire.pinning import is_pinned
 
 Api = Literal["chat", "responses"]
 

@@ -1,7 +1,7 @@
 """Reading the files a promptfoo config points at, keeping each item's file and line.
 
 ``file://`` references (with globs) are resolved relative to the config's folder; YAML and
-JSON keep their line numbers through :func:`evalkit.yamlfile.parse_yaml`, CSV and JSONL
+JSON keep their line numbers through :func:`evalkit.io.yamlfile.parse_yaml`, CSV and JSONL
 rows keep theirs, so every report entry can name the line a construct came from.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..yamlfile import LineDict, LineList, parse_yaml
+from ..io.yamlfile import LineDict, LineList, parse_yaml
 from .report import Origin
 
 

@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from .. import tokens
+from ..wire import tokens
 from .conversation import Conversation, read_chat, read_responses
 from .errors import bad_request
 from .model import ScriptedModel, Turn, embed

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import tokens
+from ..wire import tokens
 from .errors import bad_request
 from .images import read_image
 

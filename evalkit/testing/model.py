@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from ..errors import ConfigError
-from ..yamlfile import line_of, load_yaml
+from ..io.yamlfile import line_of, load_yaml
 from .conversation import Conversation, Tool, compact
 
 

@@ -27,8 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .. import tokens
 from ..engine.limits import Bucket
+from ..wire import tokens
 from .answer import CREATED, ENDPOINTS, Answerer, request_hash, require_model
 from .batches import BatchSettings, BatchStore
 from .errors import APIError

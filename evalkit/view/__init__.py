@@ -14,8 +14,8 @@ by the vendored uPlot: it opens from a file or a CI artifact without any network
 
 from __future__ import annotations
 
+from ..cli.view import add_parser, run
 from .build import render_comparison, render_run, render_view
-from .cli import add_parser, run
 from .load import LoadedRun, from_results, load_run
 
 __all__ = [

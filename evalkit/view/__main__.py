@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..cli.view import DESCRIPTION, add_arguments, run
 from ..errors import EvalkitError
-from .cli import DESCRIPTION, add_arguments, run
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 
-from ..diff import DiffReport, compare
+from ..compare.diff import DiffReport, compare
 from .history import DEFAULT_LIMIT, load_history
 from .load import LoadedRun, load_run, merge
 from .models import CaseDiffView, ComparisonView, History, Payload, Start

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import display_path
-from ..runs import META, RESULTS, is_run_folder
+from ..runs.folder import META, RESULTS, is_run_folder
 from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
 from .models import History, HistoryRun, SuiteStats
 

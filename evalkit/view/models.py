@@ -142,7 +142,7 @@ class CaseDiffView(BaseModel):
     case: str
     a: int | None  # index into the A run's cases
     b: int | None
-    changes: JsonValue = None  # [{path, a, b}] from evalkit.diff
+    changes: JsonValue = None  # [{path, a, b}] from evalkit.compare.diff
     text_diff: str | None = None
     d_input_tokens: int = 0
     d_output_tokens: int = 0
@@ -156,7 +156,7 @@ class ComparisonView(BaseModel):
     label_a: str
     label_b: str
     headline: str
-    suites: JsonValue  # evalkit.diff.SuiteDiff dumps (Wilson intervals, McNemar p, ...)
+    suites: JsonValue  # evalkit.compare.diff.SuiteDiff dumps (Wilson intervals, McNemar p, ...)
     cases: list[CaseDiffView]
 
 

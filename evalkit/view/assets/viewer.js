@@ -565,7 +565,7 @@
     return el("div", { class: "foldable" }, pre, button);
   }
 
-  /* Pretty JSON whose leaf lines carry their path (evalkit.diff's notation: a.b[0].c), so
+  /* Pretty JSON whose leaf lines carry their path (evalkit.compare.diff's notation: a.b[0].c), so
    * the fields a comparison found changed are highlighted. */
   function jsonTree(value, changed) {
     var pre = el("pre", { class: "json" });

@@ -1,0 +1,7 @@
+"""``python -m evalkit.cli``: the ``evalkit`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,567 @@
+"""Paired comparison of two runs of the same cases: per case what changed, per suite whether
+it matters (Wilson intervals, an exact McNemar test, a paired bootstrap for repeats), and
+what it does to cost and latency. The statistics are in stats.py; the figures (sums of
+tokens and cost over samples, mean latency per case, p50/p95 over requests) are the
+results layer's, so a diff and a run's own report agree."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from pydantic import BaseModel
+
+from ..results import CaseResult, Figures, SuiteFigures
+from ..stats import mcnemar_exact, paired_bootstrap, wilson
+
+
+class FieldChange(BaseModel):
+    path: str
+    a: Any = None
+    b: Any = None
+
+
+class CaseDiff(BaseModel):
+    suite: str
+    case: str
+    status: str  # regression, fix, pass, fail, only-a, only-b
+    a_passed: bool | None
+    b_passed: bool | None
+    a_samples: tuple[int, int] | None = None  # (passing samples, samples)
+    b_samples: tuple[int, int] | None = None
+    changes: list[FieldChange] = []
+    text_diff: str | None = None
+    d_input_tokens: int = 0  # sums over samples
+    d_output_tokens: int = 0
+    d_cost_usd: float | None = None
+    d_latency_ms: float = 0.0  # change of the mean latency per sample
+    tool_changes: list[str] = []  # tool calls added, dropped, or called with other arguments
+    d_turns: int = 0  # change of the first sample's model turns
+    d_ttft_ms: float | None = None  # change of the first sample's time to first token
+
+    @property
+    def samples_dropped(self) -> bool:
+        """Fewer passing samples under B than under A (a drop the verdicts may hide)."""
+        if self.a_samples is None or self.b_samples is None:
+            return False
+        (ka, na), (kb, nb) = self.a_samples, self.b_samples
+        return max(na, nb) > 1 and bool(na and nb) and kb / nb < ka / na
+
+
+class Side(BaseModel):
+    label: str
+    passed: int
+    total: int
+    low: float
+    high: float
+    cost_per_1000: float | None
+    p50_ms: float  # over requests
+    p95_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+class SuiteDiff(BaseModel):
+    suite: str
+    paired: int
+    a: Side
+    b: Side
+    regressions: list[str]
+    fixes: list[str]
+    sample_drops: list[str] = []  # cases whose share of passing samples fell
+    mcnemar_p: float
+    repeat: int = 1
+    bootstrap: tuple[float, float, float, float] | None = None  # mean Δ, low, high, p
+
+
+class DiffReport(BaseModel):
+    a: str
+    b: str
+    suites: list[SuiteDiff]
+    cases: list[CaseDiff]  # every case, or those a big diff lists (see `omitted`)
+    # cases by status, and "changed": same verdict but another first output or fewer
+    # passing samples
+    counts: dict[str, int] = {}
+    omitted: int = 0  # cases compared but not listed in `cases` (counted in `counts`)
+
+    @property
+    def complete(self) -> bool:
+        """Every case compared is listed in :attr:`cases`."""
+        return self.omitted == 0
+
+    @property
+    def regressions(self) -> list[CaseDiff]:
+        """The regressions listed (:attr:`regression_count` counts them all)."""
+        return [c for c in self.cases if c.status == "regression"]
+
+    @property
+    def regression_count(self) -> int:
+        return sum(len(s.regressions) for s in self.suites)
+
+    @property
+    def pass_rate_dropped(self) -> bool:
+        return any(s.b.rate < s.a.rate for s in self.suites)
+
+    def failed(self, fail_on: str) -> bool:
+        if fail_on == "regressions":
+            return self.regression_count > 0
+        if fail_on == "pass-rate":
+            return self.pass_rate_dropped
+        return False
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out or {prefix: {}}
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_flatten(item, f"{prefix}[{index}]"))
+        return out or {prefix: []}
+    return {prefix: value}
+
+
+def _parsed(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def output_changes(a: str | None, b: str | None) -> tuple[list[FieldChange], str | None]:
+    """A field-level diff when both outputs are JSON objects or arrays, else a text diff."""
+    if a == b:
+        return [], None
+    pa, pb = _parsed(a), _parsed(b)
+    if isinstance(pa, (dict, list)) and isinstance(pb, (dict, list)):
+        fa, fb = _flatten(pa), _flatten(pb)
+        return [
+            FieldChange(path=k, a=fa.get(k), b=fb.get(k))
+            for k in sorted(set(fa) | set(fb))
+            if fa.get(k) != fb.get(k)
+        ], None
+    lines = difflib.unified_diff(
+        (a or "").splitlines(), (b or "").splitlines(), "A", "B", lineterm="", n=1
+    )
+    return [], "\n".join(lines)
+
+
+def tool_changes(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+    """Calls only under A (dropped), only under B (added), or with other arguments, paired
+    by tool name in call order."""
+    changes: list[str] = []
+    names = sorted({c.get("name", "") for c in (*a, *b)})
+    for name in names:
+        calls_a = [c.get("arguments") for c in a if c.get("name") == name]
+        calls_b = [c.get("arguments") for c in b if c.get("name") == name]
+        for args_a, args_b in zip(calls_a, calls_b, strict=False):
+            if args_a != args_b:
+                changes.append(f"{name} arguments {json.dumps(args_a)} → {json.dumps(args_b)}")
+        if len(calls_a) > len(calls_b):
+            changes.append(
+                f"{name} dropped"
+                + (f" ({len(calls_a) - len(calls_b)}×)" if len(calls_a) - len(calls_b) > 1 else "")
+            )
+        if len(calls_b) > len(calls_a):
+            changes.append(
+                f"{name} added"
+                + (f" ({len(calls_b) - len(calls_a)}×)" if len(calls_b) - len(calls_a) > 1 else "")
+            )
+    return changes
+
+
+# -- the comparison, streamed --------------------------------------------------------
+#
+# A comparison of 100,000 cases a side must not hold both sides: side A is read into a
+# slim record per case (verdict, k/n, usage, latencies, a digest of its first output and
+# where that output is in a spool file), side B is streamed against it, per-suite
+# statistics are folded as B comes, and only the case diffs a report lists are kept: every
+# one up to ``limit`` per status, the first ``limit`` by suite and case beyond that, with
+# counts for the rest.
+
+
+@dataclass(slots=True)
+class _Slim:
+    """What a comparison needs of one side's case."""
+
+    passed: bool
+    samples: tuple[int, int] | None
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    latency: float  # mean over answered samples
+    latencies: tuple[float, ...]  # one per answered request
+    fraction: float  # share of passing samples
+    digest: bytes  # of the first output, JSON canonicalised (b"" when there is none)
+    at: int = -1  # where the first output is in the spool (-1: held in `text` or none)
+    size: int = 0
+    text: str | None = None
+    matched: bool = False
+    tool_calls: tuple[dict[str, Any], ...] = ()  # the first sample's calls (name, arguments)
+    turns: int = 1  # the first sample's model turns
+    ttft: float | None = None  # the first sample's time to first token
+
+
+def _digest(text: str | None, calls: Sequence[dict[str, Any]] = ()) -> bytes:
+    """Equal digests ⇔ :func:`output_changes` and :func:`tool_changes` see no change."""
+    if calls:
+        shape = [(c.get("name"), c.get("arguments")) for c in calls]
+        text = json.dumps(shape, sort_keys=True, default=str) + "\x00" + (text or "")
+    if text is None:
+        return b""
+    parsed = _parsed(text)
+    body = (
+        "j" + json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+        if isinstance(parsed, (dict, list))
+        else "t" + text
+    )
+    return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _slim(result: CaseResult) -> _Slim:
+    samples = result.samples
+    return _Slim(
+        passed=result.passed,
+        samples=(result.samples_passed, len(samples)) if samples else None,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost=result.cost_usd,
+        latency=result.latency_ms,
+        latencies=tuple(s.latency_ms for s in samples if s.answered),
+        fraction=result.samples_passed / len(samples) if samples else 0.0,
+        digest=_digest(
+            samples[0].output if samples else None, samples[0].tool_calls if samples else ()
+        ),
+        text=samples[0].output if samples else None,
+        tool_calls=tuple(
+            {"name": c.get("name"), "arguments": c.get("arguments")} for c in samples[0].tool_calls
+        )
+        if samples
+        else (),
+        turns=max(len(samples[0].turns), 1) if samples else 1,
+        ttft=samples[0].ttft_ms if samples else None,
+    )
+
+
+class _Spool:
+    """Side A's first outputs, on disk: a diff keeps their digests, and reads an output
+    back only for a case diff it lists."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._end = 0
+
+    def put(self, slim: _Slim) -> None:
+        if slim.text is None:
+            return
+        data = slim.text.encode("utf-8", "surrogatepass")
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._file.seek(self._end)
+        self._file.write(data)
+        slim.at, slim.size, slim.text = self._end, len(data), None
+        self._end += len(data)
+
+    def text(self, slim: _Slim) -> str | None:
+        if slim.at < 0 or self._file is None:
+            return slim.text
+        self._file.seek(slim.at)
+        return self._file.read(slim.size).decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _case_diff(
+    suite: str,
+    case: str,
+    a: _Slim | None,
+    b: _Slim | None,
+    status: str,
+    out_a: str | None,
+    out_b: str | None,
+) -> CaseDiff:
+    changes, text = output_changes(out_a, out_b)
+    calls = tool_changes(list(a.tool_calls) if a else [], list(b.tool_calls) if b else [])
+    ttft = None
+    if a is not None and b is not None and a.ttft is not None and b.ttft is not None:
+        ttft = b.ttft - a.ttft
+    cost = None
+    if a is not None and b is not None and a.cost is not None and b.cost is not None:
+        cost = b.cost - a.cost
+    return CaseDiff(
+        suite=suite,
+        case=case,
+        status=status,
+        a_passed=a.passed if a else None,
+        b_passed=b.passed if b else None,
+        a_samples=a.samples if a else None,
+        b_samples=b.samples if b else None,
+        changes=changes,
+        text_diff=text,
+        d_input_tokens=(b.input_tokens - a.input_tokens) if a and b else 0,
+        d_output_tokens=(b.output_tokens - a.output_tokens) if a and b else 0,
+        d_cost_usd=cost,
+        d_latency_ms=(b.latency - a.latency) if a and b else 0.0,
+        tool_changes=calls,
+        d_turns=(b.turns - a.turns) if a and b else 0,
+        d_ttft_ms=ttft,
+    )
+
+
+def _status(a: _Slim | None, b: _Slim | None) -> str:
+    if a is None:
+        return "only-b"
+    if b is None:
+        return "only-a"
+    if a.passed and not b.passed:
+        return "regression"
+    if b.passed and not a.passed:
+        return "fix"
+    return "pass" if a.passed else "fail"
+
+
+def _dropped(a: _Slim, b: _Slim) -> bool:
+    """Fewer passing samples under B than under A (as :attr:`CaseDiff.samples_dropped`)."""
+    if a.samples is None or b.samples is None:
+        return False
+    (ka, na), (kb, nb) = a.samples, b.samples
+    return max(na, nb) > 1 and bool(na and nb) and kb / nb < ka / na
+
+
+def compare_case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
+    ref = a or b
+    assert ref is not None
+    sa, sb = (_slim(a) if a else None), (_slim(b) if b else None)
+    return _case_diff(
+        ref.suite,
+        ref.case,
+        sa,
+        sb,
+        _status(sa, sb),
+        sa.text if sa else None,
+        sb.text if sb else None,
+    )
+
+
+@dataclass
+class _SuiteFold:
+    """One suite's statistics, folded pair by pair."""
+
+    paired: int = 0
+    a_passed: int = 0
+    b_passed: int = 0
+    a_figures: SuiteFigures = field(default_factory=SuiteFigures)
+    b_figures: SuiteFigures = field(default_factory=SuiteFigures)
+    regressions: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    sample_drops: list[str] = field(default_factory=list)
+    repeat: int = 1
+    fractions_a: list[float] = field(default_factory=list)
+    fractions_b: list[float] = field(default_factory=list)
+
+
+def _fold_usage(figures: SuiteFigures, side: _Slim) -> None:
+    """The part of :meth:`SuiteFigures.add` a diff's sides show: cost per case and
+    latencies over requests."""
+    figures.cases += 1
+    figures.cost = None if side.cost is None or figures.cost is None else figures.cost + side.cost
+    figures.latencies.extend(side.latencies)
+
+
+def _side(label: str, passed: int, total: int, figures: SuiteFigures) -> Side:
+    low, high = wilson(passed, total)
+    return Side(
+        label=label,
+        passed=passed,
+        total=total,
+        low=low,
+        high=high,
+        cost_per_1000=figures.cost_per_1000,
+        p50_ms=figures.p50_ms,
+        p95_ms=figures.p95_ms,
+    )
+
+
+LIMIT = 1000  # case diffs a big comparison lists per group (see Comparer)
+_ORDER = {"regression": 0, "fix": 1, "only-a": 2, "only-b": 3, "fail": 4, "pass": 5}
+_GROUPS = ("regression", "fix", "only-a", "only-b", "changed", "same")
+
+
+class Comparer:
+    """A paired comparison fed case by case: every case of side A first
+    (:meth:`add_a`, the last result of a case winning), then side B's (:meth:`add_b`, each
+    case once), then :meth:`finish`.
+
+    ``limit`` bounds the case diffs kept per group (regressions, fixes, only-a, only-b,
+    changed outputs, unchanged): None keeps every one; past the limit a group keeps its
+    first ``limit`` cases by suite and case, and unchanged cases are not listed at all
+    (``DiffReport.counts`` and ``omitted`` say how many there were)."""
+
+    def __init__(self, label_a: str = "A", label_b: str = "B", *, limit: int | None = None):
+        self.label_a, self.label_b, self.limit = label_a, label_b, limit
+        self._a: dict[tuple[str, str], _Slim] = {}
+        self._spool = _Spool()
+        self._suites: dict[str, _SuiteFold] = {}
+        self._kept: dict[str, list[tuple[tuple[str, str], CaseDiff]]] = {g: [] for g in _GROUPS}
+        self._cut: dict[str, tuple[str, str] | None] = dict.fromkeys(_GROUPS)
+        self._overflow = False
+        self.counts: dict[str, int] = {}
+
+    def add_a(self, result: CaseResult) -> None:
+        slim = _slim(result)
+        self._spool.put(slim)
+        self._a[(sys.intern(result.suite), result.case)] = slim
+        self._suites.setdefault(result.suite, _SuiteFold())
+
+    def add_b(self, result: CaseResult) -> None:
+        key = (sys.intern(result.suite), result.case)
+        a, b = self._a.get(key), _slim(result)
+        fold = self._suites.setdefault(result.suite, _SuiteFold())
+        status = _status(a, b)
+        changed = False
+        if a is not None:
+            a.matched = True
+            self._pair(fold, key, a, b, status)
+            changed = a.digest != b.digest or _dropped(a, b)
+        group = status if status not in ("pass", "fail") else ("changed" if changed else "same")
+        self._count(status, group == "changed")
+        self._offer(group, key, status, a, b, b.text)
+
+    def _pair(
+        self, fold: _SuiteFold, key: tuple[str, str], a: _Slim, b: _Slim, status: str
+    ) -> None:
+        fold.paired += 1
+        fold.a_passed += a.passed
+        fold.b_passed += b.passed
+        _fold_usage(fold.a_figures, a)
+        _fold_usage(fold.b_figures, b)
+        if status == "regression":
+            fold.regressions.append(key[1])
+        elif status == "fix":
+            fold.fixes.append(key[1])
+        if _dropped(a, b):
+            fold.sample_drops.append(key[1])
+        fold.repeat = max(
+            fold.repeat, a.samples[1] if a.samples else 0, b.samples[1] if b.samples else 0
+        )
+        fold.fractions_a.append(a.fraction)
+        fold.fractions_b.append(b.fraction)
+
+    def _count(self, status: str, changed: bool) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+        if changed:
+            self.counts["changed"] = self.counts.get("changed", 0) + 1
+
+    def _offer(
+        self,
+        group: str,
+        key: tuple[str, str],
+        status: str,
+        a: _Slim | None,
+        b: _Slim | None,
+        out_b: str | None,
+    ) -> None:
+        """Keep this case's diff if its group has room for it (building it only then:
+        that is when side A's output is read back)."""
+        cut = self._cut[group]
+        if cut is not None and key >= cut:
+            self._overflow = True
+            return
+        out_a = self._spool.text(a) if a is not None else None
+        kept = self._kept[group]
+        kept.append((key, _case_diff(key[0], key[1], a, b, status, out_a, out_b)))
+        if self.limit is not None and len(kept) >= 2 * self.limit:
+            self._trim(group)
+
+    def _trim(self, group: str) -> None:
+        kept = self._kept[group]
+        if self.limit is not None and len(kept) > self.limit:
+            kept.sort(key=lambda item: item[0])
+            self._cut[group] = kept[self.limit][0]
+            del kept[self.limit :]
+            self._overflow = True
+
+    def finish(self) -> DiffReport:
+        for key, a in self._a.items():
+            if not a.matched:
+                self._count("only-a", False)
+                self._offer("only-a", key, "only-a", a, None, None)
+        for group in _GROUPS:
+            self._trim(group)
+        self._spool.close()
+        listed = [
+            d for g in _GROUPS if not (self._overflow and g == "same") for _, d in self._kept[g]
+        ]
+        listed.sort(key=lambda c: (_ORDER[c.status], c.suite, c.case))
+        total = sum(v for k, v in self.counts.items() if k != "changed")
+        suites = [self._suite_diff(name, fold) for name, fold in sorted(self._suites.items())]
+        return DiffReport(
+            a=self.label_a,
+            b=self.label_b,
+            suites=suites,
+            cases=listed,
+            counts=dict(self.counts),
+            omitted=total - len(listed),
+        )
+
+    def _suite_diff(self, name: str, fold: _SuiteFold) -> SuiteDiff:
+        bootstrap = None
+        if fold.repeat > 1:
+            bootstrap = paired_bootstrap(fold.fractions_a, fold.fractions_b)
+        return SuiteDiff(
+            suite=name,
+            paired=fold.paired,
+            a=_side(self.label_a, fold.a_passed, fold.paired, fold.a_figures),
+            b=_side(self.label_b, fold.b_passed, fold.paired, fold.b_figures),
+            regressions=sorted(fold.regressions),
+            fixes=sorted(fold.fixes),
+            sample_drops=sorted(fold.sample_drops),
+            mcnemar_p=mcnemar_exact(len(fold.regressions), len(fold.fixes)),
+            repeat=fold.repeat,
+            bootstrap=bootstrap,
+        )
+
+
+def compare(
+    a: Iterable[CaseResult],
+    b: Iterable[CaseResult],
+    label_a: str = "A",
+    label_b: str = "B",
+    *,
+    limit: int | None = None,
+) -> DiffReport:
+    """Pair two runs' results by suite and case (variants aside; the last result of a case
+    wins on each side) and compare them. Every case diff is listed unless ``limit``."""
+    comparer = Comparer(label_a, label_b, limit=limit)
+    for result in a:
+        comparer.add_a(result)
+    for result in {(r.suite, r.case): r for r in b}.values():
+        comparer.add_b(result)
+    return comparer.finish()
+
+
+__all__ = [
+    "CaseDiff",
+    "Comparer",
+    "DiffReport",
+    "Figures",
+    "compare",
+    "compare_case",
+    "output_changes",
+]

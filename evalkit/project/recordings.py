@@ -1,0 +1,215 @@
+"""The record/replay store: one reviewable JSON file per case under snapshots/recordings/.
+
+Files are written with sorted keys and two-space indents, entries keyed by request hash,
+and only when their content changed, so re-recording unchanged cases leaves them alone
+and a PR diff shows only the requests that changed. No header is ever stored: only the
+request body (which holds no credentials), the response body and a few metadata fields,
+and every text passes through redaction on the way out.
+
+A recording is untrusted input (hand-edited, merged badly, truncated): it is read through
+:class:`RecordingFile`, and anything wrong is a :class:`RecordingError` naming the file,
+what is wrong, and that the case should be re-recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import RecordingError
+from ..io.files import atomic_write, read_text, slug
+from ..io.redaction import redact
+from ..wire.request import Endpoint, Request
+from ..wire.response import BODY_LIST, Response
+
+FORMAT = "evalkit-recording/1"
+
+
+class Owner(NamedTuple):
+    """Whose recording file a request belongs in."""
+
+    suite: str
+    case: str
+
+
+class RecordedRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    endpoint: Endpoint
+    body: dict[str, Any]
+    sample: int = Field(0, ge=0)
+
+
+class Interaction(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    request: RecordedRequest
+    response: dict[str, Any]
+    request_id: str | None = None
+    model: str | None = None
+    latency_ms: float = Field(0.0, ge=0, allow_inf_nan=False)
+    ttft_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
+    source: str = ""
+    purpose: str | None = None  # why, when not the case's planned request: "judge", "turn 2"
+
+    @field_validator("response")
+    @classmethod
+    def _shape(cls, value: dict[str, Any], info: Any) -> dict[str, Any]:
+        request = info.data.get("request")
+        if request is not None:
+            key = BODY_LIST[request.endpoint]
+            if not isinstance(value.get(key), list):
+                raise ValueError(f"a {request.endpoint} response needs a {key!r} list")
+        return value
+
+
+class RecordingFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    format: str = FORMAT
+    suite: str = ""
+    case: str = ""
+    interactions: dict[str, Interaction]
+
+
+def read_recording(path: Path) -> RecordingFile:
+    """A recording file, validated; RecordingError says what is wrong."""
+    text = read_text(path, "recording")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RecordingError(f"not JSON ({exc}); re-record this case", path) from None
+    try:
+        return RecordingFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "the file"
+        message = err["msg"].removeprefix("Value error, ")
+        raise RecordingError(
+            f"malformed recording at {where}: {message}; re-record this case", path
+        ) from None
+
+
+class RecordingStore:
+    """Recordings for many cases; each case's file is read once and written when done."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._cache: dict[Owner, dict[str, Interaction]] = {}
+        self._dirty: set[Owner] = set()
+
+    def path(self, owner: Owner) -> Path:
+        return self.folder / slug(owner.suite) / f"{slug(owner.case)}.json"
+
+    def entries(self, owner: Owner) -> dict[str, Interaction]:
+        """The case's recorded interactions by request key (read once, then cached)."""
+        if owner not in self._cache:
+            path = self.path(owner)
+            self._cache[owner] = read_recording(path).interactions if path.is_file() else {}
+        return self._cache[owner]
+
+    def get(self, owner: Owner, request: Request) -> Response | None:
+        entry = self.entries(owner).get(request.key)
+        if entry is None:
+            return None
+        return Response.model_construct(
+            endpoint=entry.request.endpoint,
+            body=entry.response,
+            request_id=entry.request_id,
+            latency_ms=entry.latency_ms,
+            ttft_ms=entry.ttft_ms,
+            source=entry.source,
+            retries=0,
+            replayed=True,
+        )
+
+    def put(
+        self, owner: Owner, request: Request, response: Response, purpose: str | None = None
+    ) -> None:
+        entry = Interaction(
+            request=RecordedRequest(
+                endpoint=request.endpoint, body=without_images(request.body), sample=request.sample
+            ),
+            response=response.body,
+            request_id=response.request_id,
+            model=response.model,
+            latency_ms=round(response.latency_ms, 1) if math.isfinite(response.latency_ms) else 0,
+            ttft_ms=round(response.ttft_ms, 1) if response.ttft_ms is not None else None,
+            source=response.source,
+            purpose=purpose,
+        )
+        entries = self.entries(owner)
+        old = entries.get(request.key)
+        if old is not None and response.reused:
+            return  # this case has its own recording of that answer already
+        if old is not None and old.response == entry.response:
+            if old.purpose == purpose:
+                return  # same answer: keep the file byte-for-byte (latency and ids included)
+            entry = old.model_copy(update={"purpose": purpose})
+        entries[request.key] = entry
+        self._dirty.add(owner)
+
+    def forget(self, owner: Owner) -> str | None:
+        """Save a finished case and drop it from memory (a long run holds only what is in
+        flight). Returns what went wrong when the file could not be written."""
+        try:
+            self.save(owner)
+        except OSError as exc:
+            self._dirty.discard(owner)
+            return f"the recording could not be saved to {self.path(owner)}: {exc.strerror or exc}"
+        finally:
+            self._cache.pop(owner, None)
+        return None
+
+    def save(self, owner: Owner) -> Path | None:
+        """Write the case's file if anything changed (atomically: never a torn file)."""
+        if owner not in self._dirty:
+            return None
+        path = self.path(owner)
+        interactions = {
+            key: _entry_json(entry) for key, entry in sorted(self.entries(owner).items())
+        }
+        document = {
+            "format": FORMAT,
+            "suite": owner.suite,
+            "case": owner.case,
+            "interactions": interactions,
+        }
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        atomic_write(path, redact(text))
+        self._dirty.discard(owner)
+        return path
+
+
+def _entry_json(entry: Interaction) -> dict[str, Any]:
+    out = entry.model_dump(mode="json", exclude_none=False)
+    request = out["request"]
+    if not request.get("sample"):
+        request.pop("sample", None)
+    for key in ("purpose", "ttft_ms"):
+        if out.get(key) is None:
+            out.pop(key, None)
+    return out
+
+
+_DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.*)$", re.S)
+
+
+def without_images(value: Any) -> Any:
+    """The request as recorded: each image's bytes replaced by their hash (the request's
+    key, made from the bytes, still tells a changed image)."""
+    if isinstance(value, str):
+        match = _DATA_URL.match(value)
+        if match:
+            digest = hashlib.sha256(base64.b64decode(match.group(2))).hexdigest()
+            return f"{match.group(1)} sha256:{digest}"
+        return value
+    if isinstance(value, dict):
+        return {k: without_images(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_images(v) for v in value]
+    return value

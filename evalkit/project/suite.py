@@ -1,0 +1,807 @@
+"""Suite files: YAML → typed :class:`Suite`, with every error pointing at its line.
+
+Validation happens here, once, before any request is built: shape (pydantic), assertion
+arguments (each check's own model and ``validate``), case ids, case files, schema imports,
+prompt references and model pins. A suite that loads is a suite that can run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, threshold_types
+from ..checks.python import import_object
+from ..config import Settings, activate_root, find_root, load_settings
+from ..errors import ConfigError
+from ..io.files import read_text
+from ..io.yamlfile import LineDict, LineList, load_yaml, located_error
+from ..prompts import PromptRef, PromptStore
+from ..wire.pinning import is_pinned
+from ..wire.request import APIS, STRUCTURED, Api, Structured
+from ..wire.strict import strict_problems
+from ..wire.tools import Script, ScriptedResult, Tool, valid_tool_name
+from .caselist import CaseList
+
+MAX_REPEAT = 1000
+MAX_TURNS = 50
+_COMMON = {"path": "path", "not": "negate", "weight": "weight", "threshold": "threshold"}
+
+__all__ = ["Case", "Suite", "Target", "discover", "is_pinned", "load_suite", "parse_assertions"]
+
+
+# -- raw shapes: what the YAML may hold ---------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Budget(_Strict):
+    input_tokens: int | None = Field(None, ge=0)
+    output_tokens: int | None = Field(None, ge=0)
+    cost_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
+    latency_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
+    ttft_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
+    turns: int | None = Field(None, ge=1)
+
+
+ToolChoice = Literal["auto", "required", "none"] | dict[str, str]
+
+
+class RawToolResult(_Strict):
+    name: str
+    result: Any
+    args: dict[str, Any] | None = None
+
+
+class RawMessage(BaseModel):
+    """An earlier turn (OpenAI's message format): kept as written, its role checked."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[Any] | None = None
+
+
+class RawVariant(_Strict):
+    prompt: str | None = None
+    model: str | None = None
+    api: Api | None = None
+    params: dict[str, Any] | None = None
+    schema_: str | None = Field(None, alias="schema")
+    structured: Structured | None = None
+    vars: dict[str, Any] = {}
+    allow_unpinned: bool | None = None
+    tools: list[Any] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_turns: int | None = Field(None, ge=1, le=MAX_TURNS)
+    stream: bool | None = None
+
+
+class RawCase(_Strict):
+    id: str | int  # ints are allowed and used as text
+    description: str = ""
+    vars: dict[str, Any] = {}
+    expect: dict[str, Any] = {}
+    assert_: list[Any] = Field([], alias="assert")
+    tool_results: list[RawToolResult] | None = None
+    history: list[RawMessage] = []
+
+
+class RawCasesFrom(_Strict):
+    cases_from: str
+    format: Literal["evalkit", "openai-evals"] | None = None  # None: told by the content
+    match: Literal["exact", "starts_with", "includes"] = "exact"  # openai-evals' ideal
+
+
+class RawSuite(_Strict):
+    suite: str | None = None
+    description: str = ""
+    prompt: str
+    model: str
+    allow_unpinned: bool = False
+    api: Api = "chat"
+    params: dict[str, Any] = {}
+    schema_: str | None = Field(None, alias="schema")
+    structured: Structured | None = None
+    vars: dict[str, Any] = {}
+    budget: Budget | None = None
+    repeat: int = Field(1, ge=1, le=MAX_REPEAT)
+    case_threshold: float = Field(1.0, ge=0, le=1, allow_inf_nan=False)
+    threshold: float = Field(1.0, ge=0, le=1, allow_inf_nan=False)
+    assert_: list[Any] = Field([], alias="assert")
+    cases: list[dict[str, Any]] = Field(min_length=1)
+    variants: dict[str, RawVariant] = {}
+    tools: list[Any] = []
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_turns: int = Field(8, ge=1, le=MAX_TURNS)
+    stream: bool = False
+
+    @field_validator("variants")
+    @classmethod
+    def _names(cls, value: dict[str, RawVariant]) -> dict[str, RawVariant]:
+        for name in value:
+            if not isinstance(name, str) or name == "base" or "=" in name or not name.strip():
+                raise ValueError(
+                    f"variant name {name!r} is reserved or invalid: `base` means the suite as "
+                    "written and `key=value` an ad-hoc override; choose another name"
+                )
+        return value
+
+
+# -- the loaded suite ----------------------------------------------------------
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    description: str = ""
+    vars: dict[str, Any]
+    asserts: tuple[AssertionSpec, ...]
+    file: Path
+    line: int | None = None
+    tool_results: Script | None = None  # scripted: the case is a loop of model turns
+    history: tuple[dict[str, Any], ...] = ()
+
+
+class Target(BaseModel):
+    """What a case is sent as: the suite's settings with one variant applied."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    variant: str | None
+    prompt: PromptRef
+    model: str
+    api: Api
+    params: dict[str, Any]
+    schema_ref: str | None
+    schema_model: type[BaseModel] | None
+    structured: Structured
+    vars: dict[str, Any]
+    # what the suite or variant itself said (None: it follows its model's server); a
+    # judge on a server without a `structured` entry of its own uses it
+    declared_structured: Structured | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_turns: int = 8
+    stream: bool = False
+
+    def tool(self, name: str) -> Tool | None:
+        return next((t for t in self.tools if t.name == name), None)
+
+
+_AD_HOC = {"prompt", "model", "api", "structured"}
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    description: str
+    path: Path
+    settings: Settings
+    base: Target
+    variants: dict[str, Target]
+    repeat: int
+    case_threshold: float
+    threshold: float
+    cases: CaseList[Case]  # big case files are held as rows (caselist.py)
+    prompts: PromptStore = Field(exclude=True, repr=False)  # shared: templates compile once
+
+    def _ad_hoc(self, spec: str) -> Target:
+        updates: dict[str, Any] = {"variant": spec}
+        for part in spec.split(","):
+            key, _, value = (x.strip() for x in part.partition("="))
+            if key not in _AD_HOC or not value:
+                raise ConfigError(
+                    f"ad-hoc variant {spec!r}: use key=value with keys {', '.join(sorted(_AD_HOC))}"
+                )
+            if key == "prompt":
+                try:
+                    ref = PromptRef.parse(value)
+                    self.prompts.require(ref)
+                except ValueError as exc:
+                    raise ConfigError(f"ad-hoc variant {spec!r}: {exc}") from None
+                except ConfigError as exc:
+                    raise ConfigError(f"ad-hoc variant {spec!r}: {exc.message}") from None
+                updates["prompt"] = ref
+            elif key == "model" and not is_pinned(value):
+                raise ConfigError(
+                    f"ad-hoc variant {spec!r}: model {value!r} is not a pinned snapshot"
+                )
+            elif key == "api" and value not in APIS:
+                raise ConfigError(f"ad-hoc variant {spec!r}: api must be chat or responses")
+            elif key == "structured" and value not in STRUCTURED:
+                raise ConfigError(
+                    f"ad-hoc variant {spec!r}: structured must be json_schema, json_object or prompt"
+                )
+            else:
+                updates[key] = value
+        return self.base.model_copy(update=updates)
+
+    def target(self, variant: str | None) -> Target:
+        """A named variant, ``base`` (the suite as written), or an ad-hoc override such as
+        ``prompt=triage@v3`` or ``model=gpt-5-mini-2025-08-07,api=responses``."""
+        if variant is None or variant == "base":
+            return self.base
+        if "=" in variant:
+            return self._ad_hoc(variant)
+        if variant not in self.variants:
+            known = ", ".join(self.variants) or "none defined"
+            raise ConfigError(
+                f"suite {self.name!r} has no variant {variant!r} (variants: {known})", self.path, 1
+            )
+        return self.variants[variant]
+
+    def has_variant(self, variant: str | None) -> bool:
+        """Whether ``variant`` applies to this suite (``base`` and ad-hoc ones always do)."""
+        return variant is None or variant == "base" or "=" in variant or variant in self.variants
+
+
+# -- loading -------------------------------------------------------------------
+
+
+class _Loader:
+    def __init__(self, path: Path, settings: Settings):
+        self.allow_unpinned = False
+        self.has_schema = True
+        self.tool_names: set[str] = set()
+        self.streams = True
+        self.path = path
+        self.settings = settings
+        self.prompts = PromptStore(settings.prompts_dir)
+
+    def fail(self, message: str, line: int | None, file: Path | None = None) -> ConfigError:
+        return ConfigError(message, file or self.path, line)
+
+    def load(self) -> Suite:
+        data = load_yaml(self.path)
+        if data is None:
+            raise self.fail(
+                "the suite file is empty: write prompt:, model: and cases: (see the README)", 1
+            )
+        if not isinstance(data, LineDict):
+            raise self.fail(
+                "a suite file must be a YAML mapping (suite:, prompt:, model:, cases: ...)", 1
+            )
+        try:
+            raw = RawSuite.model_validate(data)
+        except ValidationError as exc:
+            raise located_error(exc, data, self.path) from None
+
+        name = str(raw.suite or self.path.stem)
+        self.allow_unpinned = raw.allow_unpinned
+        base = self.target(None, raw.model_dump(by_alias=False), data, raw.allow_unpinned)
+        variants: dict[str, Target] = {}
+        for vname, variant in raw.variants.items():
+            merged = raw.model_dump(by_alias=False)
+            overrides = variant.model_dump(exclude_none=True, by_alias=False)
+            merged.update({k: v for k, v in overrides.items() if k != "vars"})
+            merged["vars"] = {**raw.vars, **variant.vars}
+            if "model" in overrides and "structured" not in overrides and not raw.structured:
+                merged["structured"] = None  # follows the variant's model's server
+            node = data["variants"][vname]
+            allow = (
+                variant.allow_unpinned if variant.allow_unpinned is not None else raw.allow_unpinned
+            )
+            variants[vname] = self.target(vname, merged, node, allow)
+
+        targets = [base, *variants.values()]
+        self.has_schema = any(t.schema_model is not None for t in targets)
+        self.tool_names = {t.name for target in targets for t in target.tools}
+        self.streams = any(t.stream for t in targets)
+        suite_asserts = (
+            [self.assertion(a, data["assert"], i) for i, a in enumerate(raw.assert_)]
+            if raw.assert_
+            else []
+        )
+        if raw.budget:
+            line = data.key_lines.get("budget")
+            for key, value in raw.budget.model_dump(exclude_none=True).items():
+                spec = AssertionSpec(type=key, args=REGISTRY[key].args(max=value), line=line)
+                try:
+                    spec.check.validate(spec, self.context())
+                except ArgumentError as exc:
+                    raise self.fail(f"budget {key}: {exc}", line) from None
+                suite_asserts.append(spec)
+
+        cases = self.cases(raw, data, suite_asserts)
+        return Suite(
+            name=name,
+            description=raw.description,
+            path=self.path,
+            settings=self.settings,
+            base=base,
+            variants=variants,
+            repeat=raw.repeat,
+            case_threshold=raw.case_threshold,
+            threshold=raw.threshold,
+            cases=cases,
+            prompts=self.prompts,
+        )
+
+    def target(
+        self, variant: str | None, values: dict[str, Any], node: Any, allow_unpinned: bool
+    ) -> Target:
+        def line(key: str) -> int | None:
+            return node.key_lines.get(key, node.line) if isinstance(node, LineDict) else None
+
+        try:
+            ref = PromptRef.parse(values["prompt"])
+        except ValueError as exc:
+            raise self.fail(str(exc), line("prompt")) from None
+        try:
+            self.prompts.require(ref)
+            self.prompts.template(ref)  # a syntax error is the suite's problem now
+        except ConfigError as exc:
+            if exc.line:
+                raise
+            raise self.fail(exc.message, line("prompt")) from None
+        model = values["model"]
+        if not allow_unpinned and not is_pinned(model):
+            raise self.fail(
+                f"model {model!r} is not a pinned snapshot: use a dated one such as "
+                f"'{model}-2025-04-14' (see the provider's model list), or set "
+                "`allow_unpinned: true` to accept silent model upgrades",
+                line("model"),
+            )
+        schema_model = None
+        if values.get("schema_"):
+            schema_model = self.schema(values["schema_"], line("schema"))
+        tools = self.tools(values.get("tools") or [], node)
+        choice = values.get("tool_choice")
+        if choice is not None and not tools:
+            raise self.fail(
+                "tool_choice without tools: add `tools:` or remove it", line("tool_choice")
+            )
+        if isinstance(choice, dict):
+            if set(choice) != {"name"}:
+                raise self.fail(
+                    "tool_choice is auto, required, none or {name: TOOL}", line("tool_choice")
+                )
+            if choice["name"] not in {t.name for t in tools}:
+                known = ", ".join(t.name for t in tools)
+                raise self.fail(
+                    f"tool_choice names {choice['name']!r}, which is not a tool (tools: {known})",
+                    line("tool_choice"),
+                )
+        return Target(
+            variant=variant,
+            prompt=ref,
+            model=model,
+            api=values["api"],
+            params=values["params"],
+            schema_ref=values.get("schema_"),
+            schema_model=schema_model,
+            structured=values.get("structured") or self.settings.structured_for(model),
+            declared_structured=values.get("structured"),
+            vars=values["vars"],
+            tools=tuple(tools),
+            tool_choice=choice,
+            parallel_tool_calls=values.get("parallel_tool_calls"),
+            max_turns=values.get("max_turns") or 8,
+            stream=bool(values.get("stream")),
+        )
+
+    def tools(self, entries: list[Any], node: Any) -> list[Tool]:
+        """`module:Model` references (strict function schemas made from pydantic models) or
+        inline `{name, description, parameters}` functions."""
+        seq = node.get("tools") if isinstance(node, LineDict) else None
+        out: list[Tool] = []
+        for index, entry in enumerate(entries):
+            line = (
+                seq.item_lines[index] if isinstance(seq, LineList) else getattr(node, "line", None)
+            )
+            tool = self.tool(entry, line)
+            if any(t.name == tool.name for t in out):
+                raise self.fail(f"two tools are named {tool.name!r}", line)
+            out.append(tool)
+        return out
+
+    def tool(self, entry: Any, line: int | None) -> Tool:
+        if isinstance(entry, str):
+            model = self.schema(entry, line, what="tool")
+            problems = strict_problems(model)
+            if problems:
+                problem = problems[0]
+                raise ConfigError(
+                    f"tool {entry!r}: field {problem.field} {problem.message}",
+                    problem.file or self.path,
+                    problem.line if problem.file else line,
+                )
+            tool = Tool.from_model(model)
+        elif isinstance(entry, dict):
+            unknown = set(entry) - {"name", "description", "parameters", "strict"}
+            if unknown:
+                raise self.fail(f"tool: unknown field {sorted(unknown)[0]!r}", line)
+            name, parameters = (
+                entry.get("name"),
+                entry.get("parameters", {"type": "object", "properties": {}}),
+            )
+            if not isinstance(name, str):
+                raise self.fail("a tool needs a `name` (letters, digits, _ and -)", line)
+            if not isinstance(parameters, dict):
+                raise self.fail(f"tool {name!r}: parameters must be a JSON Schema object", line)
+            try:
+                jsonschema.Draft202012Validator.check_schema(parameters)
+            except jsonschema.SchemaError as exc:
+                raise self.fail(
+                    f"tool {name!r}: invalid JSON Schema: {exc.message}", line
+                ) from None
+            tool = Tool(
+                name=name,
+                description=str(entry.get("description") or ""),
+                parameters=dict(parameters),
+                strict=bool(entry.get("strict", False)),
+            )
+        else:
+            raise self.fail(
+                f"a tool is a `module:Model` reference or a mapping with name and parameters, got {entry!r}",
+                line,
+            )
+        if not valid_tool_name(tool.name):
+            raise self.fail(
+                f"tool name {tool.name!r}: use 1 to 64 letters, digits, '_' or '-'", line
+            )
+        return tool
+
+    def schema(self, ref: str, line: int | None, what: str = "schema") -> type[BaseModel]:
+        try:
+            obj = import_object(ref)
+        except ValueError as exc:
+            raise self.fail(
+                f"{what} {ref!r}: {exc} (imports resolve from the project root {self.settings.root})",
+                line,
+            ) from None
+        if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
+            raise self.fail(f"{what} {ref!r} is not a pydantic model class", line)
+        try:
+            obj.model_json_schema()
+        except Exception as exc:  # a field of a type pydantic cannot describe
+            raise self.fail(
+                f"{what} {ref!r} has no JSON Schema ({type(exc).__name__}: {exc}); use "
+                "JSON-compatible field types",
+                line,
+            ) from None
+        return obj
+
+    def context(self) -> LoadContext:
+        return LoadContext(
+            self.settings,
+            self.prompts,
+            allow_unpinned=self.allow_unpinned,
+            has_schema=self.has_schema,
+            tools=frozenset(self.tool_names),
+            streams=self.streams,
+        )
+
+    def assertion(self, raw: Any, seq: Any, index: int, file: Path | None = None) -> AssertionSpec:
+        line = seq.item_lines[index] if isinstance(seq, LineList) else getattr(seq, "line", None)
+
+        def key_line(key: Any) -> int | None:
+            return raw.key_lines.get(key, line) if isinstance(raw, LineDict) else line
+
+        if isinstance(raw, str):
+            raw = {"type": raw}
+        if not isinstance(raw, dict):
+            raise self.fail(
+                f"an assertion is a type name or a mapping with `type:`, got {raw!r}", line, file
+            )
+        body = dict(raw)
+        kind = body.pop("type", None)
+        if kind is None:
+            raise self.fail("assertion has no `type:`", line, file)
+        if not isinstance(kind, str) or kind not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise self.fail(f"unknown assertion type {kind!r}; known types: {known}", line, file)
+        check = REGISTRY[kind]
+        common: dict[str, Any] = {"type": kind, "line": line}
+        for key, target in _COMMON.items():
+            if key in body:
+                common[target] = body.pop(key)
+        if common.get("threshold") is not None and not (check.scored or check.own_threshold):
+            raise self.fail(
+                f"`threshold` does not apply to {kind!r}: only scored checks take one "
+                f"({', '.join(threshold_types())})",
+                key_line("threshold"),
+                file,
+            )
+        try:
+            spec = AssertionSpec(args=None, **common)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else ""
+            written = {v: k for k, v in _COMMON.items()}.get(field, field)
+            raise self.fail(
+                f"assertion {kind!r}: {written}: {err['msg']}", key_line(written), file
+            ) from None
+        try:
+            args = check.args.model_validate(body)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            message = (
+                f"unknown argument {field!r}"
+                if err["type"] == "extra_forbidden"
+                else err["msg"].removeprefix("Value error, ")
+            )
+            if err["type"] == "missing":
+                message = f"missing argument {field!r}"
+            elif field and err["type"] != "extra_forbidden":
+                message = f"{field}: {message}"
+            arg_line = key_line(err["loc"][0]) if err["loc"] else line
+            raise self.fail(
+                f"bad arguments for assertion {kind!r}: {message}", arg_line, file
+            ) from None
+        spec = spec.model_copy(update={"args": args})
+        try:
+            check.validate(spec, self.context())
+        except ArgumentError as exc:
+            raise self.fail(str(exc), key_line(exc.key) if exc.key else line, file) from None
+        return spec
+
+    def cases(
+        self, raw: RawSuite, data: LineDict, suite_asserts: list[AssertionSpec]
+    ) -> CaseList[Case]:
+        out: CaseList[Case] = CaseList(
+            lambda row, file, line: self.case(row, file, line, suite_asserts)
+        )
+        seen: dict[str, tuple[Path, int | None]] = {}
+        case_nodes: LineList = data["cases"]
+        for index, node in enumerate(case_nodes):
+            line = case_nodes.item_lines[index]
+            as_rows = False  # JSONL and CSV rows rebuild the same case from their JSON
+            if isinstance(node, LineDict) and "cases_from" in node:
+                try:
+                    ref = RawCasesFrom.model_validate(node)
+                except ValidationError as exc:
+                    raise located_error(exc, node, self.path, prefix=f"cases.{index}.") from None
+                rows = self.cases_from(ref, node.key_lines.get("cases_from", line))
+                as_rows = Path(ref.cases_from).suffix.lower() in (".jsonl", ".csv")
+            else:
+                rows = [(node, self.path, line)]
+            for row, file, row_line in rows:
+                case = self.case(row, file, row_line, suite_asserts)
+                if case.id in seen:
+                    first_file, first_line = seen[case.id]
+                    raise self.fail(
+                        f"duplicate case id {case.id!r} (first at {first_file}:{first_line})",
+                        row_line,
+                        file,
+                    )
+                seen[case.id] = (file, row_line)
+                out.add(case, row if as_rows else None)
+        return out
+
+    def case(
+        self, row: Any, file: Path, line: int | None, suite_asserts: list[AssertionSpec]
+    ) -> Case:
+        if not isinstance(row, dict):
+            raise self.fail(
+                f"a case is a mapping with id, vars, expect, assert; got {row!r}", line, file
+            )
+        try:
+            spec = RawCase.model_validate(row)
+        except ValidationError as exc:
+            raise located_error(exc, row, file, prefix="case ", line=line) from None
+        case_id = str(spec.id).strip()
+        if not case_id:
+            raise self.fail("case id is empty", line, file)
+        asserts = list(suite_asserts)
+        expect_line = row.key_lines.get("expect", line) if isinstance(row, LineDict) else line
+        for field, value in spec.expect.items():
+            asserts.append(
+                AssertionSpec(
+                    type="equals",
+                    path=str(field),
+                    args=REGISTRY["equals"].args(value=value),
+                    line=expect_line,
+                )
+            )
+        seq = row.get("assert", [])
+        asserts += [
+            self.assertion(a, seq if isinstance(seq, LineList) else _lines(seq, line), i, file)
+            for i, a in enumerate(spec.assert_)
+        ]
+        script = None
+        if spec.tool_results is not None:
+            results_seq = row.get("tool_results") if isinstance(row, LineDict) else None
+            scripted = []
+            for index, item in enumerate(spec.tool_results):
+                item_line = (
+                    results_seq.item_lines[index] if isinstance(results_seq, LineList) else line
+                )
+                if item.name not in self.tool_names:
+                    known = ", ".join(sorted(self.tool_names)) or "none"
+                    raise self.fail(
+                        f"tool_results names {item.name!r}, which is not a tool of the suite (tools: {known})",
+                        item_line,
+                        file,
+                    )
+                scripted.append(ScriptedResult(item.name, item.result, item.args, item_line))
+            script = Script(tuple(scripted))
+        written = {a.type for a in asserts}
+        for check in REGISTRY.values():
+            implicit = check.implicit()
+            if implicit is not None and not written & set(check.replaced_by):
+                asserts.append(implicit)
+        return Case(
+            id=case_id,
+            description=spec.description,
+            vars=spec.vars,
+            asserts=tuple(asserts),
+            file=file,
+            line=line,
+            tool_results=script,
+            history=tuple(m.model_dump(exclude_none=True) for m in spec.history),
+        )
+
+    def cases_from(
+        self, spec: RawCasesFrom, line: int | None
+    ) -> list[tuple[Any, Path, int | None]]:
+        from ..importers.openai_evals import evals_rows, is_evals_samples
+
+        ref = spec.cases_from
+        path = (self.path.parent / ref).resolve()
+        if not path.is_file():
+            raise self.fail(
+                f"cases_from file not found: {path} (paths are relative to the suite file)", line
+            )
+        suffix = path.suffix.lower()
+        evals = spec.format == "openai-evals" or (spec.format is None and is_evals_samples(path))
+        if evals:
+            rows: list[tuple[Any, Path, int | None]] = list(evals_rows(path, spec.match))
+        elif suffix == ".jsonl":
+            rows = _jsonl_rows(path)
+        elif suffix == ".csv":
+            rows = _csv_rows(path)
+        elif suffix in (".yaml", ".yml"):
+            data = load_yaml(path)
+            if not isinstance(data, LineList):
+                raise self.fail("a YAML cases file must be a list of cases", 1, path)
+            rows = [(row, path, data.item_lines[i]) for i, row in enumerate(data)]
+        else:
+            raise self.fail(
+                f"cases_from {ref!r}: unsupported file type {suffix!r}; use .jsonl, .csv or .yaml",
+                line,
+            )
+        if not rows:
+            raise self.fail(
+                f"cases_from {ref!r}: the file holds no case (an empty file tests nothing)", line
+            )
+        return rows
+
+
+def _lines(seq: Any, line: int | None) -> LineList:
+    """JSONL and CSV rows have no line per assertion: each points at its row's line."""
+    out = LineList(seq if isinstance(seq, list) else [])
+    out.line = line or 0
+    out.item_lines = [line or 0] * len(out)
+    return out
+
+
+def _jsonl_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
+    rows: list[tuple[Any, Path, int | None]] = []
+    for number, text in enumerate(read_text(path, "cases file").splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            rows.append((json.loads(text), path, number))
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+    return rows
+
+
+def _csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
+    """CSV: an ``id`` column, ``expect.<field>`` columns, an optional ``assert`` column
+    holding a JSON list; every other column is a variable. Every row has exactly as many
+    cells as the header (a missing cell is an error, never the text ``None``), and quotes
+    must close on the row where they open."""
+    rows: list[tuple[Any, Path, int | None]] = []
+    reader = csv.reader(read_text(path, "cases file").splitlines(keepends=True), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return []
+        if len(set(header)) != len(header):
+            raise ConfigError("the header names a column twice", path, 1)
+        line = reader.line_num + 1
+        for cells in reader:
+            end = reader.line_num
+            if end != line and any("\n" in c for c in cells):
+                raise ConfigError(
+                    f"a quoted cell runs from line {line} to line {end}: close the quote on "
+                    "its own row (or this row swallowed the ones after it)",
+                    path,
+                    line,
+                )
+            if not any(c.strip() for c in cells):
+                line = end + 1
+                continue
+            if len(cells) != len(header):
+                raise ConfigError(
+                    f"row has {len(cells)} cells but the header has {len(header)} columns",
+                    path,
+                    line,
+                )
+            row: dict[str, Any] = {"vars": {}, "expect": {}}
+            for column, value in zip(header, cells, strict=True):
+                if column == "id":
+                    row["id"] = value
+                elif column == "description":
+                    row["description"] = value
+                elif column == "assert":
+                    if value:
+                        try:
+                            row["assert"] = json.loads(value)
+                        except ValueError as exc:
+                            raise ConfigError(
+                                f"the assert column must hold a JSON list: {exc}", path, line
+                            ) from None
+                elif column.startswith("expect."):
+                    row["expect"][column.removeprefix("expect.")] = value
+                else:
+                    row["vars"][column] = value
+            rows.append((row, path, line))
+            line = end + 1
+    except csv.Error as exc:
+        hint = " (a quote opened on this row is never closed?)" if "end of data" in str(exc) else ""
+        raise ConfigError(f"CSV error: {exc}{hint}", path, line) from None
+    return rows
+
+
+def load_suite(path: str | Path, settings: Settings | None = None) -> Suite:
+    """Load and validate one suite file (raises :class:`ConfigError` with file and line)."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"suite file not found: {path}")
+    if settings is None:
+        settings = load_settings(find_root(path))
+    activate_root(settings.root)
+    return _Loader(path, settings).load()
+
+
+def is_suite_file(path: Path, named: bool = False) -> bool:
+    """A ``.yaml``/``.yml`` file whose top level is not a list (a list is a cases file).
+    An empty file is a suite only when it was named: then it is reported as empty."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for raw in handle:
+                line = raw.strip()
+                if line and not line.startswith("#") and line != "---":
+                    return not line.startswith("- ") and line != "-"
+    except OSError:
+        return False
+    return named
+
+
+def discover(paths: list[Path], settings: Settings) -> list[Path]:
+    """Suite files named or found under folders; with no paths, the suites folder."""
+    targets = paths or [settings.suites_dir]
+    found: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            found += sorted(p for p in target.rglob("*") if p.is_file() and is_suite_file(p))
+        elif target.is_file():
+            found.append(target)
+        else:
+            raise ConfigError(f"no such suite file or folder: {target}")
+    return [p.resolve() for p in found]
+
+
+def parse_assertions(raw: list[Any], where: Path, settings: Settings) -> list[AssertionSpec]:
+    """Assertions written in Python (``"schema"``, ``{"type": "contains", ...}``), validated
+    exactly as a suite's are; errors name ``where`` (the calling test file)."""
+    loader = _Loader(where, settings)
+    return [loader.assertion(item, raw, index) for index, item in enumerate(raw)]

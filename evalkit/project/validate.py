@@ -1,0 +1,184 @@
+"""``evalkit check``: every mistake that can be found without an API call.
+
+Suites, templates, schemas and pins are validated by loading (a configuration error stops
+the check with exit 2, as it would stop a run). Then, gathered rather than stopped at: the
+prompt lock, schemas against the strict structured-output rules, every case rendered under
+StrictUndefined, recordings missing for the current requests (stale after a prompt edit),
+orphan recordings, and recorded answers from another model than the pinned one (drift).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from ..errors import ConfigError, RecordingError, display_path
+from ..io.files import slug
+from ..prompts import PromptStore
+from ..wire.pinning import is_pinned
+from ..wire.strict import strict_problems
+from .open import Project, open_project
+from .plan import PlannedCase, plan
+from .recordings import Owner, RecordingStore
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" or "warning"
+    message: str
+    file: str | None = None
+    line: int | None = None
+    usage: bool = False  # bad input (a malformed file): exit 2, as a run would
+
+    def text(self) -> str:
+        """Compiler style: ``file:line: message`` for errors, ``file:line: warning: message``."""
+        where = (
+            f"{self.file}:{self.line}: "
+            if self.file and self.line
+            else (f"{self.file}: " if self.file else "")
+        )
+        return f"{where}{'warning: ' if self.level == 'warning' else ''}{self.message}"
+
+    def github(self) -> str:
+        """A workflow command, so GitHub annotates the line in the PR."""
+        props = ",".join(
+            p
+            for p in (
+                f"file={self.file}" if self.file else "",
+                f"line={self.line}" if self.line else "",
+            )
+            if p
+        )
+        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{self.level} {props}::{message}" if props else f"::{self.level}::{message}"
+
+
+def _lock(project: Project) -> list[Finding]:
+    return [
+        Finding("error", p.message, p.file, p.line)
+        for p in PromptStore(project.settings.prompts_dir).check_lock()
+    ]
+
+
+def _schemas(project: Project) -> list[Finding]:
+    findings, seen = [], set()
+    for suite in project.suites:
+        for target in (suite.base, *suite.variants.values()):
+            model = target.schema_model
+            if model is None or model in seen:
+                continue
+            seen.add(model)
+            for problem in strict_problems(model):
+                findings.append(
+                    Finding(
+                        "error",
+                        f"schema {target.schema_ref}: field {problem.field} {problem.message}",
+                        display_path(problem.file) if problem.file else display_path(suite.path),
+                        problem.line,
+                    )
+                )
+    return findings
+
+
+def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> list[Finding]:
+    store = RecordingStore(project.settings.snapshots_dir / "recordings")
+    findings: list[Finding] = []
+    expected: dict[Owner, set[str]] = {}
+    unreadable: set[Owner] = set()
+    for item in planned:
+        owner = Owner(item.suite.name, item.case.id)
+        keys = expected.setdefault(owner, set())
+        where = display_path(item.case.file)
+        keys.update(request.key for request in item.requests)
+        if owner in unreadable:
+            continue
+        try:
+            entries = store.entries(owner)
+        except RecordingError as exc:
+            unreadable.add(owner)
+            findings.append(Finding("error", exc.message, exc.file, exc.line, usage=True))
+            continue
+        if any(request.key not in entries for request in item.requests):
+            findings.append(
+                Finding(
+                    "error" if strict else "warning",
+                    f"{item.item_id}: no recording for the current request (stale after an edit, or never recorded); "
+                    "replay would fail: run `evalkit record`",
+                    where,
+                    item.case.line,
+                )
+            )
+    for suite in project.suites:
+        folder = store.folder / slug(suite.name)
+        if not folder.is_dir():
+            continue
+        cases = {slug(c.id): c for c in suite.cases}
+        for path in sorted(folder.glob("*.json")):
+            case = cases.get(path.stem)
+            if case is None:
+                findings.append(
+                    Finding(
+                        "warning",
+                        f"orphan recording: suite {suite.name!r} has no case for it; delete the file",
+                        display_path(path),
+                    )
+                )
+                continue
+            owner = Owner(suite.name, case.id)
+            if owner in unreadable:
+                continue
+            for key, entry in sorted(store.entries(owner).items()):
+                if entry.purpose is not None:
+                    continue  # a check's own call: not planned, keyed by what the model said
+                requested, answered = entry.request.body.get("model", ""), entry.model
+                if answered and requested and is_pinned(str(requested)) and answered != requested:
+                    findings.append(
+                        Finding(
+                            "error",
+                            f"{suite.name}::{case.id}: model drift: {requested} was requested but {answered} answered "
+                            f"(recording {key[:12]}); re-record, and check the change before accepting it",
+                            display_path(case.file),
+                            case.line,
+                        )
+                    )
+                if key not in expected.get(owner, set()):
+                    findings.append(
+                        Finding(
+                            "warning",
+                            f"{suite.name}::{case.id}: orphan recording {key[:12]} matches no current request "
+                            f"(left over from an earlier prompt or params); remove it from {display_path(path)}",
+                            display_path(case.file),
+                            case.line,
+                        )
+                    )
+    return findings
+
+
+def run_check(paths: list[str], strict: bool = False, fmt: str = "text") -> int:
+    emit = (
+        (lambda f: print(f.github()))
+        if fmt == "github"
+        else (lambda f: print(f.text(), file=sys.stderr))
+    )
+    try:
+        project = open_project(paths)
+        planned = [
+            item
+            for suite in project.suites
+            for variant in (None, *suite.variants)
+            for item in plan(suite, variant)
+        ]
+    except ConfigError as exc:
+        emit(Finding("error", exc.message, exc.file, exc.line))
+        return 2
+    findings = _lock(project) + _schemas(project) + _recordings(project, planned, strict)
+    for finding in findings:
+        emit(finding)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    print(
+        f"checked {len(project.suites)} suite(s), {len(planned)} case plan(s): {errors} error(s), {warnings} warning(s)"
+    )
+    if any(f.usage for f in findings):
+        return 2
+    return 1 if errors else 0

@@ -1,0 +1,1 @@
+"""The pytest front: ``hooks`` is the plugin pytest loads (entry point ``evalkit``)."""

@@ -1,0 +1,56 @@
+"""``evalkit diff A B``: the same cases run (or replayed) under two variants, then compared.
+
+Both sides run on one engine and one event loop (one set of API clients). The comparison is
+streamed: side A's results are folded into slim records as they finish, side B's compared
+against them as they finish, so a diff of 100,000 cases a side holds neither side (unless
+the viewer page is asked for, which shows every case)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..compare.diff import LIMIT, Comparer, DiffReport
+from ..engine.run import Engine
+from ..project.open import open_project
+from ..results import CaseResult
+
+
+def run_both(
+    suites: Sequence[str | Path],
+    a: str,
+    b: str,
+    overrides: dict[str, Any],
+    *,
+    keep: bool = False,
+    limit: int | None = LIMIT,
+) -> tuple[DiffReport, list[list[CaseResult]]]:
+    """The comparison, and with ``keep`` both sides' whole results (the viewer shows why
+    cases failed; then every case diff is listed too). ``limit``: see :class:`Comparer`."""
+    project = open_project(suites, overrides)
+    plans = [project.plan(a), project.plan(b)]  # bad variants stop here, before any call
+    engine = Engine(project.settings)
+    comparer = Comparer(a, b, limit=None if keep else limit)
+    sides: list[list[CaseResult]] = [[], []]
+
+    def feeder(
+        add: Callable[[CaseResult], None], kept: list[CaseResult]
+    ) -> Callable[[CaseResult], None]:
+        def on_result(result: CaseResult) -> None:
+            add(result)
+            if keep:
+                kept.append(result)
+
+        return on_result
+
+    async def both() -> None:
+        try:
+            await engine.run(plans[0], feeder(comparer.add_a, sides[0]), close=False)
+            await engine.run(plans[1], feeder(comparer.add_b, sides[1]), close=False)
+        finally:
+            await engine.aclose()
+
+    asyncio.run(both())
+    return comparer.finish(), sides

@@ -1,0 +1,115 @@
+"""Hand-written tests over a suite's prompt, for the cases YAML cannot express.
+
+The ``evalkit_suite`` pytest fixture gives a :class:`SuiteHandle`: ``run()`` renders the
+suite's prompt with the test's own variables and answers it under the session's mode and
+the same recordings (``snapshots/recordings/<suite>/<id>.json``); :func:`check` applies the
+same checks to what came back and fails the test with the same messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..checks import AssertionSpec, CheckContext, Observation, evaluate
+from ..config import find_root, load_settings
+from ..engine.run import Engine
+from ..project.plan import plan_case
+from ..project.suite import Case, Suite, load_suite, parse_assertions
+from ..prompts import PromptStore
+from ..results import CaseResult
+
+
+@dataclass
+class Answer:
+    """What the model said for a hand-written case, with its result and the suite's schema."""
+
+    text: str
+    result: CaseResult
+    suite: Suite
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed
+
+
+class SuiteHandle:
+    def __init__(self, suite: Suite, engine: Engine, runner: asyncio.Runner):
+        self.suite = suite
+        self.engine = engine
+        self.runner = runner
+
+    def run(
+        self,
+        id: str,
+        vars: dict[str, Any] | None = None,
+        *,
+        variant: str | None = None,
+        asserts: list[Any] | None = None,
+    ) -> Answer:
+        """Answer the suite's prompt for these variables; ``asserts`` (including ``similar``
+        and ``judge``, which need API calls) are checked by the engine like a suite's."""
+        caller = inspect.stack()[1]
+        where = Path(caller.filename)
+        specs = parse_assertions(list(asserts or []), where, self.suite.settings)
+        case = Case(
+            id=id, vars=dict(vars or {}), asserts=tuple(specs), file=where, line=caller.lineno
+        )
+        result = self.runner.run(self.engine.run_case(plan_case(self.suite, case, variant)))
+        sample = result.samples[0]
+        if sample.error and sample.output is None:
+            raise AssertionError(result.failure_report())
+        return Answer(sample.output or "", result, self.suite)
+
+
+def check(answer: Answer | str, *assertions: Any) -> None:
+    """Apply evalkit checks to an answer (or any text); raise AssertionError with every
+    failure's message. For an :class:`Answer`, ``schema`` uses the suite's schema and the
+    budgets use the call's usage."""
+    if isinstance(answer, Answer):
+        settings, schema = answer.suite.settings, answer.suite.base.schema_model
+        sample = answer.result.samples[0]
+        obs = Observation(
+            text=answer.text,
+            schema=schema,
+            finish_reason=sample.finish_reason,
+            input_tokens=sample.input_tokens,
+            output_tokens=sample.output_tokens,
+            cost_usd=sample.cost_usd,
+            latency_ms=sample.latency_ms,
+            model=sample.model or "",
+        )
+    else:
+        settings, obs = load_settings(find_root(Path.cwd())), Observation(text=answer)
+    caller = inspect.stack()[1]
+    specs: list[AssertionSpec] = parse_assertions(list(assertions), Path(caller.filename), settings)
+    failures = []
+    ctx = CheckContext(settings, PromptStore(settings.prompts_dir))
+    for index, spec in enumerate(specs):
+        if spec.check.needs(spec, obs, ctx):
+            raise AssertionError(
+                f"{spec.type} needs API calls: pass it to run(..., asserts=[...]) instead"
+            )
+        outcome = evaluate(spec, obs)
+        if not outcome.passed:
+            failures.append(f"check[{index}] {spec.describe()}: {outcome.message}")
+    if failures:
+        raise AssertionError("\n".join(failures))
+
+
+def open_suite(
+    path: str | Path, overrides: dict[str, Any] | None, runner: asyncio.Runner
+) -> SuiteHandle:
+    """A handle on a suite, under the session's settings (mode, concurrency ...)."""
+    resolved = Path(path).resolve()
+    settings = load_settings(find_root(resolved), overrides)
+    suite = load_suite(resolved, settings)
+    return SuiteHandle(suite, Engine(settings), runner)

@@ -1,0 +1,112 @@
+"""``evalkit report RUN...``: one run (or the union of shards) as a report: its verdicts
+(the same the run itself reached), every failure with its messages, and its figures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from pydantic import BaseModel
+from rich.console import Console
+
+from ..cli.display import print_summary_table
+from ..results import CaseResult, Figures, SuiteSummary, Verdicts
+
+
+class SuiteFigureRow(BaseModel):
+    suite: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    cost_per_1000: float | None
+    p50_ms_per_request: float
+    p95_ms_per_request: float
+    retries: int
+
+
+class RunReport(BaseModel):
+    label: str
+    passed: bool
+    suites: list[SuiteSummary]
+    figures: list[SuiteFigureRow]
+    failures: list[str]
+    warnings: list[str] = []
+
+
+def build(
+    results: Iterable[CaseResult],
+    label: str,
+    warnings: Iterable[str] = (),
+    remedies: Mapping[str, str] | None = None,
+) -> tuple[RunReport, Figures]:
+    verdicts, figures, failures = Verdicts(), Figures(), []
+    for result in results:
+        verdicts.add(result.outcome())
+        figures.add(result)
+        if not result.passed:
+            failures.append(result.failure_report(remedies))
+    summaries = verdicts.summaries()
+    rows = []
+    for summary in summaries:
+        f = figures.of(summary)
+        rows.append(
+            SuiteFigureRow(
+                suite=summary.name,
+                input_tokens=f.input_tokens,
+                output_tokens=f.output_tokens,
+                cost_usd=f.cost,
+                cost_per_1000=f.cost_per_1000,
+                p50_ms_per_request=f.p50_ms,
+                p95_ms_per_request=f.p95_ms,
+                retries=f.retries,
+            )
+        )
+    report = RunReport(
+        label=label,
+        passed=verdicts.passed,
+        suites=summaries,
+        figures=rows,
+        failures=failures,
+        warnings=list(warnings),
+    )
+    return report, figures
+
+
+def print_terminal(report: RunReport, figures: Figures, console: Console) -> None:
+    console.print(f"evalkit report: {report.label}", markup=False)
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", markup=False)
+    print_summary_table(console, report.suites, figures)
+    for failure in report.failures:
+        console.print("FAIL " + failure, markup=False)
+    for summary in report.suites:
+        console.print(summary.line(), markup=False)
+
+
+def to_markdown(report: RunReport) -> str:
+    icon = "✅" if report.passed else "❌"
+    verdict = "every gate passed" if report.passed else "a gate failed"
+    out = [f"## evalkit report: `{report.label}`", "", f"{icon} **{verdict}**", ""]
+    out += [f"> warning: {w}" for w in report.warnings]
+    out += [
+        "| suite | passed | rate | threshold | gate | tokens in/out | $/1k cases | p50 / p95 ms per request | retries |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for summary, row in zip(report.suites, report.figures, strict=True):
+        cost = "n/a" if row.cost_per_1000 is None else f"${row.cost_per_1000:.4f}"
+        out.append(
+            f"| {summary.name} | {summary.passed}/{summary.total} | {summary.pass_rate:.0%} "
+            f"| {summary.threshold:.0%} | {'passed' if summary.gate_passed else 'FAILED'} "
+            f"| {row.input_tokens:,} / {row.output_tokens:,} | {cost} "
+            f"| {row.p50_ms_per_request:.0f} / {row.p95_ms_per_request:.0f} | {row.retries} |"
+        )
+    if report.failures:
+        out += ["", "### Failures", ""]
+        for failure in report.failures:
+            out += ["```", failure.replace("```", "'''"), "```"]
+    return "\n".join(out) + "\n"
+
+
+def to_json(report: RunReport) -> str:
+    data = report.model_dump(mode="json")
+    return json.dumps(data, indent=2) + "\n"
