@@ -15,7 +15,8 @@ import pytest
 
 from evalkit.cli.main import main
 from evalkit.engine.batchstate import read_ledger
-from evalkit.results import CaseResult, latest_results
+from evalkit.results import CaseResult
+from evalkit.results.folder import latest_results
 from evalkit.runs.session import Session
 from evalkit.testing import Faults, Rule, Script, TestingServer
 

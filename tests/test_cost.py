@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.engine.costcap import SPEND_LOG
 from evalkit.engine.estimate import input_tokens, output_limit
 from evalkit.project.open import open_project
-from evalkit.results import CaseResult, latest_results
+from evalkit.results import CaseResult
+from evalkit.results.folder import SPEND as SPEND_LOG
+from evalkit.results.folder import latest_results
 from evalkit.testing import Rule, Script, TestingServer
 from evalkit.wire import tokens
 from evalkit.wire.pricing import Price, cost_usd, rates

@@ -18,7 +18,7 @@ from evalkit.cli.main import main
 from evalkit.io.files import AppendLog, atomic_write, slug
 from evalkit.io.redaction import redact
 from evalkit.prompts import PromptRef, PromptStore
-from evalkit.results import ResultsFile
+from evalkit.results.folder import ResultsFile
 from evalkit.testing import Rule, Script, TestingServer
 from evalkit.wire.messages import Message
 

@@ -8,7 +8,7 @@ import pytest
 from evalkit.cli.main import main
 from evalkit.config import Mode
 from evalkit.project.open import open_project
-from evalkit.results import latest_results
+from evalkit.results.folder import latest_results
 from evalkit.testing import TestingServer
 from evalkit.wire import tokens
 

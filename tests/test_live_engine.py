@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.results import latest_results, read_results
+from evalkit.results.folder import latest_results, read_results
 from evalkit.testing import Faults, TestingServer
 
 from .conftest import API_KEY, RULES, Project

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.results import read_results
+from evalkit.results.folder import read_results
 from evalkit.testing import SERVER_NAME, TestingServer
 
 from .conftest import API_KEY, SUITE, Project

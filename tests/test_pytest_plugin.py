@@ -149,7 +149,7 @@ def test_xdist(recorded: pytest.Pytester) -> None:
 
 
 def test_results_file_is_written_as_by_evalkit_run(recorded: pytest.Pytester) -> None:
-    from evalkit.results import latest_results
+    from evalkit.results.folder import latest_results
 
     result = recorded.runpytest("--evalkit", "suites/")
     result.assert_outcomes(passed=2)
@@ -163,8 +163,7 @@ def test_evalkit_run_resumes_a_run_pytest_started(
 ) -> None:
     """One metadata writer for both fronts: a session stopped after one case (here: -k)
     is finished by `evalkit run --resume`, in the session's own mode."""
-    from evalkit.results import ResultsFile
-    from evalkit.runs.folder import read_meta
+    from evalkit.results.folder import ResultsFile, read_meta
 
     make_project(pytester.path)
     monkeypatch.chdir(pytester.path)

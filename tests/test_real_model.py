@@ -23,7 +23,8 @@ import pytest
 from openai import OpenAI
 
 from evalkit.cli.main import main
-from evalkit.results import CaseResult, read_results
+from evalkit.results import CaseResult
+from evalkit.results.folder import read_results
 
 from .conftest import Project
 from .realmodel import (

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.results import latest_results
+from evalkit.results.folder import latest_results
 from evalkit.testing import Rule, Script, TestingServer
 
 from .conftest import API_KEY, RULES, SUITE, Project

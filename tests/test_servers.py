@@ -18,7 +18,7 @@ from evalkit.config import load_settings
 from evalkit.project.plan import plan
 from evalkit.project.suite import load_suite, parse_assertions
 from evalkit.prompts import PromptStore
-from evalkit.results import latest_results
+from evalkit.results.folder import latest_results
 from evalkit.testing import Faults, Rule, Script, TestingServer
 
 from .conftest import API_KEY, RULES, SUITE, Project
@@ -253,8 +253,8 @@ def test_repeats_show_k_of_n_and_count_drops_in_a_diff(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def results(folder: str, passes: list[int]) -> None:
-        from evalkit.results import CaseResult, RunWriter, SampleResult
-        from evalkit.runs.folder import RunMeta, write_meta
+        from evalkit.results import CaseResult, SampleResult
+        from evalkit.results.folder import RunMeta, RunWriter, write_meta
 
         path = project.root / folder
         path.mkdir()

@@ -10,7 +10,7 @@ import pytest
 
 from evalkit.cli.main import main
 from evalkit.project.suite import load_suite
-from evalkit.results import latest_results
+from evalkit.results.folder import latest_results
 from evalkit.testing import Faults, Rule, Script, TestingServer, ToolCallSpec
 
 from .conftest import API_KEY, Project

@@ -19,8 +19,8 @@ import pytest
 
 from evalkit.compare.diff import compare
 from evalkit.errors import ConfigError
-from evalkit.results import CaseResult, RunWriter
-from evalkit.runs.folder import RunMeta, find_run, write_meta
+from evalkit.results import CaseResult
+from evalkit.results.folder import RunMeta, RunWriter, find_run, write_meta
 from evalkit.view import (
     add_parser,
     from_results,

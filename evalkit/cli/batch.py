@@ -114,10 +114,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 async def _batch(args: argparse.Namespace) -> int:
     from ..engine.batch import Batch
-    from ..engine.batchstate import BatchLedger, has_batches
+    from ..engine.batchstate import BatchLedger
     from ..engine.limits import CircuitBreaker, LiveStats
     from ..engine.live import Live
-    from ..runs.folder import find_run, read_meta
+    from ..results.folder import find_run, has_batches, read_meta
 
     base = load_settings(find_root(Path.cwd()), {"results": args.results})
     folder = find_run(args.run, base.results_dir)

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import find_root, load_settings
 from ..errors import ConfigError, display_path
-from ..runs.folder import find_run
+from ..results.folder import find_run
 from ..view.build import render_view
 from ..view.history import DEFAULT_LIMIT, latest_run
 from ..view.load import load_run, merge

@@ -17,7 +17,6 @@ instead of failing with a 404 on every batch.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 from datetime import UTC, datetime
@@ -25,13 +24,11 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError
-from ..io.files import atomic_write, read_text
+from ..results.folder import batches_file, read_batches, write_batches
 from ..wire.request import Endpoint
 
-FILE = "batches.json"
 FORMAT = "evalkit-batches/1"
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
@@ -121,14 +118,11 @@ class BatchLedger:
         self.folder = folder
         self.data = Ledger(run_id=run_id)
         self.by_key: dict[str, list[BatchRecord]] = {}
-        if folder is not None and (folder / FILE).is_file():
-            self.data = read_ledger(folder)
+        found = read_batches(folder, Ledger) if folder is not None else None
+        if found is not None:
+            self.data = found
             for record in self.data.batches:
                 self._index(record)
-
-    @property
-    def path(self) -> Path | None:
-        return None if self.folder is None else self.folder / FILE
 
     @property
     def records(self) -> list[BatchRecord]:
@@ -154,32 +148,15 @@ class BatchLedger:
         """Batches that reached the API with ``key`` in them."""
         return sum(1 for r in self.by_key.get(key, ()) if r.status != "not submitted")
 
+    @property
+    def path(self) -> Path | None:
+        return None if self.folder is None else batches_file(self.folder)
+
     def save(self) -> None:
-        if self.path is None:
-            return
-        try:
-            atomic_write(self.path, self.data.model_dump_json(indent=1) + "\n")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot keep the batch state: {exc.strerror or exc}; the batches keep running "
-                "on the server, but this run could not re-attach to them",
-                self.path,
-            ) from None
+        if self.folder is not None:
+            write_batches(self.folder, self.data)
 
 
 def read_ledger(folder: Path) -> Ledger:
-    path = folder / FILE
-    text = read_text(path, "batch state")
-    try:
-        return Ledger.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as exc:
-        problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise ConfigError(
-            f"unreadable batch state ({problem}): the run cannot re-attach to its batches; "
-            "list them with the SDK (client.batches.list) or start a new run",
-            path,
-        ) from None
-
-
-def has_batches(folder: Path) -> bool:
-    return (folder / FILE).is_file()
+    """The run's batch state (an empty one when it has none)."""
+    return read_batches(folder, Ledger) or Ledger()

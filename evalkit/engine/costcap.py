@@ -20,39 +20,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import CircuitOpen, ConfigError
+from ..errors import CircuitOpen
 from ..io.files import AppendLog
 from ..project.recordings import Owner
+from ..results.folder import spend_log, spent_in
 from ..wire.pricing import Rate, cost_usd
 from ..wire.request import Request
 from ..wire.response import Response
 from .answerers import Answered, Answerer
 from .estimate import upper_bound_usd
 
-SPEND_LOG = "spend.jsonl"
-
 
 class CostCapReached(CircuitOpen):
     """Sending this request could cross the cost cap: it was not sent."""
 
     why = "cost cap"
-
-
-def spent_in(folder: Path) -> float:
-    """What an earlier session of the run spent (torn or foreign lines are skipped)."""
-    path = folder / SPEND_LOG
-    if not path.is_file():
-        return 0.0
-    total = 0.0
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            try:
-                value = json.loads(line).get("usd")
-            except (ValueError, AttributeError):
-                continue
-            if isinstance(value, (int, float)) and value >= 0:
-                total += value
-    return total
 
 
 class CostGuard(Answerer):
@@ -79,12 +61,7 @@ class CostGuard(Answerer):
     def attach(self, folder: Path) -> None:
         """Count and keep the spend in the run folder."""
         self.spent_before = spent_in(folder)
-        try:
-            self._log = AppendLog(folder / SPEND_LOG)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot keep the run's spend: {exc.strerror or exc}", folder / SPEND_LOG
-            ) from None
+        self._log = spend_log(folder)
 
     def _admit(self, requests: Sequence[Request]) -> float:
         bound = sum(upper_bound_usd(r, self.settings, self.rate) for r in requests)

@@ -28,8 +28,8 @@ from ..project.shard import METAVAR as SHARD_METAVAR
 from ..project.shard import PYTEST_FLAG as SHARD_FLAG
 from ..project.shard import Shard
 from ..project.suite import Suite, is_suite_file, load_suite
-from ..results import CaseOutcome, CaseResult, RunWriter, Verdicts, dump_outcome
-from ..runs.folder import RunMeta, create_run, new_run_id
+from ..results import CaseOutcome, CaseResult, Verdicts, dump_outcome
+from ..results.folder import RunMeta, RunWriter, create_run, new_run_id
 
 REMEDIES = {"record": "run with --evalkit-mode=record"}
 _OUTCOME = "evalkit_outcome"

@@ -24,8 +24,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..compare.diff import Comparer, DiffReport
 from ..errors import ConfigError, display_path
 from ..project.shard import Shard
-from ..results import CaseResult, ResultsFile
-from .folder import META, RunMeta, find_run, read_meta
+from ..results import CaseResult
+from ..results.folder import (
+    ResultsFile,
+    RunMeta,
+    find_run,
+    has_meta,
+    read_meta,
+    results_file,
+    run_name,
+)
 
 
 class _Key(BaseModel):
@@ -74,7 +82,7 @@ class RunSet:
     def label(self) -> str:
         """One run: its name. Several: their names' common start (``head-1``, ``head-2``
         → ``head``), else the first name and how many more."""
-        names = [_name(path) for path in self.paths]
+        names = [run_name(path) for path in self.paths]
         if len(names) == 1:
             return names[0]
         common = os.path.commonprefix(names).rstrip("-_.+ ")  # noqa: RUF071 - names, not paths
@@ -104,11 +112,8 @@ class RunSet:
                 "(or report one shard alone)"
             )
 
-    def _results_path(self, path: Path) -> Path:
-        return path / "results.jsonl" if path.is_dir() else path
-
     def _lines(self, index: int) -> Iterator[tuple[int, str]]:
-        return ResultsFile(self._results_path(self.paths[index])).lines()
+        return ResultsFile(results_file(self.paths[index])).lines()
 
     def union(self, key: Key = by_item, *, empty_ok: bool = False) -> Iterator[CaseResult]:
         """Each case's last result across the runs (``key`` says what a case is). No result
@@ -131,11 +136,11 @@ class RunSet:
             if len(self.paths) == 1:
                 raise ConfigError(
                     f"no results in this file{lines}: is it a run's results?",
-                    self._results_path(self.paths[0]),
+                    results_file(self.paths[0]),
                 )
             raise ConfigError(
                 f"no results in any of these runs{lines}: "
-                + ", ".join(display_path(self._results_path(p)) for p in self.paths)
+                + ", ".join(display_path(results_file(p)) for p in self.paths)
             )
         wanted: list[set[int]] = [set() for _ in self.paths]
         for index, number in winners.values():
@@ -157,7 +162,7 @@ class RunSet:
         for index, numbers in sorted(self.skipped.items()):
             numbers = sorted(set(numbers))
             shown = ", ".join(map(str, numbers[:10])) + (" ..." if len(numbers) > 10 else "")
-            where = display_path(self._results_path(self.paths[index]))
+            where = display_path(results_file(self.paths[index]))
             out.append(f"{where}: skipped {len(numbers)} unreadable line(s): {shown}")
         return out
 
@@ -177,16 +182,12 @@ class RunSet:
 
 
 def _meta(path: Path) -> RunMeta | None:
-    if not path.is_dir() or not (path / META).is_file():
+    if not path.is_dir() or not has_meta(path):
         return None
     try:
         return read_meta(path)
     except ConfigError:
         return None  # the results are still readable; only the shard checks need the metadata
-
-
-def _name(path: Path) -> str:
-    return path.parent.name if path.name == "results.jsonl" else path.name
 
 
 def compare_runs(base: RunSet, head: RunSet, limit: int | None) -> DiffReport:

@@ -21,8 +21,16 @@ from ..engine.run import Engine
 from ..project.open import Project, open_project
 from ..project.plan import Plan
 from ..project.shard import Shard
-from ..results import CaseResult, Figures, RunWriter, SuiteSummary, Verdicts
-from .folder import RunMeta, create_run, find_run, new_run_id, read_meta
+from ..results import CaseResult, Figures, SuiteSummary, Verdicts
+from ..results.folder import (
+    RunMeta,
+    RunWriter,
+    create_run,
+    find_run,
+    new_run_id,
+    read_meta,
+    results_file,
+)
 from .runsets import RunSet, by_item
 
 # Settings a run folder remembers, so --resume runs the way the run started.
@@ -56,7 +64,7 @@ class Session:
 
     @property
     def results_path(self) -> Path:
-        return self.folder / "results.jsonl"
+        return results_file(self.folder)
 
     @classmethod
     def start(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import display_path
-from ..runs.folder import META, RESULTS, is_run_folder
+from ..results.folder import is_run_folder, meta_file, results_file
 from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
 from .models import History, HistoryRun, SuiteStats
 
@@ -34,11 +34,11 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
     """The run's time and per-suite statistics (last line per case wins, torn lines skipped)."""
     latest: dict[str, Row] = {}
     finished = ""
-    results = folder / RESULTS
+    results = results_file(folder)
     try:
         handle = results.open(encoding="utf-8", errors="replace")
     except OSError:
-        return _mtime(folder / META), []
+        return _mtime(meta_file(folder)), []
     with handle:
         for line in handle:
             try:
@@ -56,7 +56,7 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
             if isinstance(stamp, str) and stamp > finished:
                 finished = stamp
     return (
-        finished or _mtime(folder / META) or _mtime(results),
+        finished or _mtime(meta_file(folder)) or _mtime(results),
         stats_of_rows(latest.values(), split="mixed"),
     )
 
@@ -75,7 +75,7 @@ def _href(folder: Path, page: Path | None) -> str:
 def run_time(folder: Path, tail: int = 65536) -> str:
     """When the run last finished a case, from the end of its results file (appends come in
     finishing order, so the last lines hold the latest time) or, failing that, its run.json."""
-    results = folder / RESULTS
+    results = results_file(folder)
     latest = ""
     try:
         with results.open("rb") as handle:
@@ -92,7 +92,7 @@ def run_time(folder: Path, tail: int = 65536) -> str:
         stamp = data.get("finished_at") if isinstance(data, dict) else None
         if isinstance(stamp, str) and stamp > latest:
             latest = stamp
-    return latest or _mtime(folder / META) or _mtime(results)
+    return latest or _mtime(meta_file(folder)) or _mtime(results)
 
 
 def run_folders(results_dir: Path) -> list[Path]:
@@ -125,7 +125,7 @@ def load_history(
         index = in_page.get(folder.resolve())
         if index is not None:
             view = loaded[index].view
-            time = max((c.finished_at for c in view.cases), default="") or _mtime(folder / META)
+            time = max((c.finished_at for c in view.cases), default="") or _mtime(meta_file(folder))
             found.append((time, folder, index, suite_stats(view.cases, split="mixed")))
         else:
             time, suites = _read(folder)

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, display_path
-from ..results import CaseResult, ResultsFile, percentile
-from ..runs.folder import META, RESULTS
+from ..results import CaseResult, percentile
+from ..results.folder import RESULTS, ResultsFile, meta_file, results_file
 from ..stats import wilson
 from .models import RunView, Skipped, SuiteStats, Verdict, ViewCase, ViewSample
 
@@ -130,7 +130,7 @@ def read_results_file(path: Path) -> tuple[list[ViewCase], list[CaseResult], lis
 
 
 def _read_meta(folder: Path, notes: list[str]) -> dict[str, Any]:
-    path = folder / META
+    path = meta_file(folder)
     if not path.is_file():
         notes.append(f"{display_path(path)} is missing: the run's settings are unknown")
         return {}
@@ -152,7 +152,7 @@ def load_run(path: Path) -> LoadedRun:
     notes: list[str] = []
     if path.is_dir():
         folder: Path | None = path
-        results_path = path / RESULTS
+        results_path = results_file(path)
         meta = _read_meta(path, notes)
     else:
         folder, results_path = None, path
