@@ -52,6 +52,7 @@ class SnapshotStore:
         self.update = update
         self.used: set[Path] = set()
         self.written: list[Path] = []
+        self.held: set[tuple[Path, str]] = set()  # (folder, case slug) of cases that did not run
 
     def folder_for(self, suite: str, variant: str | None) -> Path:
         base = self.folder / slug(suite)
@@ -70,13 +71,26 @@ class SnapshotStore:
         atomic_write(path, text)
         self.written.append(path)
 
+    def hold(self, suite: str, case: str, variant: str | None) -> None:
+        """A case that did not run (or a sample that was not answered) never reached its
+        snapshot check: its reviewed snapshots are neither used nor unused, and are kept."""
+        self.held.add((self.folder_for(suite, snapshot_variant(variant)), slug(case)))
+
+    def _held(self, path: Path) -> bool:
+        return (path.parent, path.name.split(".sample-")[0].removesuffix(".json")) in self.held
+
     def unused(self, ran: Iterable[tuple[str, str | None]]) -> list[Path]:
-        """Snapshot files of these (suite, variant) pairs that no case of this run read."""
+        """Snapshot files of these (suite, variant) pairs that no case of this run read,
+        except those of cases that did not run."""
         found: list[Path] = []
         for suite, variant in sorted(set(ran), key=lambda p: (p[0], p[1] or "")):
             folder = self.folder_for(suite, snapshot_variant(variant))
             if folder.is_dir():
-                found += [p for p in sorted(folder.glob("*.json")) if p not in self.used]
+                found += [
+                    p
+                    for p in sorted(folder.glob("*.json"))
+                    if p not in self.used and not self._held(p)
+                ]
         return found
 
     def finish(self, ran: Iterable[tuple[str, str | None]]) -> SnapshotReport:

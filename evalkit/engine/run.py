@@ -122,6 +122,8 @@ class Engine:
     ) -> CaseResult:
         # Results are assembled from values that are already typed, so they are built with
         # model_construct: validating them again costs more than replaying the case.
+        if status != "done" or not all(s.answered for s in samples):
+            self.snapshots.hold(planned.suite.name, planned.case.id, planned.target.variant)
         request = planned.requests[0] if planned.requests else None
         body = request.body if request is not None else {}
         messages = body.get("messages", body.get("input", []))

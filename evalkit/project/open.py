@@ -1,5 +1,10 @@
-"""From paths on a command line to loaded suites and planned cases: shared by the CLI,
-the pytest plugin and the Python API, so all three see a project the same way."""
+"""The one way any front opens a project: from paths to settings, loaded suites and plans.
+
+The CLI opens every suite under the paths it was given at once (:func:`open_project`);
+pytest opens the project at the first suite file it collects (:meth:`Project.at`) and adds
+suites one file at a time (:meth:`Project.add`). Both see the same settings (the root's
+``pyproject.toml``, the environment, the flags), the same suite-name rule and the same plans.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import Any
 
 from ..config import Settings, activate_root, find_root, load_settings
 from ..errors import ConfigError
-from .plan import Plan
+from .plan import Plan, PlannedCase, plan
 from .shard import Shard
 from .suite import Suite, discover, load_suite
 
@@ -19,6 +24,26 @@ from .suite import Suite, discover, load_suite
 class Project:
     settings: Settings
     suites: list[Suite] = field(default_factory=list)
+
+    @classmethod
+    def at(cls, path: Path, overrides: dict[str, Any] | None = None) -> Project:
+        """The project whose root holds ``path`` (its nearest pyproject.toml), with no suite
+        loaded yet; its root goes on sys.path so schemas and checks import from it."""
+        settings = load_settings(find_root(path), overrides)
+        activate_root(settings.root)
+        return cls(settings)
+
+    def add(self, path: Path) -> Suite:
+        """Load one suite file; two suites of one name are an error (their recordings and
+        results would mix)."""
+        suite = load_suite(path, self.settings)
+        for other in self.suites:
+            if other.name == suite.name and other.path != suite.path:
+                raise ConfigError(
+                    f"suite name {suite.name!r} is also used by {other.path}", suite.path, 1
+                )
+        self.suites.append(suite)
+        return suite
 
     def plan(
         self,
@@ -46,25 +71,24 @@ class Project:
         parts = [(s, v) for v in (None, *names) for s in self.suites if s.has_variant(v)]
         return Plan(parts, shard=shard, skip=skip)
 
+    @staticmethod
+    def plan_suite(
+        suite: Suite, variant: str | None = None, shard: Shard | None = None
+    ) -> list[PlannedCase]:
+        """One suite's cases under ``variant`` (pytest collects them as items)."""
+        return plan(suite, variant, shard)
+
 
 def open_project(
     paths: Sequence[str | Path] | None = None, overrides: dict[str, Any] | None = None
 ) -> Project:
     """Settings from the project root of the first path (else the cwd), then every suite."""
     targets = [Path(p) for p in paths or []]
-    root = find_root(targets[0]) if targets else find_root(Path.cwd())
-    settings = load_settings(root, overrides)
-    activate_root(settings.root)
-    files = discover(targets, settings)
+    project = Project.at(targets[0] if targets else Path.cwd(), overrides)
+    files = discover(targets, project.settings)
     if not files:
-        where = ", ".join(map(str, targets)) or str(settings.suites_dir)
+        where = ", ".join(map(str, targets)) or str(project.settings.suites_dir)
         raise ConfigError(f"no suite files found in {where}")
-    suites = [load_suite(path, settings) for path in files]
-    names: dict[str, Path] = {}
-    for suite in suites:
-        if suite.name in names:
-            raise ConfigError(
-                f"suite name {suite.name!r} is also used by {names[suite.name]}", suite.path, 1
-            )
-        names[suite.name] = suite.path
-    return Project(settings, suites)
+    for path in files:
+        project.add(path)
+    return project

@@ -47,6 +47,9 @@ class SuiteHandle:
         self.engine = engine
         self.runner = runner
 
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+
     def run(
         self,
         id: str,

@@ -1,25 +1,36 @@
-"""A run of suites into a run folder: what ``evalkit run`` (and ``record``, ``--resume``)
-does, as a library, so the CLI only parses and prints, and ``evalkit init`` records its
-example without re-entering the CLI.
+"""A run of a project into a run folder: the one object both fronts drive.
 
-A session plans the cases (variants, resume), creates or reopens the run folder and its
-metadata, runs the engine with every finished case appended to the results file at once,
-and folds the verdicts and figures as it goes.
+A session owns a run's life, as syrupy's does: the engine (one per run, so one set of API
+clients, one limiter, one breaker), the run folder and its metadata, the results file every
+finished case is appended to at once, the verdicts and figures folded as cases finish, the
+redactor every outward text passes through, and, at the end, which snapshots were accepted
+or are unused (a snapshot is only ever deleted when every case of its suite ran).
+
+- ``evalkit run`` plans every case up front: :meth:`Session.start`, or :meth:`Session.resume`
+  for an interrupted run (whichever front began it), then :meth:`run`;
+- ``pytest --evalkit`` opens a session per project root with :meth:`Session.open` when it
+  first runs a case, and calls :meth:`run` once per suite (or per item under xdist);
+- ``evalkit diff v1 v2`` runs both variants in one session (:func:`run_both`).
+
+Fronts read what they show from the session (``stats``, ``stopped``, ``summaries``,
+``snapshots``); they never touch the engine or the SDK.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..checks.snapshot_store import SnapshotReport, snapshot_variant
-from ..config import Mode, find_root, load_settings
+from ..config import Mode, Settings, find_root, load_settings
+from ..engine.limits import LiveStats
 from ..engine.run import Engine
+from ..io.redaction import Redactor
 from ..project.open import Project, open_project
-from ..project.plan import Plan
+from ..project.plan import Plan, PlannedCase
 from ..project.shard import Shard
 from ..results import CaseResult, Figures, SuiteSummary, Verdicts
 from ..results.folder import (
@@ -48,23 +59,58 @@ _REMEMBERED = (
 )
 
 
+def remembered(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings given as flags that a run folder keeps for ``--resume``."""
+    return {k: v for k, v in overrides.items() if k in _REMEMBERED and v is not None}
+
+
 @dataclass
 class Session:
-    project: Project
+    settings: Settings
     engine: Engine
-    planned: Plan
-    folder: Path
     meta: RunMeta
+    folder: Path | None = None  # created by open()/start(), or at the first run (pytest)
+    project: Project | None = None
+    # what start()/resume() planned; pytest passes its cases to run() instead
+    planned: Plan = field(default_factory=lambda: Plan([]))
     finished_before: int = 0
     whole: bool = True  # every case of the planned suites runs in this session
     verdicts: Verdicts = field(default_factory=Verdicts)
     figures: Figures = field(default_factory=Figures)
     done: int = 0
     skipped_lines: list[int] = field(default_factory=list)
+    ran_suites: set[tuple[str, str | None]] = field(default_factory=set)
+    redact: Redactor = field(default_factory=Redactor)
+    _writer: RunWriter | None = None
+    _replace: bool = False
 
-    @property
-    def results_path(self) -> Path:
-        return results_file(self.folder)
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        meta: RunMeta,
+        *,
+        folder: Path | None = None,
+        create: bool = False,
+        replace: bool = False,
+    ) -> Session:
+        """A session for ``settings``: its engine, and its run folder (``folder`` to reopen
+        one; ``create`` to make it now, else at the first :meth:`run`)."""
+        session = cls(
+            settings,
+            Engine(settings),
+            meta,
+            folder,
+            redact=Redactor(settings.secret_names()),  # compiled once: it runs per item
+            _replace=replace,
+        )
+        if folder is not None:
+            session.engine.attach_run(folder, meta.run_id)  # its batches, its spend
+        elif create:
+            session.ensure_folder()
+        return session
 
     @classmethod
     def start(
@@ -79,28 +125,29 @@ class Session:
         front: str = "cli",
         shard: Shard | None = None,
     ) -> Session:
+        """Open the project at ``suites``, plan every case, and create the run folder (not
+        when the cost cap refuses the plan: then nothing is written)."""
         project = open_project(suites, overrides)
         planned = (
             project.plan_all_variants(shard) if all_variants else project.plan(variant, shard=shard)
         )
-        engine = Engine(project.settings)
         meta = RunMeta(
             run_id=run_id or new_run_id(),
             front=front,
-            mode=engine.mode,
+            mode=project.settings.mode,
             variant=variant,
             all_variants=all_variants,
             suites=[str(s.path) for s in project.suites],
-            overrides={k: v for k, v in overrides.items() if k in _REMEMBERED and v is not None},
+            overrides=remembered(overrides),
             cases=len(planned),
             shard=str(shard) if shard else None,
         )
-        if engine.guard is not None:
-            engine.check_cost(planned)  # over the cap: not started, no run folder
-        folder = create_run(project.settings.results_dir, meta, replace=replace)
-        engine.attach_run(folder, meta.run_id)
-        # a shard runs part of each suite: unused snapshots are for the union to judge
-        return cls(project, engine, planned, folder, meta, whole=shard is None)
+        session = cls.open(project.settings, meta, replace=replace)
+        session.project, session.planned = project, planned
+        session.whole = shard is None  # a shard's unused snapshots are for the union to judge
+        session.check_cost(planned)  # over the cap: not started, no run folder
+        session.ensure_folder()
+        return session
 
     @classmethod
     def resume(cls, ref: str, overrides: dict[str, Any]) -> Session:
@@ -111,55 +158,102 @@ class Session:
         given = {k: v for k, v in overrides.items() if v is not None}
         project = open_project(meta.suites, {**meta.overrides, "mode": meta.mode, **given})
         shard = Shard.parse_optional(meta.shard, "the run's shard")
+        session = cls.open(project.settings, meta, folder=folder)
         # the finished cases are folded as they are read, not held (a run may be big)
-        verdicts, figures, done = Verdicts(), Figures(), set()
+        done: set[str] = set()
         runs = RunSet([ref], [folder], [meta])
         for result in runs.union(by_item, empty_ok=True):
             if result.ran and result.error is None:
-                verdicts.add(result.outcome())
-                figures.add(result)
+                session.fold(result)
                 done.add(result.item_id)
-        planned = (
+        session.project = project
+        session.planned = (
             project.plan_all_variants(shard, skip=done)
             if meta.all_variants
             else project.plan(meta.variant, shard=shard, skip=done)
         )
-        engine = Engine(project.settings)
-        engine.attach_run(folder, meta.run_id)  # re-attaches to its batches, counts its spend
-        if engine.guard is not None:
-            engine.check_cost(planned)
-        return cls(
-            project,
-            engine,
-            planned,
-            folder,
-            meta,
-            finished_before=len(done),
-            whole=False,
-            verdicts=verdicts,
-            figures=figures,
-            skipped_lines=sorted(runs.skipped.get(0, [])),
-        )
+        session.finished_before, session.whole = len(done), False
+        session.skipped_lines = sorted(runs.skipped.get(0, []))
+        session.check_cost(session.planned)
+        return session
+
+    def ensure_folder(self) -> Path:
+        """The run folder, created (with its run.json) the first time it is needed."""
+        if self.folder is None:
+            self.folder = create_run(self.settings.results_dir, self.meta, replace=self._replace)
+            self.engine.attach_run(self.folder, self.meta.run_id)
+        return self.folder
+
+    @property
+    def results_path(self) -> Path:
+        return results_file(self.ensure_folder())
+
+    # -- running ---------------------------------------------------------------------
+
+    def check_cost(self, cases: Sequence[PlannedCase]) -> None:
+        """With a cost cap, a plan whose upper-bound cost is over it does not start."""
+        if self.engine.guard is not None:
+            self.engine.check_cost(cases)
 
     def fold(self, result: CaseResult) -> None:
         self.verdicts.add(result.outcome())
         self.figures.add(result)
 
-    async def run(self, on_result: Callable[[CaseResult], None] | None = None) -> None:
-        """Run what is planned; each finished case is written, folded, then handed on."""
-        with RunWriter(self.folder, self.project.settings.secret_names()) as writer:
+    async def run(
+        self,
+        on_result: Callable[[CaseResult], None] | None = None,
+        cases: Iterable[PlannedCase] | None = None,
+        *,
+        close: bool = True,
+    ) -> None:
+        """Run ``cases`` (default: what was planned); each finished case is written to the
+        results file at once, folded into the verdicts, then handed to ``on_result``.
+        ``close=False`` keeps the API clients open for more runs on the same event loop."""
+        todo = self.planned if cases is None else cases
+        if cases is not None and isinstance(cases, Sequence):
+            self.check_cost(cases)
+        self.ensure_folder()
+        if self._writer is None:
+            self._writer = RunWriter(self.ensure_folder(), self.settings.secret_names())
+        writer = self._writer
 
-            def finished(result: CaseResult) -> None:
-                writer.write(result)
-                self.fold(result)
-                self.done += 1
-                if on_result is not None:
-                    on_result(result)
+        def finished(result: CaseResult) -> None:
+            writer.write(result)  # at once: an interrupted run loses no finished case
+            self.fold(result)
+            self.done += 1
+            if on_result is not None:
+                on_result(result)
 
-            await self.engine.run(self.planned, finished, check_cost=False)
+        try:
+            await self.engine.run(todo, finished, close=close, check_cost=False)
+        finally:
+            if close:
+                self.close_writer()
 
     def run_sync(self, on_result: Callable[[CaseResult], None] | None = None) -> None:
         asyncio.run(self.run(on_result))
+
+    def close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    async def aclose(self) -> None:
+        """Close the API clients and the results file (a session used with close=False)."""
+        self.close_writer()
+        await self.engine.aclose()
+
+    # -- what fronts show ----------------------------------------------------------
+
+    @property
+    def stats(self) -> LiveStats:
+        """Live counters (requests, tokens, 429s) for a progress display."""
+        return self.engine.stats
+
+    @property
+    def stopped(self) -> str | None:
+        """Why cases stopped being started (the circuit breaker, the cost cap), if they did."""
+        return self.engine.stopped()
 
     def summaries(self) -> list[SuiteSummary]:
         return self.verdicts.summaries()
@@ -168,15 +262,21 @@ class Session:
     def passed(self) -> bool:
         return self.verdicts.passed and not self.engine.breaker.opened
 
+    def whole_suite_ran(self, suite: str, variant: str | None) -> None:
+        """Every case of this suite under this variant ran here (pytest: a suite's items were
+        all selected), so its unused snapshots may be reported and deleted."""
+        self.ran_suites.add((suite, snapshot_variant(variant)))
+
     def snapshots(self) -> SnapshotReport:
-        """Written snapshots, and unused ones when whole suites ran (deleted on update)."""
-        if not self.whole:
+        """Written snapshots, and unused ones where whole suites ran (deleted on update)."""
+        if self.whole:
+            for suite, variant in self.planned.planned_parts():
+                self.whole_suite_ran(suite.name, suite.target(variant).variant)
+        if not self.ran_suites:
             return SnapshotReport(written=list(self.engine.snapshots.written))
-        ran = {
-            (suite.name, snapshot_variant(suite.target(variant).variant))
-            for suite, variant in self.planned.planned_parts()
-        }
-        return self.engine.snapshots.finish(ran)
+        return self.engine.snapshots.finish(
+            sorted(self.ran_suites, key=lambda p: (p[0], p[1] or ""))
+        )
 
 
 def record_project(folder: Path, base_url: str, *, results: Path) -> Session:

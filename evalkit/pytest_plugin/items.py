@@ -1,0 +1,133 @@
+"""What pytest collects from a suite file: the suite, and one item per case (and variant).
+
+A suite's selected cases run concurrently when its first item is set up (under xdist each
+worker runs its own items one at a time); each item then reports its case's result, with
+the case's figures as junit properties and its outcome for the session gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..errors import ConfigError
+from ..io.redaction import redact
+from ..project.open import Project
+from ..project.plan import PlannedCase
+from ..project.suite import Suite
+from ..results import dump_outcome
+from .state import STATE
+
+REMEDIES = {"record": "run with --evalkit-mode=record"}
+OUTCOME = "evalkit_outcome"  # the user property the session gate reads (xdist-safe)
+
+
+class EvalkitCollectError(Exception):
+    """A configuration error found while collecting: shown as ``file:line: message``."""
+
+
+class SuiteFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Collector]:
+        state = self.config.stash[STATE]
+        variant = self.config.getoption("evalkit_variant")
+        try:
+            project = state.project_for(self.path)
+            suite = project.add(self.path)
+            planned = project.plan_suite(suite, variant, state.shard)
+        except ConfigError as exc:
+            raise EvalkitCollectError(redact(str(exc))) from None
+        yield SuiteNode.from_parent(
+            self, name=suite.name, project=project, suite=suite, planned=planned
+        )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+        if isinstance(excinfo.value, EvalkitCollectError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class SuiteNode(pytest.Collector):
+    def __init__(
+        self, *, project: Project, suite: Suite, planned: list[PlannedCase], **kwargs: Any
+    ):
+        super().__init__(**kwargs)
+        self.project = project
+        self.suite = suite
+        self.planned = planned
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for planned in self.planned:
+            name = planned.case.id + (
+                f"[{planned.target.variant}]" if planned.target.variant else ""
+            )
+            yield CaseItem.from_parent(self, name=name, planned=planned)
+
+    def setup(self) -> None:
+        """Run this suite's selected cases concurrently before its first item reports.
+        Under xdist each worker runs only its own items, one at a time."""
+        if hasattr(self.config, "workerinput"):
+            return
+        state = self.config.stash[STATE]
+        mine = [
+            item.planned
+            for item in self.session.items
+            if isinstance(item, CaseItem) and item.parent is self
+        ]
+        session = state.session_for(self.project)
+        if len(mine) == len(self.planned) and state.shard is None and self.planned:
+            session.whole_suite_ran(self.suite.name, self.planned[0].target.variant)
+        state.run(self.project, mine)
+
+
+class CaseFailed(Exception):
+    pass
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, planned: PlannedCase, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.planned = planned
+
+    @property
+    def project(self) -> Project:
+        parent = self.parent
+        assert isinstance(parent, SuiteNode)
+        return parent.project
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        key = self.planned.item_id
+        if key not in state.results:
+            state.run(self.project, [self.planned])
+        result = state.results.pop(key)
+        properties: list[tuple[str, object]] = [
+            ("evalkit_suite", result.suite),
+            ("evalkit_variant", result.variant or ""),
+            ("evalkit_passed", result.passed),
+            ("evalkit_samples", f"{result.samples_passed}/{len(result.samples)}"),
+            ("evalkit_input_tokens", result.input_tokens),
+            ("evalkit_output_tokens", result.output_tokens),
+            ("evalkit_cost_usd", "" if result.cost_usd is None else f"{result.cost_usd:.8f}"),
+            ("evalkit_latency_ms", round(result.latency_ms, 1)),
+            ("evalkit_model", ",".join(sorted({s.model for s in result.samples if s.model}))),
+            ("evalkit_request_id", ",".join(s.request_id for s in result.samples if s.request_id)),
+            (OUTCOME, dump_outcome(result)),
+        ]
+        clean = state.session_for(self.project).redact
+        self.user_properties += [
+            (name, clean(value) if isinstance(value, str) else value) for name, value in properties
+        ]
+        if not result.passed:
+            raise CaseFailed(clean(result.failure_report(REMEDIES)))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+        if isinstance(excinfo.value, (CaseFailed, ConfigError)):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = (self.planned.case.line or 1) - 1
+        return self.planned.case.file, line, self.planned.item_id

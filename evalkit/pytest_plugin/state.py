@@ -1,0 +1,104 @@
+"""The plugin's state for one pytest session (on the config's stash, never module-global):
+the project and the run :class:`~evalkit.runs.session.Session` of each project root, the
+event loop items run on, and finished results waiting for their item to report."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..config import OPTIONS, find_root
+from ..errors import ConfigError, EvalkitError
+from ..io.redaction import redact
+from ..project.open import Project
+from ..project.plan import PlannedCase
+from ..project.shard import PYTEST_FLAG as SHARD_FLAG
+from ..project.shard import Shard
+from ..results import CaseResult
+from ..results.folder import RunMeta, new_run_id
+from ..runs.session import Session, remembered
+
+
+def overrides(config: pytest.Config) -> dict[str, Any]:
+    """Settings given as options; a bad choice is a ConfigError (a collection error, exit 2)."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = config.getoption(f"evalkit_{option.setting}")
+        if option.choices and value is not None and value not in option.choices:
+            raise ConfigError(
+                f"{option.pytest_flag} {value!r}: use one of {', '.join(option.choices)}"
+            )
+        values[option.setting] = value
+    if config.getoption("update_snapshots", False):  # syrupy's flag
+        values["update_snapshots"] = True
+    return values
+
+
+@dataclass
+class State:
+    config: pytest.Config
+    explicit: set[Path]
+    projects: dict[Path, Project] = field(default_factory=dict)
+    sessions: dict[Path, Session] = field(default_factory=dict)
+    runner: asyncio.Runner | None = None
+    results: dict[str, CaseResult] = field(default_factory=dict)
+
+    def project_for(self, path: Path) -> Project:
+        """The project ``path`` belongs to (opened once per root)."""
+        root = find_root(path)
+        if root not in self.projects:
+            self.projects[root] = Project.at(root, overrides(self.config))
+        return self.projects[root]
+
+    @property
+    def shard(self) -> Shard | None:
+        """``--evalkit-shard K/N``; a bad value is a ConfigError (a collection error, exit 2)."""
+        return Shard.parse_optional(self.config.getoption("evalkit_shard"), SHARD_FLAG)
+
+    def session_for(self, project: Project) -> Session:
+        """The project's run session; its run folder is made when a case first runs (one
+        per xdist worker, named after it)."""
+        root = project.settings.root
+        if root not in self.sessions:
+            worker = getattr(self.config, "workerinput", {}).get("workerid")
+            meta = RunMeta(
+                run_id=new_run_id() + (f"-{worker}" if worker else ""),
+                front="pytest",
+                mode=project.settings.mode,
+                variant=self.config.getoption("evalkit_variant"),
+                suites=sorted(str(s.path) for s in project.suites),
+                overrides=remembered(overrides(self.config)),
+                shard=str(self.shard) if self.shard else None,
+            )
+            self.sessions[root] = Session.open(project.settings, meta)
+        return self.sessions[root]
+
+    def run(self, project: Project, cases: list[PlannedCase]) -> None:
+        """Run ``cases`` now; each result waits in ``results`` for its item."""
+        if self.runner is None:
+            self.runner = asyncio.Runner()
+        session = self.session_for(project)
+
+        def keep(result: CaseResult) -> None:
+            self.results[result.item_id] = result
+
+        try:
+            self.runner.run(session.run(keep, cases, close=False))
+        except EvalkitError as exc:  # the cost cap, or the user's input found at run time
+            pytest.exit(redact(str(exc)), returncode=2)
+
+    def close(self) -> None:
+        if self.runner is not None:
+            for session in self.sessions.values():
+                self.runner.run(session.aclose())
+            self.runner.close()
+            self.runner = None
+        for session in self.sessions.values():
+            session.close_writer()
+
+
+STATE = pytest.StashKey[State]()
