@@ -30,6 +30,7 @@ to report (:func:`evalkit.checks.jsengine.syntax_error`).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,7 @@ HEAD = "(function (output, context) {\n"  # the function promptfoo builds, as a 
 TAIL = "\n})"
 
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
+_PARSER_LOCK = threading.Lock()  # a tree-sitter parser is not to be shared between threads
 
 # Globals the sandbox does not have, and why (checked where the source names them).
 _UNAVAILABLE = {
@@ -87,7 +89,8 @@ class Token:
 
 def _parse(source: str) -> tuple[tree_sitter.Tree, bytes]:
     data = source.encode("utf-8", "surrogatepass")
-    return _PARSER.parse(data), data
+    with _PARSER_LOCK:
+        return _PARSER.parse(data), data
 
 
 def tokens(source: str) -> list[Token]:

@@ -235,6 +235,12 @@ const ENTRIES = [
   { id: 'decl-two-statements', value: "var a = output.split(' '); var b = a.filter(w => w.length > 3); b.length", threshold: 0.5, outputs: ['tiny words only', 'a b c'] },
   { id: 'decl-no-final-expression', value: 'const x = output.length', outputs: ['abc'] },
   { id: 'decl-template-semicolon', value: 'const t = `${output};x`; t.endsWith(";x")', outputs: ['a'] },
+  { id: 'decl-object-braces', value: "const o = { a: output.length, b: 'x;y' }; o.a > 2 && o.b.length === 3", outputs: ['abc', 'ab'] },
+  { id: 'decl-split-semicolon', value: "let parts = output.split(';'); parts.length === 3", outputs: ['a;b;c', 'a;b'] },
+  { id: 'decl-regex-class-semicolon', value: 'const r = /[;]/; r.test(output)', outputs: ['a;b', 'ab'] },
+  { id: 'decl-arrow-body-semicolons', value: "const f = (x) => { const y = x.trim(); return y; }; f(output) === 'a'", outputs: [' a ', 'b'] },
+  { id: 'decl-division-not-regex', value: 'const half = output.length / 2; half > 3 / 2', outputs: ['abcd', 'ab'] },
+  { id: 'decl-template-nested', value: "const t = `${output.split(';').map(p => `<${p}>`).join('')}`; t === '<a><b>'", outputs: ['a;b', 'a'] },
   { id: 'decl-block-for-semicolons', value: 'let c = 0; for (let i = 0; i < output.length; i++) { c++; } c === output.length', outputs: ['abc'] },
   // template literals
   { id: 'template-compare', value: 'output === `Hello, ${context.vars.name}!`', vars: { name: 'Ada' }, outputs: ['Hello, Ada!', 'Hello, Bob!'] },
