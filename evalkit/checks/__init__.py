@@ -309,7 +309,7 @@ def threshold_types() -> list[str]:
 
 
 # Registration happens on import of the family modules.
-from . import basic, budget, python, schema, semantic, snapshot, tools  # noqa: E402
+from . import basic, budget, javascript, python, schema, semantic, snapshot, tools  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -324,6 +324,7 @@ __all__ = [
     "basic",
     "budget",
     "evaluate",
+    "javascript",
     "python",
     "register",
     "register_check",
