@@ -31,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from evalkit.results import CaseResult
+from evalkit.results import CaseResult  # noqa: E402
 from evalkit.results.folder import RunWriter  # noqa: E402
 from evalkit.view import render_comparison, render_run  # noqa: E402
 from evalkit.view.browser import CHROMIUM, FLAGS  # noqa: E402

@@ -52,7 +52,7 @@ from pydantic import (
     field_validator,
 )
 
-from ..response import Response
+from ..wire.response import Response
 from . import (
     ArgumentError,
     AssertionSpec,

@@ -13,7 +13,7 @@ import pytest
 from evalkit.checks import REGISTRY, ArgumentError, AssertionSpec, Observation, evaluate
 from evalkit.cli import main
 from evalkit.errors import ConfigError
-from evalkit.results import read_results
+from evalkit.results.folder import read_results
 from evalkit.testing import TestingServer
 
 from ..conftest import SUITE, Project
@@ -377,7 +377,7 @@ def test_a_yaml_date_in_config_is_a_load_error(project: Project) -> None:
         ),
     )
     with pytest.raises(ConfigError, match="config is not JSON"):
-        from evalkit.suite import load_suite
+        from evalkit.project.suite import load_suite
 
         load_suite(project.suite, project_settings(project))
 
