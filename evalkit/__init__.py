@@ -12,6 +12,7 @@ What users import lives here; everything else is an implementation detail and ma
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,13 @@ def run(
 ) -> list[CaseResult]:
     """Run suites as ``evalkit run`` does (replay by default) and return their results.
     Settings are keyword arguments (``concurrency=4``); nothing is written to a run folder."""
-    from .engine.run import Engine
+    from .runs.session import ephemeral
 
     project = open_project(suites, {"mode": mode, **settings})
-    return Engine(project.settings).run_sync(project.plan(variant))
+    session = ephemeral(project.settings, "api")
+    results: list[CaseResult] = []
+    asyncio.run(session.run(results.append, project.plan(variant)))
+    return results
 
 
 __all__ = [

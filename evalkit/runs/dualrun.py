@@ -1,6 +1,6 @@
 """``evalkit diff A B``: the same cases run (or replayed) under two variants, then compared.
 
-Both sides run on one engine and one event loop (one set of API clients). The comparison is
+Both sides run in one session (one engine) on one event loop (one set of API clients). The comparison is
 streamed: side A's results are folded into slim records as they finish, side B's compared
 against them as they finish, so a diff of 100,000 cases a side holds neither side (unless
 the viewer page is asked for, which shows every case)."""
@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..compare.diff import LIMIT, Comparer, DiffReport
-from ..engine.run import Engine
 from ..project.open import open_project
 from ..results import CaseResult
+from .session import ephemeral
 
 
 def run_both(
@@ -31,7 +31,7 @@ def run_both(
     cases failed; then every case diff is listed too). ``limit``: see :class:`Comparer`."""
     project = open_project(suites, overrides)
     plans = [project.plan(a), project.plan(b)]  # bad variants stop here, before any call
-    engine = Engine(project.settings)
+    session = ephemeral(project.settings, "diff")
     comparer = Comparer(a, b, limit=None if keep else limit)
     sides: list[list[CaseResult]] = [[], []]
 
@@ -47,10 +47,10 @@ def run_both(
 
     async def both() -> None:
         try:
-            await engine.run(plans[0], feeder(comparer.add_a, sides[0]), close=False)
-            await engine.run(plans[1], feeder(comparer.add_b, sides[1]), close=False)
+            await session.run(feeder(comparer.add_a, sides[0]), plans[0], close=False)
+            await session.run(feeder(comparer.add_b, sides[1]), plans[1], close=False)
         finally:
-            await engine.aclose()
+            await session.aclose()
 
     asyncio.run(both())
     return comparer.finish(), sides

@@ -17,11 +17,11 @@ from typing import Any
 
 from ..checks import AssertionSpec, CheckContext, Observation, evaluate
 from ..config import find_root, load_settings
-from ..engine.run import Engine
 from ..project.plan import plan_case
 from ..project.suite import Case, Suite, load_suite, parse_assertions
 from ..prompts import PromptStore
 from ..results import CaseResult
+from .session import Session, ephemeral
 
 
 @dataclass
@@ -42,13 +42,13 @@ class Answer:
 
 
 class SuiteHandle:
-    def __init__(self, suite: Suite, engine: Engine, runner: asyncio.Runner):
+    def __init__(self, suite: Suite, session: Session, runner: asyncio.Runner):
         self.suite = suite
-        self.engine = engine
+        self.session = session
         self.runner = runner
 
     async def aclose(self) -> None:
-        await self.engine.aclose()
+        await self.session.aclose()
 
     def run(
         self,
@@ -66,7 +66,10 @@ class SuiteHandle:
         case = Case(
             id=id, vars=dict(vars or {}), asserts=tuple(specs), file=where, line=caller.lineno
         )
-        result = self.runner.run(self.engine.run_case(plan_case(self.suite, case, variant)))
+        results: list[CaseResult] = []
+        planned = [plan_case(self.suite, case, variant)]
+        self.runner.run(self.session.run(results.append, planned, close=False))
+        (result,) = results
         sample = result.samples[0]
         if sample.error and sample.output is None:
             raise AssertionError(result.failure_report())
@@ -115,4 +118,4 @@ def open_suite(
     resolved = Path(path).resolve()
     settings = load_settings(find_root(resolved), overrides)
     suite = load_suite(resolved, settings)
-    return SuiteHandle(suite, Engine(settings), runner)
+    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner)

@@ -81,6 +81,7 @@ class Session:
     skipped_lines: list[int] = field(default_factory=list)
     ran_suites: set[tuple[str, str | None]] = field(default_factory=set)
     redact: Redactor = field(default_factory=Redactor)
+    keep: bool = True  # False: nothing is written (a diff's two sides, a hand-written test)
     _writer: RunWriter | None = None
     _replace: bool = False
 
@@ -95,15 +96,18 @@ class Session:
         folder: Path | None = None,
         create: bool = False,
         replace: bool = False,
+        keep: bool = True,
     ) -> Session:
-        """A session for ``settings``: its engine, and its run folder (``folder`` to reopen
-        one; ``create`` to make it now, else at the first :meth:`run`)."""
+        """A session for ``settings``: its engine (the only place one is made), and its run
+        folder (``folder`` to reopen one; ``create`` to make it now, else at the first
+        :meth:`run`; with ``keep=False`` none: results are only handed on)."""
         session = cls(
             settings,
             Engine(settings),
             meta,
             folder,
             redact=Redactor(settings.secret_names()),  # compiled once: it runs per item
+            keep=keep,
             _replace=replace,
         )
         if folder is not None:
@@ -212,13 +216,13 @@ class Session:
         todo = self.planned if cases is None else cases
         if cases is not None and isinstance(cases, Sequence):
             self.check_cost(cases)
-        self.ensure_folder()
-        if self._writer is None:
+        if self.keep and self._writer is None:
             self._writer = RunWriter(self.ensure_folder(), self.settings.secret_names())
         writer = self._writer
 
         def finished(result: CaseResult) -> None:
-            writer.write(result)  # at once: an interrupted run loses no finished case
+            if writer is not None:
+                writer.write(result)  # at once: an interrupted run loses no finished case
             self.fold(result)
             self.done += 1
             if on_result is not None:
@@ -277,6 +281,12 @@ class Session:
         return self.engine.snapshots.finish(
             sorted(self.ran_suites, key=lambda p: (p[0], p[1] or ""))
         )
+
+
+def ephemeral(settings: Settings, front: str) -> Session:
+    """A session that writes no run folder: its results are only handed on."""
+    meta = RunMeta(run_id="", front=front, mode=settings.mode)
+    return Session.open(settings, meta, keep=False)
 
 
 def record_project(folder: Path, base_url: str, *, results: Path) -> Session:
