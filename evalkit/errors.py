@@ -7,12 +7,25 @@
     │   │                        shown as ``file:line: message`` without a traceback
     │   ├── TemplateError        a prompt template failed to load or render
     │   ├── LockError            a released prompt version changed after it was locked
-    │   └── RecordingError       a recording file is unreadable or malformed: re-record it
+    │   ├── RecordingError       a recording file is unreadable or malformed: re-record it
+    │   └── EstimateOverCap      the run's upper-bound cost is over --max-cost: not started
     └── CaseError                a case could not be answered: that case fails, the run goes on
         ├── RecordingMissing     replay found no recording for a request
         ├── RequestRefused       a check refused the request before it was sent (a budget)
-        ├── CircuitOpen          the circuit breaker is open: the request was not sent
-        └── ApiCallError         the API refused or failed a request for good
+        ├── CircuitOpen          no more requests are sent: the case is "not run"
+        │   ├── CostCapReached   sending it could cross the cost cap
+        │   └── BatchCancelled   its batch was cancelled before it ran
+        ├── ApiCallError         the API refused or failed a request for good
+        └── BatchFailed          the Batch API did not answer it (after its follow-up rounds)
+
+Signals inside one layer, caught there and never shown as they are:
+
+    CheckFailed                  a check cannot even look (no JSON, no such path): it fails
+    ArgumentError                a check's arguments are wrong (``key`` names the argument)
+    StreamBroken                 a stream ended before its last event: the request is retried
+    MalformedResponse            a 200 whose body is not the endpoint's JSON: retried
+    BlockError                   a message block was misused in a template (with its line)
+    CollectError, CaseFailed     how the pytest front reports a bad suite and a failed case
 
 A :class:`CaseError` may name a ``remedy`` (``"record"``): the engine's words stay neutral
 and each front (pytest, the CLI) says how to apply the remedy with its own flags.
@@ -101,3 +114,69 @@ class ApiCallError(CaseError):
         self.status = status
         self.request_id = request_id
         self.retries = retries
+
+
+class EstimateOverCap(ConfigError):
+    """The run's upper-bound cost is over the cap (``--max-cost``): it does not start."""
+
+
+class CostCapReached(CircuitOpen):
+    """Sending this request could cross the cost cap: it was not sent."""
+
+    why = "cost cap"
+
+
+class BatchCancelled(CircuitOpen):
+    """The batch carrying this request was cancelled (``evalkit batch cancel``) before it
+    ran: the case is not run, and a resumed run submits it again."""
+
+    why = "batch cancelled"
+
+
+class BatchFailed(CaseError):
+    """The Batch API did not answer this request (after its follow-up rounds), or a call
+    about a batch failed for good (``status``: the HTTP status when there was one)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+# -- signals inside one layer ---------------------------------------------------------
+
+
+class CheckFailed(Exception):
+    """Raised inside a check when it cannot even look (no JSON, no such path)."""
+
+
+class ArgumentError(ValueError):
+    """A check's arguments are wrong in a way its model cannot see; ``key`` names the
+    argument, so the error points at its line."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
+
+
+class StreamBroken(Exception):
+    """The stream ended before its last event."""
+
+
+class MalformedResponse(Exception):
+    """A 200 whose body is not the JSON the endpoint returns."""
+
+
+class BlockError(Exception):
+    """A message block was misused; carries the template line."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+class CollectError(Exception):
+    """A configuration error found while pytest collects: shown as ``file:line: message``."""
+
+
+class CaseFailed(Exception):
+    """A case item failed: its report is the message (no traceback)."""

@@ -26,7 +26,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .errors import ConfigError, LockError, TemplateError
+from .errors import BlockError, ConfigError, LockError, TemplateError
 from .io.files import atomic_write, read_text
 from .wire.messages import MAX_IMAGE_BYTES, ROLES, ImagePart, Message, Part, image_type
 
@@ -52,14 +52,6 @@ class PromptRef:
 
     def __str__(self) -> str:
         return f"{self.name}@{self.version}"
-
-
-class _BlockError(Exception):
-    """A message block was misused; carries the template line."""
-
-    def __init__(self, message: str, line: int):
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass
@@ -118,24 +110,24 @@ class MessageExtension(Extension):
     def _image(self, path: Any, lineno: int) -> str:
         collector = _CURRENT.get()
         if collector is None or not collector.depth:
-            raise _BlockError("{% image %} belongs inside a {% message %} block", lineno)
+            raise BlockError("{% image %} belongs inside a {% message %} block", lineno)
         if not isinstance(path, str) or not path:
-            raise _BlockError(f"{{% image %}} takes a file path, got {path!r}", lineno)
+            raise BlockError(f"{{% image %}} takes a file path, got {path!r}", lineno)
         collector.images.append(_load_image(path, collector, lineno))
         return collector.marker(len(collector.images) - 1)
 
     def _message(self, role: Any, lineno: int, caller: Callable[[], str]) -> str:
         collector = _CURRENT.get()
         if collector is None:
-            raise _BlockError("message blocks render only through evalkit", lineno)
+            raise BlockError("message blocks render only through evalkit", lineno)
         if collector.depth:
-            raise _BlockError(
+            raise BlockError(
                 "a {% message %} block inside another one: close the first with "
                 "{% endmessage %} before opening the next",
                 lineno,
             )
         if role not in ROLES:
-            raise _BlockError(
+            raise BlockError(
                 f"unknown message role {role!r}; use one of {', '.join(ROLES)}", lineno
             )
         collector.depth += 1
@@ -152,19 +144,19 @@ def _load_image(path: str, collector: _Collector, lineno: int) -> ImagePart:
     full = (base / path).resolve()
     root = (collector.root or base).resolve()
     if full != root and root not in full.parents:
-        raise _BlockError(f"image {path!r} is outside the project ({root}): keep it inside", lineno)
+        raise BlockError(f"image {path!r} is outside the project ({root}): keep it inside", lineno)
     try:
         data = full.read_bytes()
     except OSError as exc:
-        raise _BlockError(
+        raise BlockError(
             f"image {path!r} cannot be read ({exc.strerror or exc}); paths are relative to the suite",
             lineno,
         ) from None
     if len(data) > MAX_IMAGE_BYTES:
-        raise _BlockError(f"image {path!r} is larger than 20 MB", lineno)
+        raise BlockError(f"image {path!r} is larger than 20 MB", lineno)
     kind = image_type(data)
     if kind is None:
-        raise _BlockError(f"image {path!r} is not a PNG, JPEG, WebP or GIF file", lineno)
+        raise BlockError(f"image {path!r} is not a PNG, JPEG, WebP or GIF file", lineno)
     return ImagePart(kind, data, path)
 
 
@@ -300,7 +292,7 @@ class PromptStore:
         token = _CURRENT.set(collector)
         try:
             text = template.render(**variables)
-        except _BlockError as exc:
+        except BlockError as exc:
             raise TemplateError(f"{exc} (in {ref})", path, exc.line) from None
         except SecurityError as exc:
             line = _template_line(exc.__traceback__, template.filename or "")

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
+from ..errors import ArgumentError, CheckFailed
 from ..prompts import PromptStore
 from ..wire.request import Request, Structured
 from ..wire.response import Response
@@ -84,19 +85,6 @@ class Outcome:
     passed: bool
     message: str = ""
     score: float | None = None
-
-
-class CheckFailed(Exception):
-    """Raised inside a check when it cannot even look (no JSON, no such path)."""
-
-
-class ArgumentError(ValueError):
-    """A check's arguments are wrong in a way its model cannot see; ``key`` names the
-    argument, so the error points at its line."""
-
-    def __init__(self, message: str, key: str | None = None):
-        super().__init__(message)
-        self.key = key
 
 
 @dataclass(frozen=True)

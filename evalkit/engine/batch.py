@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import openai
 
 from ..config import Settings
-from ..errors import CaseError, CircuitOpen, ConfigError
+from ..errors import BatchCancelled, BatchFailed, CaseError, CircuitOpen, ConfigError
 from ..io.redaction import redact
 from ..project.recordings import Owner
 from ..wire.request import Endpoint, Request
@@ -48,22 +48,6 @@ if TYPE_CHECKING:
     from .live import Live, LiveClient
 
 TESTING_SERVER_HEADER = "x-evalkit-testing-server"  # as engine/live.py reads it
-
-
-class BatchCancelled(CircuitOpen):
-    """The batch carrying this request was cancelled (``evalkit batch cancel``) before it
-    ran: the case is not run, and a resumed run submits it again."""
-
-    why = "batch cancelled"
-
-
-class BatchFailed(CaseError):
-    """The Batch API did not answer this request (after its follow-up rounds), or a call
-    about a batch failed for good (``status``: the HTTP status when there was one)."""
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import CircuitOpen
+from ..errors import CostCapReached
 from ..io.files import AppendLog
 from ..project.recordings import Owner
 from ..results.folder import spend_log, spent_in
@@ -29,12 +29,6 @@ from ..wire.request import Request
 from ..wire.response import Response
 from .answerers import Answered, Answerer
 from .estimate import upper_bound_usd
-
-
-class CostCapReached(CircuitOpen):
-    """Sending this request could cross the cost cap: it was not sent."""
-
-    why = "cost cap"
 
 
 class CostGuard(Answerer):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Mode, Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, EstimateOverCap
 from ..project.plan import PlannedCase
 from ..project.recordings import Owner, RecordingStore
 from ..wire import tokens
@@ -340,14 +340,6 @@ def check_models(planned: Iterable[PlannedCase]) -> set[str]:
     return models
 
 
-class CostCapExceeded(ConfigError):
-    """The run's upper-bound cost is over the cap: it does not start (exit 2)."""
-
-    def __init__(self, message: str, estimate: Estimate):
-        super().__init__(message)
-        self.estimate = estimate
-
-
 def check_cap(
     planned: Sequence[PlannedCase],
     settings: Settings,
@@ -375,10 +367,9 @@ def check_cap(
     assert upper is not None
     spent = f" plus ${spent_before:.4f} already spent by this run" if spent_before else ""
     if upper + spent_before > cap:
-        raise CostCapExceeded(
+        raise EstimateOverCap(
             f"this run could cost up to ${upper:.4f} at the {rate} rate{spent}, over the "
             f"${cap:g} cap (--max-cost / max_cost_usd): it was not started. Raise the cap, "
             "run fewer suites, or lower max_tokens.\n" + found.text(),
-            found,
         )
     return found

@@ -23,7 +23,7 @@ import openai
 from openai import AsyncOpenAI
 
 from ..config import Server, Settings, check_base_url
-from ..errors import ApiCallError, CaseError, CircuitOpen, ConfigError
+from ..errors import ApiCallError, CaseError, CircuitOpen, ConfigError, MalformedResponse
 from ..io.redaction import redact
 from ..project.recordings import Owner
 from ..wire import tokens
@@ -48,10 +48,6 @@ except ImportError:  # pragma: no cover - depends on the installed SDK
 
 TESTING_SERVER_HEADER = "x-evalkit-testing-server"
 NO_KEY = "sk-no-key-configured"  # local servers that ask for none still need a string
-
-
-class _Malformed(Exception):
-    """A 200 whose body is not the JSON the endpoint returns."""
 
 
 class LiveClient:
@@ -243,7 +239,7 @@ class LiveClient:
             error = f"request timed out after {self.settings.timeout_s:g}s ({redact(str(client.base_url))})"
         except openai.APIConnectionError as exc:
             error = redact(f"could not connect to {client.base_url}: {exc.__cause__ or exc}")
-        except (_Malformed, StreamBroken) as exc:
+        except (MalformedResponse, StreamBroken) as exc:
             error = redact(f"malformed response: {exc}")
         except _http.HTTPError as exc:  # a stream cut short under the SDK's reader
             error = redact(f"the connection to {client.base_url} broke: {exc}")
@@ -343,9 +339,9 @@ def _decode(request: Request, content: bytes) -> dict[str, Any]:
     try:
         body = json.loads(content)
     except (ValueError, RecursionError) as exc:
-        raise _Malformed(f"not JSON ({exc}): {content[:80]!r}") from None
+        raise MalformedResponse(f"not JSON ({exc}): {content[:80]!r}") from None
     if not isinstance(body, dict) or not isinstance(body.get(BODY_LIST[request.endpoint]), list):
-        raise _Malformed(f"no {BODY_LIST[request.endpoint]!r} list in {content[:80]!r}")
+        raise MalformedResponse(f"no {BODY_LIST[request.endpoint]!r} list in {content[:80]!r}")
     return body
 
 

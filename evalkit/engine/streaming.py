@@ -12,9 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-
-class StreamBroken(Exception):
-    """The stream ended before its last event."""
+from ..errors import StreamBroken
 
 
 def _dump(value: Any) -> Any:

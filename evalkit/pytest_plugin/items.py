@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import ConfigError
+from ..errors import CaseFailed, CollectError, ConfigError
 from ..io.redaction import redact
 from ..project.open import Project
 from ..project.plan import PlannedCase
@@ -25,10 +25,6 @@ REMEDIES = {"record": "run with --evalkit-mode=record"}
 OUTCOME = "evalkit_outcome"  # the user property the session gate reads (xdist-safe)
 
 
-class EvalkitCollectError(Exception):
-    """A configuration error found while collecting: shown as ``file:line: message``."""
-
-
 class SuiteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Collector]:
         state = self.config.stash[STATE]
@@ -38,13 +34,13 @@ class SuiteFile(pytest.File):
             suite = project.add(self.path)
             planned = project.plan_suite(suite, variant, state.shard)
         except ConfigError as exc:
-            raise EvalkitCollectError(redact(str(exc))) from None
+            raise CollectError(redact(str(exc))) from None
         yield SuiteNode.from_parent(
             self, name=suite.name, project=project, suite=suite, planned=planned
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
-        if isinstance(excinfo.value, EvalkitCollectError):
+        if isinstance(excinfo.value, CollectError):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
@@ -80,10 +76,6 @@ class SuiteNode(pytest.Collector):
         if len(mine) == len(self.planned) and state.shard is None and self.planned:
             session.whole_suite_ran(self.suite.name, self.planned[0].target.variant)
         state.run(self.project, mine)
-
-
-class CaseFailed(Exception):
-    pass
 
 
 class CaseItem(pytest.Item):
