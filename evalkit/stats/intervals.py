@@ -27,7 +27,7 @@ from .distributions import beta_ppf
 Bounds = Literal["two-sided", "one-sided"]
 Method = Literal["wilson", "clopper-pearson", "clopper-pearson-sequential", "bounds"]
 
-Z95 = 1.959963984540054  # the two-sided 95% normal quantile, the old module's default
+Z95 = 1.959963984540054  # the two-sided 95% normal quantile, wilson()'s default
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def z_of(confidence: float, bounds: Bounds = "two-sided") -> float:
 
 def wilson(successes: int, total: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a proportion at normal quantile ``z`` (95% two-sided by
-    default); (0, 1) for no data. Kept with the old module's signature."""
+    default); (0, 1) for no data. The diff and the viewer call it as it is."""
     _check(successes, total)
     if total == 0:
         return 0.0, 1.0

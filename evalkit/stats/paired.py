@@ -22,7 +22,8 @@ Rules:
   (each keeping its observed rate) after which the same test would settle it; 0 when it is
   settled, None when the rates are equal (nothing to settle) or beyond the limit. A
   projection: the next samples need not keep the rates.
-- The old module's exact McNemar test and seeded paired bootstrap are kept as they were.
+- The exact McNemar test (two-sided, on the flips of single samples) and the seeded paired
+  bootstrap of the mean change of case rates keep their signatures and results.
 - With adaptive repeats a side's sample count depends on its outcomes, which the exact
   tests do not model; the benchmark measures their error rates under the adaptive rule.
 """

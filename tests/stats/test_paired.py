@@ -211,3 +211,57 @@ def test_the_suite_test_holds_its_level_when_nothing_changed() -> None:
         caught += compare_suite(worse).decision is Change.REGRESSION
     assert clopper_pearson_lower(false_alarms, runs, 0.001) <= 0.05
     assert caught / runs > 0.9
+
+
+def test_an_empty_or_uninformative_suite_is_within_noise() -> None:
+    empty = compare_suite([])
+    assert empty.decision is Change.WITHIN_NOISE and empty.cases == 0 and empty.mean_change == 0
+    assert empty.samples_to_settle is None
+    # every case passed everything, or failed everything, on both sides: no table can vary
+    flat = compare_suite([PairedCounts(10, 10, 10, 10), PairedCounts(0, 5, 0, 5)])
+    assert (flat.p_regression, flat.p_fix, flat.decision) == (1.0, 1.0, Change.WITHIN_NOISE)
+
+
+def test_the_exact_suite_test_against_brute_force() -> None:
+    # two cases: enumerate every pair of tables with the observed margins
+    cases = [PairedCounts(5, 6, 2, 5), PairedCounts(3, 4, 1, 4)]
+    laws = []
+    for c in cases:
+        total, good = c.samples_a + c.samples_b, c.passes_a + c.passes_b
+        laws.append(
+            {
+                x: Fraction(
+                    math.comb(good, x) * math.comb(total - good, c.samples_b - x),
+                    math.comb(total, c.samples_b),
+                )
+                for x in range(max(0, c.samples_b - (total - good)), min(c.samples_b, good) + 1)
+            }
+        )
+    observed = sum(c.passes_b for c in cases)
+    below = sum(
+        (p * q for x, p in laws[0].items() for y, q in laws[1].items() if x + y <= observed),
+        Fraction(0),
+    )
+    above = sum(
+        (p * q for x, p in laws[0].items() for y, q in laws[1].items() if x + y >= observed),
+        Fraction(0),
+    )
+    change = compare_suite(cases)
+    assert change.p_regression == pytest.approx(float(below))
+    assert change.p_fix == pytest.approx(float(above))
+    assert change.p_value == change.p_regression
+
+
+def test_a_suite_fix_beyond_noise() -> None:
+    cases = [PairedCounts(3, 10, 9, 10)] * 3 + [PairedCounts(8, 10, 8, 10)] * 5
+    change = compare_suite(cases)
+    assert change.decision is Change.FIX and change.p_value == change.p_fix < 0.002
+    assert (change.regressed, change.fixed) == (0, 3)
+
+
+def test_confidence_changes_what_is_beyond_noise() -> None:
+    # 10/10 -> 6/10: one-sided Fisher p = 0.0433, a regression at 95%, not at 99%
+    assert compare_case(10, 10, 6, 10).p_regression == pytest.approx(0.04334, abs=1e-5)
+    assert compare_case(10, 10, 6, 10).decision is Change.REGRESSION
+    at99 = compare_case(10, 10, 6, 10, confidence=0.99)
+    assert at99.decision is Change.WITHIN_NOISE and at99.samples_to_settle is not None

@@ -363,3 +363,77 @@ def test_the_chosen_spending_is_the_best_scored_for_the_headline() -> None:
     chosen, linear = design(0.8, 3, 30), design(0.8, 3, 30, spending="linear")
     assert chosen.operating(0.97).passed - linear.operating(0.97).passed > 0.09
     assert linear.operating(0.97).mean_samples < chosen.operating(0.97).mean_samples
+
+
+def test_an_adaptive_case_left_unsettled_still_gets_a_projection() -> None:
+    # the last look of {3, 22} is stricter than one fixed look of 22: 21 of 22 would pass
+    # repeat: 22 but is inconclusive here; its suite still needs samples to settle
+    d = design(0.8, 3, 22)
+    step = d.step(21, 22)
+    assert step.decision is Decision.INCONCLUSIVE
+    assert case_verdict(21, 22, 0.8).verdict is Verdict.PASSED
+    settle = suite_samples_to_settle([step.to_verdict()], 1.0)
+    assert settle is not None and settle.verdict is Verdict.PASSED and settle.samples >= 1
+
+
+@pytest.mark.parametrize(
+    ("bar", "lo", "hi"), [(0.8, 3, 30), (0.9, 5, 80), (0.6, 1, 20), (0.95, 3, 150)]
+)
+def test_the_adaptive_rule_is_never_more_lenient_than_one_look(
+    bar: float, lo: int, hi: int
+) -> None:
+    # a case the adaptive rule settles at some look would be settled the same way by a
+    # fixed repeat of that many samples: the looks only ever make it stricter
+    d = design(bar, lo, hi)
+    for i, n in enumerate(range(lo, hi + 1)):
+        if d.pass_at[i] <= n:
+            assert case_verdict(d.pass_at[i], n, bar).verdict is Verdict.PASSED
+        if d.fail_at[i] >= 0:
+            assert case_verdict(d.fail_at[i], n, bar).verdict is Verdict.FAILED
+
+
+@pytest.mark.parametrize("n", [3, 10, 25])
+def test_the_operating_figures_of_one_look_are_the_binomial_sums(n: int) -> None:
+    from evalkit.stats.distributions import binom_pmf
+
+    d = design(0.8, n, n)
+    verdicts = [case_verdict(k, n, 0.8).verdict for k in range(n + 1)]
+    for rate in (0.3, 0.8, 0.95):
+        exact = d.operating(rate)
+        passed = sum(binom_pmf(k, n, rate) for k, v in enumerate(verdicts) if v is Verdict.PASSED)
+        failed = sum(binom_pmf(k, n, rate) for k, v in enumerate(verdicts) if v is Verdict.FAILED)
+        assert exact.passed == pytest.approx(passed) and exact.failed == pytest.approx(failed)
+        assert exact.mean_samples == pytest.approx(n)
+
+
+def test_operating_figures_are_a_law_and_the_mean_stays_within_min_and_max() -> None:
+    for bar, lo, hi in ((0.8, 3, 30), (0.5, 2, 12), (0.9, 10, 40)):
+        d = design(bar, lo, hi)
+        for rate in (0.0, 0.2, bar, 0.99, 1.0):
+            o = d.operating(rate)
+            assert o.passed + o.failed + o.inconclusive == pytest.approx(1.0)
+            assert min(o.passed, o.failed, o.inconclusive) >= 0.0
+            assert lo <= o.mean_samples <= hi
+        assert d.operating(0.0).failed == pytest.approx(1.0)
+        assert d.operating(1.0).passed == pytest.approx(1.0)
+
+
+def test_designs_are_cached() -> None:
+    assert design(0.8, 3, 30) is design(0.8, 3, 30, 0.95)
+    assert design(0.8, 3, 30) is not design(0.8, 3, 30, 0.9)
+
+
+def test_before_min_the_interval_is_the_plain_one(headline: Design) -> None:
+    step = headline.step(2, 2)
+    assert step.decision is Decision.CONTINUE and not step.stopped
+    assert step.interval == clopper_pearson(2, 2, 0.95, "one-sided")
+
+
+def test_another_setting_holds_its_errors_by_simulation() -> None:
+    # a second design, simulated at its bar: both errors within 10% (confidence 0.9)
+    d = design(0.9, 5, 60, 0.9)
+    rng = random.Random(99)
+    at_bar = simulate(d, 0.9, rng)
+    assert not_above(at_bar.passed, 0.1) and not_above(at_bar.failed, 0.1)
+    exact = d.operating(0.9)
+    assert abs(at_bar.passed / RUNS - exact.passed) <= 4 * math.sqrt(exact.passed / RUNS)

@@ -167,3 +167,15 @@ def test_flaky_means_the_samples_disagree() -> None:
     assert not is_flaky(0, 3) and not is_flaky(3, 3) and not is_flaky(1, 1) and not is_flaky(0, 0)
     with pytest.raises(ValueError):
         is_flaky(4, 3)
+
+
+def test_a_suite_of_unsettled_cases() -> None:
+    s = suite_verdict(0, 0, 4, 0.5)
+    assert s.verdict is Verdict.INCONCLUSIVE and (s.interval.low, s.interval.high) == (0.0, 1.0)
+    assert suite_verdict(0, 0, 4, 0.0).verdict is Verdict.PASSED  # nothing is needed
+
+
+def test_case_verdict_fields() -> None:
+    v = case_verdict(17, 20, 0.8, 0.9)
+    assert (v.passes, v.samples, v.threshold, v.pass_rate) == (17, 20, 0.8, 0.85)
+    assert v.interval.confidence == 0.9 and v.interval.contains(0.85)
