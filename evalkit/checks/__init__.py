@@ -13,7 +13,8 @@ A check type owns everything about itself, so nothing else in evalkit names it:
 
 Pure checks are plain functions registered with :func:`register`; checks with more to do
 subclass :class:`Check` and register with :func:`register_check`. The family modules
-(basic, schema, budget, python, semantic, snapshot) register on import.
+(basic, schema, budget, python, semantic, snapshot, tools, and the graders package of
+OpenAI's grader types) register on import.
 """
 
 from __future__ import annotations
@@ -308,7 +309,7 @@ def threshold_types() -> list[str]:
 
 
 # Registration happens on import of the family modules.
-from . import basic, budget, python, schema, semantic, snapshot, tools  # noqa: E402
+from . import basic, budget, graders, python, schema, semantic, snapshot, tools  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -323,6 +324,7 @@ __all__ = [
     "basic",
     "budget",
     "evaluate",
+    "graders",
     "python",
     "register",
     "register_check",

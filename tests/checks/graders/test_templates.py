@@ -1,0 +1,129 @@
+"""Grader templates: the item and sample namespaces, strictness, load-time checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalkit.checks import Observation
+from evalkit.checks.graders.templates import Namespaces, check_template, render
+from evalkit.tools import ToolCall
+
+from .helpers import grade, load_error
+
+
+def ns(text: str = "", vars: dict | None = None, calls: list[ToolCall] | None = None) -> Namespaces:
+    return Namespaces.of(Observation(text=text, vars=vars or {}, tool_calls=calls or []))
+
+
+def test_item_is_the_cases_vars_and_nested_fields_are_reached() -> None:
+    got = render(
+        "{{ item.city }} / {{ item.nested.field }}",
+        ns(vars={"city": "Paris", "nested": {"field": 3}}),
+        "input",
+    )
+    assert got == "Paris / 3"
+
+
+def test_sample_output_text_and_output_json() -> None:
+    namespaces = ns('{"answer": {"city": "Rome"}, "n": [1, 2]}')
+    assert render("{{ sample.output_json.answer.city }}", namespaces, "input") == "Rome"
+    assert render("{{ sample.output_json.n[1] }}", namespaces, "input") == "2"
+    assert render("{{ sample.output_text }}", ns("plain words"), "input") == "plain words"
+
+
+def test_values_that_are_not_strings_render_as_json() -> None:
+    namespaces = ns(vars={"obj": {"a": 1, "b": [True, None]}, "flag": False, "x": 1.5})
+    assert render("{{ item.obj }}|{{ item.flag }}|{{ item.x }}", namespaces, "f") == (
+        '{"a": 1, "b": [true, null]}|false|1.5'
+    )
+
+
+def test_output_tools_and_choices_have_the_chat_shape() -> None:
+    namespaces = ns("", calls=[ToolCall(id="c1", name="lookup", arguments='{"q": "x"}')])
+    assert render("{{ sample.output_tools[0].function.name }}", namespaces, "f") == "lookup"
+    assert (
+        render("{{ sample.output_tools[0].function.arguments }}", namespaces, "f") == '{"q": "x"}'
+    )
+    assert render("{{ sample.choices[0].message.tool_calls[0].id }}", namespaces, "f") == "c1"
+
+
+def test_a_missing_item_field_fails_naming_the_whole_path() -> None:
+    outcome = grade(
+        {
+            "type": "string_check",
+            "input": "{{ item.nested.field }}",
+            "reference": "x",
+            "operation": "eq",
+        },
+        "x",
+        {"nested": {"other": 1}},
+    )
+    assert not outcome.passed
+    assert "input: item.nested.field is missing (item.nested has: other)" in outcome.message
+
+
+def test_output_json_of_an_output_that_is_not_json_fails_saying_so() -> None:
+    outcome = grade(
+        {
+            "type": "string_check",
+            "input": "{{ sample.output_json.city }}",
+            "reference": "x",
+            "operation": "eq",
+        },
+        "Rome, I think",
+    )
+    assert not outcome.passed
+    assert "sample.output_json: output is not JSON" in outcome.message
+
+
+def test_a_missing_list_item_is_named() -> None:
+    outcome = grade(
+        {
+            "type": "string_check",
+            "input": "{{ sample.output_tools[0].function.name }}",
+            "reference": "x",
+            "operation": "eq",
+        },
+        "no calls",
+    )
+    assert "no item [0] (the list has 0)" in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{{ items.x }}", "uses items: the only namespaces are item"),
+        ("{{ sample.output }}", "sample.output does not exist"),
+        ("{{ sample['outputs'] }}", "sample.outputs does not exist"),
+        ("{{ sample.output_audio.transcript }}", "evalkit records no audio"),
+        ("{{ item.x ", "unexpected end of template"),
+    ],
+)
+def test_template_mistakes_are_load_time_errors(template: str, problem: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        check_template(template)
+    assert problem in str(caught.value)
+    message = load_error(
+        {"type": "string_check", "input": template, "reference": "x", "operation": "eq"}
+    )
+    assert "bad arguments for assertion 'string_check': input:" in message
+    assert problem in message
+
+
+def test_the_sandbox_blocks_unsafe_attributes() -> None:
+    outcome = grade(
+        {
+            "type": "string_check",
+            "input": "{{ item.x.__class__.__mro__ }}",
+            "reference": "x",
+            "operation": "eq",
+        },
+        "x",
+        {"x": "s"},
+    )
+    assert not outcome.passed
+    assert "blocked by the template sandbox: access to attribute '__class__'" in outcome.message
+
+
+def test_a_template_without_braces_is_used_as_written() -> None:
+    assert render("plain {text}", ns(), "f") == "plain {text}"
