@@ -4,11 +4,16 @@ same verdicts and scores."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from evalkit.cli import main
+from evalkit.config import Settings
 from evalkit.results import latest_results
+from evalkit.suite import parse_assertions
 from evalkit.testing import Rule, Script, TestingServer
 
 from ...conftest import API_KEY, RULES, SUITE, Project
@@ -163,3 +168,15 @@ def test_a_bad_grader_is_a_file_line_error(
         "bad arguments for assertion 'string_check': operation: Input should be 'eq', 'ne', 'like' or 'ilike'"
         in err
     )
+
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def test_the_readmes_grader_example_loads_as_written() -> None:
+    section = README.read_text().split("### OpenAI graders", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    raw = yaml.safe_load(block.group(1))["assert"]
+    specs = parse_assertions(raw, README, Settings())
+    assert [s.type for s in specs] == ["string_check", "text_similarity", "score_model", "multi"]
