@@ -18,8 +18,13 @@ Rules:
   from an exported file, and a missing field fails the check naming it, never renders "".
 - A value that is not a string renders as JSON (``{"a": 1}``, ``true``, ``null``), as
   OpenAI's JSON world would show it, not as a Python repr.
-- At load time a template must parse, use no names but ``item`` and ``sample``, and name
-  only sample fields that exist, so those mistakes are ``file:line`` errors.
+- A template holds only what OpenAI's do: text and ``{{ }}`` substitutions of a name, its
+  attributes and its ``[index]`` or ``['key']`` items. No statements, filters, calls or
+  operators: a template is untrusted, and ``{{ "x" * 10**10 }}`` or nested loops would
+  exhaust the run even inside the sandbox.
+- At load time a template must parse, keep to that subset, use no names but ``item`` and
+  ``sample``, and name only sample fields that exist, so those mistakes are ``file:line``
+  errors.
 """
 
 from __future__ import annotations
@@ -81,9 +86,31 @@ class _Missing(jinja2.StrictUndefined):
         return str(super()._undefined_message)
 
 
+class _JsonPaths(ImmutableSandboxedEnvironment):
+    """``.x`` and ``[k]`` read JSON: a mapping's key (``item.keys`` is the field "keys",
+    not the dict method) or a list's item; nothing else has attributes."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return self.getitem(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, jinja2.Undefined):
+            return obj  # the first missing link is the one to report
+        if isinstance(obj, dict) and isinstance(argument, str) and argument in obj:
+            return obj[argument]
+        if (
+            isinstance(obj, list)
+            and isinstance(argument, int)
+            and not isinstance(argument, bool)
+            and -len(obj) <= argument < len(obj)
+        ):
+            return obj[argument]
+        return self.undefined(obj=obj, name=argument)
+
+
 # evalkit/prompts.py keeps its environment private and bound to a prompts folder and the
 # {% message %} extension; grader fields are plain strings, so they get their own.
-_ENV = ImmutableSandboxedEnvironment(
+_ENV = _JsonPaths(
     undefined=_Missing,
     autoescape=False,
     keep_trailing_newline=True,
@@ -106,6 +133,7 @@ def check_template(text: str) -> str:
         raise ValueError(f"template {preview(text, 60)!r}: {exc.message}") from None
     except RecursionError:
         raise ValueError(f"template {preview(text, 60)!r} nests too deeply") from None
+    _only_substitutions(tree, text)
     unknown = sorted(meta.find_undeclared_variables(tree) - set(NAMESPACES))
     if unknown:
         raise ValueError(
@@ -122,6 +150,40 @@ def check_template(text: str) -> str:
     except (jinja2.TemplateError, RecursionError) as exc:
         raise ValueError(f"template {preview(text, 60)!r}: {exc}") from None
     return text
+
+
+def _only_substitutions(tree: nodes.Template, text: str) -> None:
+    for statement in tree.body:
+        if not isinstance(statement, nodes.Output):
+            raise ValueError(
+                f"template {preview(text, 60)!r}: {{% {type(statement).__name__.lower()} %}} is "
+                "not allowed; grader templates hold {{ item.x }} and {{ sample.y }} only"
+            )
+        for node in statement.nodes:
+            if not isinstance(node, nodes.TemplateData):
+                _check_path(node, text)
+
+
+def _check_path(node: nodes.Node, text: str) -> None:
+    """``node`` is ``name``, ``x.attr``, ``x[0]`` or ``x['key']``, recursively."""
+    if isinstance(node, nodes.Name):
+        return
+    if isinstance(node, nodes.Getattr):
+        _check_path(node.node, text)
+        return
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, (str, int))
+        and not isinstance(node.arg.value, bool)
+    ):
+        _check_path(node.node, text)
+        return
+    raise ValueError(
+        f"template {preview(text, 60)!r}: only substitutions such as {{{{ item.x }}}}, "
+        "{{ sample.output_json.y }} or {{ sample.output_tools[0].function.name }} are "
+        f"allowed, not a {type(node).__name__.lower()}"
+    )
 
 
 def _sample_fields(tree: nodes.Template) -> list[str]:
