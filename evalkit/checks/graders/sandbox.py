@@ -13,7 +13,8 @@ The child is ``sys.executable -I -S -c BOOTSTRAP``:
   ``start_new_session`` so a timeout kills everything it started;
 - limits it sets on itself before reading the source (``resource.setrlimit``): CPU
   seconds, address space, no file writes (``RLIMIT_FSIZE`` 0), no core files, few file
-  descriptors;
+  descriptors (a limit the system refuses, as macOS does the address space, is left
+  unset; the wall clock still holds);
 - an audit hook (PEP 578) that refuses file opens outside the Python installation, writes,
   sockets, new processes and ctypes. That is defence in depth, not a sandbox: PEP 578 says
   native code can get around it. What holds regardless is the process boundary, the
@@ -63,7 +64,10 @@ def _limits(cpu, memory):
         (resource.RLIMIT_CORE, (0, 0)),
         (resource.RLIMIT_NOFILE, (64, 64)),
     ):
-        resource.setrlimit(kind, value)
+        try:
+            resource.setrlimit(kind, value)
+        except (ValueError, OSError):
+            pass  # macOS does not enforce RLIMIT_AS; the wall clock still holds
 _limits(int(sys.argv[1]), int(sys.argv[2]))
 import json, os, builtins
 config = json.loads(sys.argv[3])
@@ -214,6 +218,8 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 def run_grader(source: str, sample: object, item: object, limits: Limits) -> Result:
     """The grader's score, or why there is none."""
+    if os.name != "posix":
+        return Result(None, "Python graders run on POSIX systems only (Linux, macOS)")
     if len(source.encode()) > MAX_SOURCE_BYTES:
         return Result(None, f"the source is over {MAX_SOURCE_BYTES // 1024} kB")
     try:
