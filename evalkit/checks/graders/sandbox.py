@@ -16,9 +16,10 @@ The child is ``sys.executable -I -S -c BOOTSTRAP``:
   descriptors (a limit the system refuses, as macOS does the address space, is left
   unset; the wall clock still holds);
 - an audit hook (PEP 578) that refuses file opens outside the Python installation, writes,
-  sockets, new processes and ctypes. That is defence in depth, not a sandbox: PEP 578 says
-  native code can get around it. What holds regardless is the process boundary, the
-  empty environment and the limits.
+  sockets, new processes, and ctypes reaching native code (numpy imports ctypes, so the
+  import is allowed; loading a library, looking up a symbol or reading memory is not).
+  That is defence in depth, not a sandbox: PEP 578 says native code can get around it.
+  What holds regardless is the process boundary, the empty environment and the limits.
 
 Protocol: the parent writes one JSON object (source, sample, item) to stdin; the child
 prints what the grader prints to stderr and writes one marked JSON line to stdout: the
@@ -84,12 +85,16 @@ def _hook_factory(roots):
               "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
               "os.kill", "os.killpg", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
               "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate",
-              "shutil.rmtree", "ctypes.dlopen", "ctypes.cdata", "pty.spawn"}
+              "shutil.rmtree", "pty.spawn",
+              # ctypes may be imported (numpy does) but not used to reach native code
+              "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.cdata",
+              "ctypes.cdata/buffer", "ctypes.string_at", "ctypes.wstring_at",
+              "ctypes.PyObj_FromPtr", "ctypes.addressof"}
     def hook(event, args):
         if event in denied:
             raise PermissionError(f"the grader sandbox refuses {event}")
-        if event == "import" and args[0].split(".")[0] in ("ctypes", "_ctypes"):
-            raise PermissionError("the grader sandbox refuses ctypes")
+        if event == "ctypes.dlopen" and args[0] is not None:
+            raise PermissionError(f"the grader sandbox refuses to load {args[0]!r}")
         if event == "open":
             path, mode, flags = args
             if isinstance(path, int):

@@ -202,3 +202,63 @@ def test_bad_fields_are_load_time_errors(raw: dict, problem: str) -> None:
 
 def test_allow_unpinned_is_not_a_grader_field() -> None:
     assert "unknown argument 'allow_unpinned'" in load_error(score_model(allow_unpinned=True))
+
+
+def test_sampling_params_map_to_the_chat_apis_parameters() -> None:
+    raw = score_model(
+        sampling_params={"top_p": 0.5, "reasoning_effort": "low", "max_completion_tokens": 50}
+    )
+    [body] = needs(raw, "x", {"answer": "x"})
+    assert (body["top_p"], body["reasoning_effort"], body["max_completion_tokens"]) == (
+        0.5,
+        "low",
+        50,
+    )
+    assert "temperature" not in body and "seed" not in body
+    [plain] = needs(score_model(), "x", {"answer": "x"})
+    assert not {"temperature", "top_p", "seed", "max_completion_tokens", "max_tokens"} & set(plain)
+
+
+def test_developer_messages_and_several_text_parts() -> None:
+    raw = label_model(
+        input=[
+            {"role": "developer", "content": "Label {{ sample.output_text }}."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "Answer: {{ sample.output_text }}"},
+                    {"type": "output_text", "text": "Reference: {{ item.answer }}"},
+                    "Pick one.",
+                ],
+            },
+        ]
+    )
+    [body] = needs(raw, "Paris", {"answer": "Paris"})
+    assert body["messages"] == [
+        {"role": "developer", "content": "Label Paris."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Answer: Paris"},
+                {"type": "text", "text": "Reference: Paris"},
+                {"type": "text", "text": "Pick one."},
+            ],
+        },
+    ]
+
+
+def test_a_model_grader_without_a_fetched_answer_says_so() -> None:
+    outcome = grade(score_model(), "x", {"answer": "x"})
+    assert "score_model: no answer was fetched (run it in a suite)" in outcome.message
+
+
+def test_an_audio_part_is_refused_when_the_suite_loads() -> None:
+    raw = score_model(
+        input=[
+            {
+                "role": "user",
+                "content": [{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}],
+            }
+        ]
+    )
+    assert "bad arguments for assertion 'score_model': input.0.content" in load_error(raw)

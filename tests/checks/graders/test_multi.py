@@ -151,3 +151,26 @@ def test_a_python_sub_grader_runs_in_its_subprocess() -> None:
 )
 def test_bad_fields_are_load_time_errors(raw: dict, problem: str) -> None:
     assert problem in load_error(raw)
+
+
+def test_two_sub_graders_asking_the_same_call_each_get_their_answer() -> None:
+    score = {
+        "type": "score_model",
+        "input": [{"role": "user", "content": "Grade {{ sample.output_text }}"}],
+        "model": MODEL,
+    }
+    raw = multi({"first": score, "second": score}, "first - second + 1", 1)
+    s = spec(raw)
+    obs = Observation(text="x", vars={})
+    requests = s.check.needs(s, obs, CheckContext(Settings(), PromptStore(Settings().prompts)))
+    assert len(requests) == 2 and requests[0].key == requests[1].key  # answered once
+    answer = chat({"steps": [], "result": 0.4})
+    outcome = grade(raw, "x", {}, [answer, answer])
+    assert outcome.passed and outcome.score == pytest.approx(1.0)
+
+
+def test_a_formula_may_leave_a_grader_out_and_negative_values_have_no_score() -> None:
+    raw = multi({"name": NAME, "email": EMAIL}, "email - 2", -1.5)
+    outcome = grade(raw, {"name": "x", "email": "john.doe@gmail.com"}, ITEM)
+    assert outcome.passed and outcome.score is None
+    assert "email - 2 = -1.000" in outcome.message

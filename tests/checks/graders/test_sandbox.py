@@ -60,7 +60,9 @@ def test_files_outside_python_cannot_be_read_or_written(tmp_path: Path) -> None:
         "import subprocess\nsubprocess.run(['true'])\nreturn 1.0",
         "import os\nos.system('true')\nreturn 1.0",
         "import socket\nsocket.socket()\nreturn 1.0",
-        "import ctypes\nreturn 1.0",
+        "import ctypes\nctypes.CDLL(None).system(b'true')\nreturn 1.0",
+        "import ctypes\nctypes.CDLL('libc.so.6')\nreturn 1.0",
+        "import ctypes\nreturn float(ctypes.c_int.from_address(8).value)",
     ],
 )
 def test_processes_sockets_and_ctypes_are_refused(body: str) -> None:
@@ -154,3 +156,26 @@ def test_a_big_sample_goes_through_stdin() -> None:
         FAST,
     )
     assert result.score == 1.0
+
+
+def test_a_grader_killed_by_a_signal_says_which() -> None:
+    score, error = run("import signal\nsignal.raise_signal(signal.SIGTERM)\nreturn 1.0")
+    assert score is None
+    assert error == "was killed by SIGTERM"
+
+
+def test_numpy_and_pandas_import_under_the_limits_and_the_hook() -> None:
+    pytest.importorskip("pandas")
+    score, error = run(
+        "import numpy as np\nimport pandas as pd\nreturn float(np.mean(pd.Series([0.0, 1.0])))",
+        Limits(timeout_s=30),
+    )
+    assert (score, error) == (0.5, None)
+
+
+def test_the_grader_runs_in_an_empty_folder_of_its_own() -> None:
+    score, error = run("import os\nreturn float(len(os.listdir('.')))")
+    assert (score, error) == (0.0, None)
+    here = os.getcwd()
+    score, error = run(f"import os\nreturn 1.0 if os.getcwd() == {here!r} else 0.0")
+    assert (score, error) == (0.0, None)

@@ -151,3 +151,58 @@ def test_only_substitutions_are_allowed(template: str) -> None:
 
 def test_a_template_without_braces_is_used_as_written() -> None:
     assert render("plain {text}", ns(), "f") == "plain {text}"
+
+
+def test_the_sample_a_python_grader_gets() -> None:
+    calls = [ToolCall(id="c1", name="lookup", arguments="{}")]
+    namespaces = Namespaces.of(
+        Observation(text='{"a": 1}', vars={"k": "v"}, tool_calls=calls, finish_reason="tool_calls")
+    )
+    assert namespaces.sample() == {
+        "output_text": '{"a": 1}',
+        "output_json": {"a": 1},
+        "output_tools": [
+            {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+        ],
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": '{"a": 1}',
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "lookup", "arguments": "{}"},
+                        }
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+    }
+    assert namespaces.item == {"k": "v"}
+    assert ns("not json").sample()["output_json"] is None
+
+
+def test_a_rendering_past_the_size_bound_fails() -> None:
+    outcome = grade(
+        {"type": "string_check", "input": "{{ item.big }}", "reference": "x", "operation": "eq"},
+        "x",
+        {"big": "y" * 1_000_001},
+    )
+    assert not outcome.passed
+    assert "renders to more than 1000000 characters" in outcome.message
+
+
+def test_negative_indexes_and_quoted_keys_read_like_json_paths() -> None:
+    namespaces = ns('{"list": [1, 2, 3], "odd key": "v"}')
+    assert render("{{ sample.output_json.list[-1] }}", namespaces, "f") == "3"
+    assert render("{{ sample.output_json['odd key'] }}", namespaces, "f") == "v"
+
+
+def test_a_template_over_the_size_bound_is_refused() -> None:
+    with pytest.raises(ValueError) as caught:
+        check_template("x" * 100_001)
+    assert "at most 100000 characters" in str(caught.value)
