@@ -216,6 +216,7 @@ def _collect(
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the grader's process group (anything it started too), then reap it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -236,31 +237,35 @@ def run_grader(source: str, sample: object, item: object, limits: Limits) -> Res
     if len(payload) > MAX_INPUT:
         return Result(None, f"the sample and item are over {MAX_INPUT // 1024**2} MiB")
     config = json.dumps({"paths": _paths(), "roots": _roots(), "marker": MARKER})
-    with tempfile.TemporaryDirectory(prefix="evalkit-grader-") as folder:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-S",
-                "-c",
-                BOOTSTRAP,
-                str(limits.cpu),
-                str(limits.memory_bytes),
-                config,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={},
-            cwd=folder,
-            start_new_session=True,
-            close_fds=True,
-        )
+    with tempfile.TemporaryDirectory(
+        prefix="evalkit-grader-", ignore_cleanup_errors=True
+    ) as folder:
+        try:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    "-c",
+                    BOOTSTRAP,
+                    str(limits.cpu),
+                    str(limits.memory_bytes),
+                    config,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={},
+                cwd=folder,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:
+            return Result(None, f"could not start Python ({sys.executable}): {exc.strerror or exc}")
         try:
             out, err, problem = _collect(proc, payload, time.monotonic() + limits.timeout_s)
         finally:
-            if proc.poll() is None:
-                _kill(proc)
+            _kill(proc)  # the whole group, before the leader is reaped and its id is free
             for stream in (proc.stdin, proc.stdout, proc.stderr):
                 if stream:
                     stream.close()

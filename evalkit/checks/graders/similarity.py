@@ -10,6 +10,10 @@ embeds with ``text-embedding-3-large``, so that is the default here too (a thres
 on OpenAI then means the same thing); ``model`` (an evalkit addition) names another
 embeddings model, e.g. one a local server serves. The embeddings are requested through the
 engine like the ``similar`` check's, so they are recorded and replayed.
+
+The local metrics compare texts of at most 10,000 characters each: a grade runs inside the
+engine's loop, and rouge_l's time grows with the product of the two lengths (two texts of
+5,000 words take many seconds). A longer text fails the check saying so.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from .metrics import INSTALL, Metric, missing_library, similarity
 from .templates import Namespaces, check_template, render
 
 COSINE_MODEL = "text-embedding-3-large"
+MAX_TEXT_CHARS = 10_000  # about 1,700 words: rouge_l's LCS table is then ~3M cells
 
 
 class TextSimilarityArgs(GraderArgs):
@@ -122,6 +127,13 @@ class TextSimilarity(GraderCheck):
             score = cosine(vector(fetched[0], text), vector(fetched[1], reference))
             metric = f"cosine ({args.model})"
         else:
+            for what, value in (("input", text), ("reference", reference)):
+                if len(value) > MAX_TEXT_CHARS:
+                    raise CheckFailed(
+                        f"text_similarity {metric}: the {what} is {len(value)} characters; the "
+                        f"local metrics compare at most {MAX_TEXT_CHARS} (rouge_l and meteor "
+                        "take time that grows with the product of the lengths)"
+                    )
             score = similarity(metric, text, reference)
         ok = passed(score, args.pass_threshold)
         return Grade(

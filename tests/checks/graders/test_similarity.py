@@ -125,3 +125,12 @@ def test_a_metric_whose_library_is_missing_says_how_to_install_it(
     message = load_error(similarity("bleu"))
     assert "evaluation_metric bleu needs the evalkit_no_such_library library" in message
     assert "pip install 'evalkit[graders]'" in message
+
+
+def test_texts_past_the_local_metrics_bound_fail_saying_so() -> None:
+    long = "word " * 2001  # 10,005 characters
+    outcome = grade(similarity("rouge_l"), long, {"reference": "word"})
+    assert not outcome.passed
+    assert "text_similarity rouge_l: the input is 10005 characters" in outcome.message
+    outcome = grade(similarity("fuzzy_match"), "word", {"reference": long})
+    assert "the reference is 10005 characters" in outcome.message
