@@ -123,13 +123,13 @@ class GraderMessage(BaseModel):
 
 
 class SamplingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     seed: int | None = None
     top_p: float | None = Field(None, ge=0, le=1)
     temperature: float | None = Field(None, ge=0, le=2)
     # OpenAI's field is spelled max_completions_tokens; the API parameter it sets is
     # max_completion_tokens (accepted here too)
-    max_completions_tokens: int | None = Field(None, ge=1, alias="max_completions_tokens")
+    max_completions_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
 

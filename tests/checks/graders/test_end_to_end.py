@@ -125,6 +125,15 @@ def test_a_suite_of_graders_records_then_replays_with_the_same_verdicts(
         if str(b.get("model", "")).startswith("text-embedding")
     ]
     assert [b["model"] for b in embedded] == ["text-embedding-3-large"]
+    folder = max((project.root / ".evalkit" / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+    sample = {r.case: r for r in latest_results(folder)}["refund"].samples[0]
+    # the graders' own calls are counted apart from the case's, one entry per type and model
+    assert sorted((a.kind, a.model) for a in sample.aux) == [
+        ("label_model", GRADER_MODEL),
+        ("multi", GRADER_MODEL),
+        ("score_model", GRADER_MODEL),
+        ("text_similarity", "text-embedding-3-large"),
+    ]
     doc = json.loads((project.root / "snapshots/recordings/triage/refund.json").read_text())
     assert API_KEY not in json.dumps(doc)
 
