@@ -221,3 +221,22 @@ def test_origin_of_an_install_is_read_from_pep_610() -> None:
     assert folder is not None and not folder.portable
     assert _from_direct_url("not json") is None
     assert _from_direct_url('{"url": 5}') is None
+
+
+def test_no_requirement_anywhere_names_the_unrelated_evalkit() -> None:
+    """`evalkit` on PyPI is someone else's package: a self-reference by that name (an extra
+    that says `evalkit[graders]`) would install it. Every requirement in pyproject.toml and
+    in init's template names this project as pytest-evalkit."""
+    import re
+    import tomllib
+
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    project = data["project"]
+    assert project["name"] == "pytest-evalkit"
+    requirements = list(project["dependencies"]) + [
+        r for extra in project.get("optional-dependencies", {}).values() for r in extra
+    ]
+    names = {re.split(r"[\s\[<>=!~;@]", r, maxsplit=1)[0].lower() for r in requirements}
+    assert "evalkit" not in names, requirements
+    template = (TEMPLATE.parent / "init" / "pyproject.toml.tmpl").read_text()
+    assert '"evalkit"' not in template and "'evalkit'" not in template

@@ -13,7 +13,8 @@ A check type owns everything about itself, so nothing else in evalkit names it:
 
 Pure checks are plain functions registered with :func:`register`; checks with more to do
 subclass :class:`Check` and register with :func:`register_check`. The family modules
-(basic, schema, budget, python, semantic, snapshot) register on import.
+(basic, schema, budget, python, semantic, snapshot, tools, and the graders package of
+OpenAI's grader types) register on import.
 """
 
 from __future__ import annotations
@@ -297,7 +298,7 @@ def threshold_types() -> list[str]:
 
 
 # Registration happens on import of the family modules.
-from . import basic, budget, javascript, python, schema, semantic, snapshot, tools  # noqa: E402
+from . import basic, budget, graders, javascript, python, schema, semantic, snapshot, tools  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -312,6 +313,7 @@ __all__ = [
     "basic",
     "budget",
     "evaluate",
+    "graders",
     "javascript",
     "python",
     "register",

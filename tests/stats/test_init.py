@@ -16,7 +16,7 @@ def test_the_old_modules_names_are_still_there() -> None:
 
 
 def test_the_callers_import_it_unchanged() -> None:
-    for module in ("evalkit.diff", "evalkit.view.load"):
+    for module in ("evalkit.compare.diff", "evalkit.view.load"):
         assert importlib.import_module(module) is not None
 
 
