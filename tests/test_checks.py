@@ -176,7 +176,7 @@ def test_python_check_rejects_unimportable_function() -> None:
 
 
 def test_a_new_check_is_one_registration(project, server) -> None:  # type: ignore[no-untyped-def]
-    """README "Writing a check": a registration is all the loader, engine and reports need."""
+    """Docs, "Writing a check": a registration is all the loader, engine and reports need."""
     from pydantic import BaseModel, ConfigDict, Field
 
     from evalkit.checks import register, value_at

@@ -1,4 +1,8 @@
-"""The README's walkthrough works exactly as written (against the bundled server)."""
+"""The first-suite walkthrough works exactly as written (against the bundled server).
+
+It lives in docs/getting-started/first-suite.md and, verbatim, in the README's tour: the docs
+page's block is run, and the README's must be the same text, so neither can drift.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,29 @@ from pathlib import Path
 
 from evalkit.testing import TestingServer
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "getting-started" / "first-suite.md"
+HEADING = re.compile(r"^#+ Your first suite, from an empty folder$", re.MULTILINE)
+
+
+def walkthrough(path: Path) -> str:
+    """The first bash block after the walkthrough's heading in `path`."""
+    text = path.read_text(encoding="utf-8")
+    heading = HEADING.search(text)
+    assert heading is not None, f"{path.name}: no 'Your first suite, from an empty folder' heading"
+    script = re.search(r"```bash\n(.*?)```", text[heading.end() :], re.DOTALL)
+    assert script is not None, f"{path.name}: no bash block after the walkthrough's heading"
+    return script.group(1)
+
+
+def test_readme_holds_the_docs_walkthrough_verbatim() -> None:
+    assert walkthrough(README) == walkthrough(PAGE)
 
 
 def test_first_suite_walkthrough(tmp_path: Path) -> None:
-    section = README.read_text().split("## Your first suite, from an empty folder", 1)[1]
-    script = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert script is not None
     with TestingServer() as server:
-        text = script.group(1).replace("8765", str(server.port))
+        text = walkthrough(PAGE).replace("8765", str(server.port))
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
         env.pop("EVALKIT_MODE", None)
         done = subprocess.run(

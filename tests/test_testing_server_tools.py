@@ -312,9 +312,10 @@ def test_script_files_take_tool_calls(tmp_path: Any) -> None:
         Script.load(path)
 
 
-def test_readme_script_runs_a_tool_loop(tmp_path: Any) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## The testing server", 1)[1].split("\n## ", 1)[0]
+def test_documented_script_runs_a_tool_loop(tmp_path: Any) -> None:
+    """The script in the docs' testing-server page drives a lookup, then an answer."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "reference" / "testing-server.md"
+    section = page.read_text(encoding="utf-8").split("\n## Scripts\n", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None
     path = tmp_path / "model.yaml"
