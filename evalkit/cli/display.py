@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..engine.limits import LiveStats
 from ..io.redaction import Redactor
 from ..results import CaseResult, Figures, SuiteSummary
+
+if TYPE_CHECKING:
+    from ..engine.limits import LiveStats  # the engine's counters, read, never driven
 
 
 class _Rates(ProgressColumn):

@@ -1,21 +1,18 @@
-"""``evalkit view [RUN...] [--out FILE] [--open]``: write the viewer page for runs."""
+"""``evalkit view [RUN...] [--out FILE] [--open]``: write the viewer page for runs
+(:func:`evalkit.view.write.write_view`), print where, and open it in a browser on request.
+Also ``python -m evalkit.view`` (evalkit/view/__main__.py), with the same arguments.
+Exit 0 when written; bad input 2."""
 
 from __future__ import annotations
 
 import argparse
 import webbrowser
-from pathlib import Path
 from typing import Any
 
-from ..config import find_root, load_settings
-from ..errors import ConfigError, display_path
-from ..results.folder import find_run
-from ..view.build import render_view
-from ..view.history import DEFAULT_LIMIT, latest_run
-from ..view.load import load_run, merge
-
-PAGE = "view.html"
-
+from ..errors import display_path
+from ..view.history import DEFAULT_LIMIT
+from ..view.write import PAGE, write_view
+from .common import EXIT_OK
 
 HELP = "write one self-contained HTML page to browse runs (no network needed)"
 DESCRIPTION = (
@@ -63,36 +60,12 @@ def add_arguments(view: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the page; 0 when written. Bad input raises ConfigError (exit 2)."""
-    settings = load_settings(find_root(Path.cwd()), {"results": args.results})
-    results_dir = settings.results_dir
-    if args.runs:
-        paths = [find_run(ref, results_dir) for ref in args.runs]
-    else:
-        latest = latest_run(results_dir)
-        if latest is None:
-            raise ConfigError(
-                f"no runs in {display_path(results_dir)}: run `evalkit run` first, "
-                "or name a run folder (evalkit view PATH)"
-            )
-        paths = [latest]
-    if args.history < 0:
-        raise ConfigError("--history must be 0 or more")
-    out = Path(args.out) if args.out else results_dir / PAGE
-    runs = [load_run(p) for p in paths]
-    if args.merge:
-        runs = [merge(runs)]
-    page = render_view(
-        runs,
-        results_dir=results_dir if results_dir.is_dir() else None,
-        out=out,
-        history_limit=args.history,
+    written = write_view(
+        args.runs, results=args.results, out=args.out, merged=args.merge, history=args.history
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    for loaded in runs:
-        for note in loaded.view.notes:
-            print(f"note: {note}")
-    print(f"view: {display_path(out)}")
-    if args.open and not webbrowser.open(out.resolve().as_uri()):
-        print(f"no browser found: open {out.resolve().as_uri()} yourself")
-    return 0
+    for note in written.notes:
+        print(f"note: {note}")
+    print(f"view: {display_path(written.path)}")
+    if args.open and not webbrowser.open(written.path.resolve().as_uri()):
+        print(f"no browser found: open {written.path.resolve().as_uri()} yourself")
+    return EXIT_OK

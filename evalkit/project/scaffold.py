@@ -1,8 +1,9 @@
-"""``evalkit init [DIR]``: a working example project, recorded offline and ready to gate PRs.
+"""``evalkit init [DIR]``'s files: a working example project, ready to gate PRs.
 
-The files come from ``evalkit/templates/init`` (the same example this repository runs), and
-the recordings are made on the spot against the bundled testing server, so ``pytest
---evalkit suites/`` passes at once, offline.
+The files come from ``evalkit/templates/init`` (the same example this repository runs);
+nothing is overwritten. The recordings are made on the spot against the bundled testing
+server by :mod:`evalkit.runs.example` (a run is above this layer), so ``pytest --evalkit
+suites/`` passes at once, offline.
 """
 
 from __future__ import annotations
@@ -64,20 +65,3 @@ def scaffold(folder: Path, requirement: str) -> list[Path]:
         ignore.write_text("\n".join([*lines, ".evalkit/", ""]).lstrip("\n"), encoding="utf-8")
     PromptStore(folder / "prompts").write_lock()
     return [*written, pyproject, readme, ignore, folder / "prompts" / "evalkit.lock"]
-
-
-def init_project(folder: Path, requirement: str) -> tuple[list[Path], bool]:
-    """Scaffold ``folder`` and record its suites against the bundled testing server.
-    Returns the files written and whether the example's own gates passed."""
-    from ..runs.session import record_project
-    from ..testing import Script, TestingServer
-
-    written = scaffold(folder, requirement)
-    script = Script.load(folder / "scripts" / "triage-model.yaml")
-    results = folder / ".evalkit" / "init"
-    with TestingServer(script) as server:
-        session = record_project(folder, server.base_url, results=results)
-    shutil.rmtree(results, ignore_errors=True)
-    # the example's v1 variant fails one case on purpose (its diff shows v2 fixing it)
-    base = [s for s in session.summaries() if s.variant is None]
-    return written, bool(base) and all(s.gate_passed for s in base)

@@ -5,12 +5,17 @@ the check with exit 2, as it would stop a run). Then, gathered rather than stopp
 prompt lock, schemas against the strict structured-output rules, every case rendered under
 StrictUndefined, recordings missing for the current requests (stale after a prompt edit),
 orphan recordings, and recorded answers from another model than the pinned one (drift).
+
+Nothing here prints: :func:`check_project` returns a :class:`CheckReport` (its findings and
+what was checked); the front words it (``cli/check.py``) and chooses the exit code.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 from ..errors import ConfigError, RecordingError, display_path
 from ..io.files import slug
@@ -24,7 +29,9 @@ from .recordings import Owner, RecordingStore
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error" or "warning"
+    """One mistake found, where it is, and whether it is bad input (exit 2)."""
+
+    level: Literal["error", "warning"]
     message: str
     file: str | None = None
     line: int | None = None
@@ -154,12 +161,33 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
     return findings
 
 
-def run_check(paths: list[str], strict: bool = False, fmt: str = "text") -> int:
-    emit = (
-        (lambda f: print(f.github()))
-        if fmt == "github"
-        else (lambda f: print(f.text(), file=sys.stderr))
-    )
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``evalkit check`` found: every finding in the order found, and how much was
+    checked. ``stopped``: a configuration error stopped loading (it is the one finding)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    suites: int = 0
+    plans: int = 0
+    stopped: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(f.level == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+    @property
+    def usage(self) -> bool:
+        """Bad input (a malformed suite or recording): exit 2, as a run would."""
+        return self.stopped or any(f.usage for f in self.findings)
+
+
+def check_project(paths: Sequence[str | Path], *, strict: bool = False) -> CheckReport:
+    """Every mistake in the suites at ``paths`` (default: the project's suites folder) that
+    can be found without an API call; ``strict``: missing recordings are errors."""
     try:
         project = open_project(paths)
         planned = [
@@ -169,16 +197,7 @@ def run_check(paths: list[str], strict: bool = False, fmt: str = "text") -> int:
             for item in plan(suite, variant)
         ]
     except ConfigError as exc:
-        emit(Finding("error", exc.message, exc.file, exc.line))
-        return 2
+        stop = Finding("error", exc.message, exc.file, exc.line, usage=True)
+        return CheckReport([stop], stopped=True)
     findings = _lock(project) + _schemas(project) + _recordings(project, planned, strict)
-    for finding in findings:
-        emit(finding)
-    errors = sum(f.level == "error" for f in findings)
-    warnings = len(findings) - errors
-    print(
-        f"checked {len(project.suites)} suite(s), {len(planned)} case plan(s): {errors} error(s), {warnings} warning(s)"
-    )
-    if any(f.usage for f in findings):
-        return 2
-    return 1 if errors else 0
+    return CheckReport(findings, len(project.suites), len(planned))

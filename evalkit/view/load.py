@@ -148,7 +148,7 @@ def _read_meta(folder: Path, notes: list[str]) -> dict[str, Any]:
 
 
 def load_run(path: Path) -> LoadedRun:
-    """Read a run folder or a results file (see :func:`evalkit.runs.folder.find_run` for a run id)."""
+    """Read a run folder or a results file (see :func:`evalkit.results.folder.find_run` for a run id)."""
     notes: list[str] = []
     if path.is_dir():
         folder: Path | None = path
