@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
-from rich.table import Table
 from rich.text import Text
 
 from ..io.redaction import Redactor
 from ..results import CaseResult, Figures, SuiteSummary
+from ..runs.report import print_summary_table
 
 if TYPE_CHECKING:
-    from ..engine.limits import LiveStats  # the engine's counters, read, never driven
+    from ..runs.session import LiveStats  # the engine's counters, read, never driven
 
 
 class _Rates(ProgressColumn):
@@ -157,47 +157,6 @@ class RunDisplay:
         )
         for summary in summaries:
             self.say(summary.line())
-
-
-def print_summary_table(console: Console, summaries: list[SuiteSummary], figures: Figures) -> None:
-    """Per suite: verdict, tokens and cost (sums over samples), the checks' own calls, and
-    latency percentiles over requests."""
-    table = Table(title=None, show_edge=False, pad_edge=False)
-    for column in (
-        "suite",
-        "passed",
-        "rate",
-        "threshold",
-        "gate",
-        "tokens in/out",
-        "cost $",
-        "checks' calls",
-        "p50 ms/request",
-        "p95 ms/request",
-        "retries",
-        "not run",
-    ):
-        table.add_column(column, justify="left" if column in ("suite", "gate") else "right")
-    for summary in summaries:
-        f = figures.of(summary)
-        table.add_row(
-            summary.name,
-            f"{summary.passed}/{summary.total}",
-            f"{summary.pass_rate:.0%}",
-            f"{summary.threshold:.0%}",
-            "passed" if summary.gate_passed else "FAILED",
-            f"{f.input_tokens:,}/{f.output_tokens:,}",
-            "n/a" if f.cost is None else f"{f.cost:.4f}",
-            "-"
-            if not f.aux_tokens
-            else f"{f.aux_tokens:,} tok, "
-            + ("$n/a" if f.aux_cost is None else f"${f.aux_cost:.4f}"),
-            f"{f.p50_ms:.0f}",
-            f"{f.p95_ms:.0f}",
-            str(f.retries),
-            str(summary.not_run),
-        )
-    console.print(table, soft_wrap=False, crop=False)
 
 
 def describe(result: CaseResult) -> str:

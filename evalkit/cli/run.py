@@ -18,6 +18,7 @@ from ..config import Mode
 from ..errors import ConfigError
 from ..io.redaction import redact
 from ..project import shard
+from ..runs.notes import breaker_note, cost_cap_note, interrupted_note, summary_note
 from ..runs.session import Session
 from .common import (
     EXIT_FAILED,
@@ -32,7 +33,7 @@ from .common import (
 from .display import RunDisplay
 
 if TYPE_CHECKING:
-    from ..engine.batch import BatchProgress
+    from ..runs.session import BatchProgress
 
 
 def add_parser(subparsers: Any) -> None:
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     display = RunDisplay(
-        len(session.planned), session.engine.stats, verbose=args.verbose, remedies=REMEDIES
+        len(session.planned), session.stats, verbose=args.verbose, remedies=REMEDIES
     )
     if session.finished_before:
         display.say(
@@ -112,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
     if session.skipped_lines:
         display.say(f"warning: skipped unreadable lines {session.skipped_lines} of the results")
     with display:
-        if session.engine.batch is not None:
-            watch(display, session.engine.batch.progress)
+        if session.batch_progress is not None:
+            watch(display, session.batch_progress)
         try:
             asyncio.run(until_signal(lambda: session.run(display.result)))
         except (KeyboardInterrupt, asyncio.CancelledError):
@@ -134,15 +135,8 @@ def run(args: argparse.Namespace) -> int:
     for line in session.snapshots().lines():
         print(line)
     print(f"results: {session.results_path}")
-    breaker = session.engine.breaker
-    if breaker.opened:
-        print(
-            redact(
-                f"circuit breaker open: {breaker.describe()}; stopped sending to save quota, "
-                f"{display.not_run} cases not run.\nfix the cause, then: evalkit run --resume {run_id}"
-            ),
-            file=sys.stderr,
-        )
+    if broken := breaker_note(session, display.not_run):
+        print(redact(broken), file=sys.stderr)
         return EXIT_FAILED
     capped = cost_cap_note(session)
     if capped:
@@ -168,53 +162,3 @@ def watch(display: RunDisplay, progress: BatchProgress) -> None:
 
     progress.on_change = changed
     progress.on_event = display.say
-
-
-def interrupted_note(session: Session) -> str | None:
-    """Batches an interrupted run leaves running on the server, and how to reach them."""
-    batch = session.engine.batch
-    if batch is None or not batch.open_batches:
-        return None
-    run_id = session.meta.run_id
-    count = len(batch.open_batches)
-    return (
-        f"{count} batch{'es' if count != 1 else ''} keep running on the server; every finished "
-        f"answer is kept. `evalkit batch status {run_id}` shows them, `evalkit batch cancel "
-        f"{run_id}` stops them"
-    )
-
-
-def summary_note(session: Session) -> str | None:
-    """What the batches did, under the closing table (its API line counts live calls)."""
-    batch = session.engine.batch
-    if batch is None or not batch.ledger.records:
-        return None
-    records = [r for r in batch.ledger.records if r.status != "not submitted"]
-    lines = sum(len(r.keys) for r in records)
-    p = batch.progress
-    note = (
-        f"batches: {len(records)} ({lines:,} lines; {p.retried:,} re-sent in follow-up "
-        f"batches, {p.live:,} answered live, {p.failed:,} failed for good); batch answers are "
-        "priced at the batch rate"
-    )
-    if p.cancelled:
-        note += (
-            f"\n{p.cancelled:,} request(s) not run: their batch was cancelled; "
-            f"`evalkit run --resume {session.meta.run_id}` submits them again"
-        )
-    return note
-
-
-def cost_cap_note(session: Session) -> str | None:
-    """The cap stopped the run: what was spent, and the command that resumes it."""
-    guard = session.engine.guard
-    if guard is None or not guard.tripped:
-        return None
-    run_id = session.meta.run_id
-    spent = guard.total_spent
-    higher = max(guard.cap * 2, spent + guard.cap)
-    return (
-        f"cost cap reached: ${spent:.4f} spent of the ${guard.cap:g} cap (--max-cost); stopped "
-        f"sending before it could be crossed, finished what was in flight and kept every "
-        f"result.\nresume with a higher cap: evalkit run --resume {run_id} --max-cost {higher:g}"
-    )

@@ -22,11 +22,11 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..checks.snapshot_store import SnapshotReport, snapshot_variant
 from ..config import Mode, Settings, find_root, load_settings
-from ..engine.limits import LiveStats
+from ..engine.limits import LiveStats  # the counters a display reads
 from ..engine.run import Engine
 from ..io.redaction import Redactor
 from ..project.open import Project, open_project
@@ -43,6 +43,9 @@ from ..results.folder import (
     results_file,
 )
 from .runsets import RunSet, by_item
+
+if TYPE_CHECKING:
+    from ..engine.batch import BatchProgress  # what a display follows in a batch run
 
 # Settings a run folder remembers, so --resume runs the way the run started.
 _REMEMBERED = (
@@ -253,6 +256,11 @@ class Session:
     def stats(self) -> LiveStats:
         """Live counters (requests, tokens, 429s) for a progress display."""
         return self.engine.stats
+
+    @property
+    def batch_progress(self) -> BatchProgress | None:
+        """A batch run's progress (request counts, events), for a display to follow."""
+        return self.engine.batch.progress if self.engine.batch is not None else None
 
     @property
     def stopped(self) -> str | None:
