@@ -17,18 +17,17 @@ from typing import Any
 
 import pytest
 
+from evalkit.cli.view import add_parser, run
 from evalkit.compare.diff import compare
 from evalkit.errors import ConfigError
 from evalkit.results import CaseResult
 from evalkit.results.folder import RunMeta, RunWriter, find_run, write_meta
 from evalkit.view import (
-    add_parser,
     from_results,
     load_run,
     render_comparison,
     render_run,
     render_view,
-    run,
 )
 from evalkit.view.history import latest_run, load_history
 from evalkit.view.load import check_kind
