@@ -14,7 +14,7 @@ from evalkit.runs.session import Session
 from evalkit.testing import TestingServer
 
 from ..conftest import Project
-from ..test_batch import FAST, Clock, serve, start_and_interrupt
+from ..engine.test_batch import FAST, Clock, serve, start_and_interrupt
 from .support import parse, usage_error
 
 MODEL = "gpt-4.1-mini-2025-04-14"

@@ -1,5 +1,5 @@
 """cli/init.py: `evalkit init [DIR] [--source SPEC]` flags and what it says (the whole
-example, recorded and run offline, is tests/test_init.py's)."""
+example, recorded and run offline, is tests/integration/test_init.py's)."""
 
 from __future__ import annotations
 

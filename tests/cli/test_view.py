@@ -12,7 +12,7 @@ import pytest
 from evalkit.cli.main import main
 from evalkit.view.history import DEFAULT_LIMIT
 
-from ..test_view import head_cases, write_run
+from ..view.test_view import head_cases, write_run
 from .support import parse, usage_error
 
 

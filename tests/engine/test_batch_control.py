@@ -17,7 +17,7 @@ from evalkit.runs.session import Session
 from evalkit.testing import TestingServer
 
 from ..conftest import API_KEY, Project
-from ..test_batch import FAST, Clock, many_cases, serve, start_and_interrupt
+from .test_batch import FAST, Clock, many_cases, serve, start_and_interrupt
 
 MODEL = "gpt-4.1-mini-2025-04-14"
 

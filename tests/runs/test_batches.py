@@ -13,7 +13,7 @@ from evalkit.runs.session import Session
 from evalkit.testing import TestingServer
 
 from ..conftest import Project
-from ..test_batch import FAST, Clock, serve, start_and_interrupt
+from ..engine.test_batch import FAST, Clock, serve, start_and_interrupt
 
 
 @pytest.fixture

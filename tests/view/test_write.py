@@ -10,7 +10,7 @@ import pytest
 from evalkit.errors import ConfigError
 from evalkit.view import WrittenView, write_view
 
-from ..test_view import head_cases, page_data, write_run
+from .test_view import head_cases, page_data, write_run
 
 
 @pytest.fixture
