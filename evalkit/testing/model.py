@@ -6,7 +6,11 @@ markers); the first whose ``when`` patterns all match (and no ``unless`` pattern
 the turn: a reply, tool calls, or both. With no matching rule the model calls a tool only
 when ``tool_choice`` forces it (the named tool, or the first, with a minimal instance of its
 parameters schema); otherwise it answers a minimal instance of the requested JSON Schema,
-or echoes the last user message. The same request always gets the same answer.
+or echoes the last user message. The same request always gets the same answer, unless a
+rule says ``p``: then it applies to a matching request with that probability (drawn per
+request from the script's seeded generator) and otherwise the next rule is tried, which is
+how a noisy model is scripted (right 97% of the time: ``p: 0.97`` on the right answer,
+followed by the same ``when`` with the wrong one).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +63,7 @@ class Rule(BaseModel):
     reply: Any = None
     tool_calls: list[ToolCallSpec] = []
     finish_reason: str = "stop"
+    p: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)  # chance it applies
 
     @field_validator("when", "unless")
     @classmethod
@@ -96,6 +103,7 @@ class Script(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rules: list[Rule] = Field(default_factory=list)
+    seed: int | None = None  # for rules with `p`; None: a different draw every start
 
     @classmethod
     def load(cls, path: str | Path) -> Script:
@@ -167,6 +175,14 @@ def _default_call(tool: Tool) -> PlannedCall:
 class ScriptedModel:
     def __init__(self, script: Script | None = None):
         self.script = script or Script()
+        self.rng = random.Random(self.script.seed)
+        self._lock = threading.Lock()  # the server answers on several threads
+
+    def _applies(self, rule: Rule) -> bool:
+        if rule.p is None:
+            return True
+        with self._lock:
+            return self.rng.random() < rule.p
 
     def turn(self, conversation: Conversation) -> Turn:
         """The turn for this conversation; tool calls only ever name tools that were sent."""
@@ -180,7 +196,7 @@ class ScriptedModel:
         forced = choice.mode in ("required", "function") and bool(allowed)
         transcript = conversation.transcript
         for rule in self.script.rules:
-            if not rule.matches(conversation.model, transcript):
+            if not rule.matches(conversation.model, transcript) or not self._applies(rule):
                 continue
             calls = [
                 PlannedCall(c.name, c.arguments_json())
