@@ -236,3 +236,54 @@ def test_a_suite_reads_samples_directly(
     suite = load_suite(tmp_path / "suites" / "quiz.yaml")
     kinds = {a.type for c in suite.cases for a in c.asserts}
     assert ("starts_with" in kinds) is explicit and len(suite.cases) == 3
+
+
+def test_shared_messages_are_template_text_and_template_marks_stay_text(
+    tmp_path: Path,
+) -> None:
+    shared = "Answer like {{ this }} and {% that %}."
+    samples = write_samples(
+        tmp_path / "s.jsonl",
+        [
+            {
+                "input": [{"role": "system", "content": shared}, {"role": "user", "content": q}],
+                "ideal": a,
+            }
+            for q, a in (("2+2?", "4"), ("3+3?", "6"))
+        ],
+    )
+    out = tmp_path / "project"
+    assert import_samples(samples, out) == 0
+    template = (out / "prompts/quiz/v1.j2").read_text()
+    assert "{% raw %}Answer like {{ this }} and {% that %}.{% endraw %}" in template
+    assert "{{ user }}" in template
+    from evalkit.prompts import PromptRef, PromptStore
+
+    (system, user) = PromptStore(out / "prompts").render(PromptRef("quiz", "v1"), {"user": "2+2?"})
+    assert (system.role, system.content) == ("system", shared)  # the text, not a template
+    assert (user.role, user.content) == ("user", "2+2?")
+
+
+def test_an_alias_model_is_marked_unpinned_and_a_bad_suite_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = write_samples(tmp_path / "s.jsonl", SAMPLES[:1])
+    out = tmp_path / "project"
+    assert import_samples(samples, out, "--model", "gpt-4.1-mini") == 0
+    suite = (out / "suites/quiz.yaml").read_text()
+    assert "allow_unpinned: true" in suite and "is an alias that can change" in suite
+    code = run(
+        parse(
+            [
+                "import",
+                "openai-evals",
+                str(samples),
+                "--suite",
+                "!!!",
+                "--out",
+                str(tmp_path / "o2"),
+            ]
+        )
+    )
+    assert code == 2
+    assert "--suite '!!!': give a name with letters or digits" in capsys.readouterr().err

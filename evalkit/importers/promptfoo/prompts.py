@@ -141,8 +141,6 @@ class PromptReader(Part):
             and ((self.base / item.strip()).exists() or any(c in item for c in "*?"))
         ):
             ref = item.strip()  # promptfoo also accepts bare paths
-        if ref is None:
-            return [(self.text_or_chat(item, origin), origin, label)]
         if re.match(r"^(langfuse|portkey|helicone)://", item):
             self.leave_out(
                 line,
@@ -150,6 +148,8 @@ class PromptReader(Part):
                 "export the prompt's text into a file and import again",
             )
             return []
+        if ref is None:
+            return [(self.text_or_chat(item, origin), origin, label)]
         out: list[tuple[str, Origin, str | None]] = []
         for path in expand(ref, self.base, origin):
             out += self.prompt_file(path, ref, origin, label)

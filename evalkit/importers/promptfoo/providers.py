@@ -203,11 +203,13 @@ class ProviderReader(Part):
             value = plain(load_structured(path, origin))
         name, schema = unwrap_response_format(value)
         if schema is None:
-            if isinstance(value, dict):
-                key = "response_format" if provider.api == "chat" else "text"
-                provider.params[key] = (
-                    plain(value) if key == "response_format" else {"format": plain(value)}
-                )
+            if isinstance(value, dict) and provider.api == "chat":
+                provider.params["response_format"] = plain(value)
+            elif isinstance(value, dict):  # beside `verbosity`, which also lives in `text`
+                provider.params["text"] = {
+                    **provider.params.get("text", {}),
+                    "format": plain(value),
+                }
             return
         module = module_name(name or f"{self.context.project}_output")
         try:
@@ -223,9 +225,10 @@ class ProviderReader(Part):
                 provider.params["response_format"] = plain(value)
             else:
                 provider.params["text"] = {
+                    **provider.params.get("text", {}),
                     "format": plain(value)
                     if value.get("type") == "json_schema"
-                    else {"type": "json_schema", "name": name or "output", "schema": plain(schema)}
+                    else {"type": "json_schema", "name": name or "output", "schema": plain(schema)},
                 }
             return
         existing = self.context.schemas.get(module)

@@ -538,3 +538,78 @@ def test_bad_pin_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[
     )
     assert code == 2
     assert "'latest' is not a dated snapshot" in capsys.readouterr().err
+
+
+JS_CONFIG = """\
+description: JavaScript as promptfoo writes it
+prompts: ['Name the capital of {{ country }} in a sentence.']
+providers: [openai:chat:gpt-4.1-mini-2025-04-14]
+defaultTest:
+  assert:
+    - type: javascript
+      value: output.includes('{{ capital }}')
+    - type: javascript
+      value: |
+        const words = output.trim().split(/\\s+/);
+        return words.length <= {{ max_words }};
+tests:
+  - vars: {country: France, capital: Paris, max_words: 8}
+    assert:
+      - type: javascript
+        value: "output.length / 100"
+        threshold: 0.2
+  - vars: {country: Japan, capital: Tokyo, max_words: 8}
+    assert:
+      - type: not-javascript
+        value: "/\\\\bKyoto\\\\b/.test(output)"
+"""
+
+
+def test_javascript_assertions_run_as_javascript_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "src" / "promptfooconfig.yaml"
+    config.parent.mkdir()
+    config.write_text(JS_CONFIG)
+    out = tmp_path / "project"
+    assert import_promptfoo(config, out) == 0, capsys.readouterr()
+    suite = yaml.safe_load((out / "suites/javascript-as-promptfoo-writes-it.yaml").read_text())
+    france, japan = suite["cases"]
+    assert france["assert"][0] == {"type": "contains", "value": "Paris"}  # a literal, per case
+    assert france["assert"][1] == {
+        "type": "javascript",
+        "value": "const words = output.trim().split(/\\s+/);\n"
+        "return words.length <= context.vars.max_words;\n",
+    }
+    assert france["assert"][2] == {
+        "type": "javascript",
+        "value": "output.length / 100",
+        "threshold": 0.2,
+    }
+    assert japan["assert"][2] == {"type": "regex", "value": "(?a)\\bKyoto\\b", "not": True}
+    code, text = evalkit(out, monkeypatch, capsys, "check")
+    assert code == 0, text
+    good = Script(
+        rules=[
+            Rule(when=["France"], reply="The capital of France is Paris."),
+            Rule(when=["Japan"], reply="Tokyo is the capital of Japan."),
+        ]
+    )
+    with TestingServer(good, api_key=API_KEY) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        code, text = evalkit(out, monkeypatch, capsys, "run", "--mode", "record")
+        assert code == 0, text
+        wrong = Script(
+            rules=[
+                Rule(when=["France"], reply="Paris, of course, the lovely city of lights, is it!"),
+                Rule(when=["Japan"], reply="Kyoto was, Tokyo is."),
+            ]
+        )
+    with TestingServer(wrong, api_key=API_KEY) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        code, text = evalkit(out, monkeypatch, capsys, "run", "--mode", "rerecord")
+    assert code == 1, text
+    assert "FAIL javascript-as-promptfoo-writes-it::test-1 " in text  # ten words, at most 8
+    assert "FAIL javascript-as-promptfoo-writes-it::test-2 " in text  # mentions Kyoto
+    assert "returned false" in text  # the word count, judged by the javascript check

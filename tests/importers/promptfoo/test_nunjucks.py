@@ -161,3 +161,54 @@ def test_variables_are_collected_for_defaults() -> None:
 )
 def test_escaped_literal_text_renders_unchanged(text: str) -> None:
     assert render(escape_text(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("source", "variables", "promptfoo_renders"),
+    [
+        ("{{ 'y' if flag }}|", {"flag": False}, "|"),  # no else: empty, as in Nunjucks
+        ("{{ 2 ** 3 }} {{ 7 // 2 }} {{ 7 % 4 }} {{ -x + 1 }}", {"x": 2}, "8 3 3 -1"),
+        ("{% if 'b' not in xs %}none{% endif %}", {"xs": ["a"]}, "none"),
+        ("{% if x is not defined %}undef{% endif %}", {}, "undef"),
+        ("{% if n is divisibleby(3) %}fizz{% endif %}", {"n": 9}, "fizz"),
+        ("{{ [1, 2] | join('-') }} {{ {'a': 1}.a }}", {}, "1-2 1"),
+        ("{{ xs | join(d='+') if false else xs | length }}", {"xs": [1]}, "1"),
+        ("{% set t = 'hi' %}{{ t | upper }}", {}, "HI"),
+        ("{% verbatim %}{{ raw }}{% endverbatim %}", {}, "{{ raw }}"),
+        ("{{ items[0] }}{{ obj['k'] }}", {"items": ["z"], "obj": {"k": "v"}}, "zv"),
+        ("{% if s.startsWith('ab') %}ab{% endif %}", {"s": "abc"}, "ab"),
+        ("{% for a, b in pairs %}{{ a }}{{ b }}{% endfor %}", {"pairs": {"x": 1}}, "x1"),
+    ],
+)
+def test_more_expressions_render_like_nunjucks(
+    source: str, variables: dict[str, Any], promptfoo_renders: str
+) -> None:
+    result = translate(source)
+    assert result.problems == [], result.problems
+    assert render(result.text, **variables) == promptfoo_renders
+
+
+@pytest.mark.parametrize(
+    ("source", "what"),
+    [
+        ("{{ r/ab/g.test(x) }}", "a Nunjucks regular expression literal"),
+        ("{{ a. }}", "'.' without a property name"),
+        ("{{ a | }}", "a filter without a name"),
+        ("{{ a is }}", "an `is` test without a name"),
+        ("{{ (a }}", "expected ')'"),
+        ("{{ a @ b }}", "unexpected character '@'"),
+        ("{{ a b }}", "unexpected 'b'"),
+        ("{% for x %}{% endfor %}", "a `for` tag without `in`"),
+        ("{% block body %}{% endblock %}", "the `block` tag (another template file)"),
+        ("{% frobnicate %}", "the Nunjucks tag `frobnicate`"),
+    ],
+)
+def test_more_constructs_without_an_equivalent(source: str, what: str) -> None:
+    problems = translate(source).problems
+    assert problems and what in problems[0].what, problems
+
+
+def test_escaped_text_with_endraw_inside() -> None:
+    text = "literal {{ x }} and {% endraw %} too"
+    assert render(escape_text(text)) == text
+    assert escape_text("plain") == "plain"

@@ -90,3 +90,98 @@ def test_prompt_functions_custom_providers_and_remote_tests_are_reported(tmp_pat
     assert (1, "a prompt function (make_prompt.py:build)") in found
     assert (2, "provider `file://my_provider.py`") in found
     assert (4, "tests from huggingface (huggingface://datasets/x)") in found
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def config_with(tmp_path: Path, prompts: str) -> Path:
+    return write(
+        tmp_path,
+        "c.yaml",
+        f"prompts: {prompts}\nproviders: [openai:gpt-4o-mini-2024-07-18]\n"
+        "tests: [{vars: {q: a}}]\n",
+    )
+
+
+def templates(contents: dict[str, str]) -> list[str]:
+    return [contents[k] for k in sorted(contents) if k.endswith(".j2")]
+
+
+def test_prompt_files_of_every_shape(tmp_path: Path) -> None:
+    write(tmp_path, "p/sections.txt", "One {{ q }}\n---\n\n---\nTwo {{ q }}\n")
+    write(tmp_path, "p/table.csv", "prompt,label\n'Row {{ q }}',row\n")
+    write(tmp_path, "p/chats.jsonl", json.dumps([{"role": "user", "content": "L {{ q }}"}]) + "\n")
+    write(tmp_path, "p/text.json", json.dumps("Json text {{ q }}"))
+    write(tmp_path, "bare.txt", "Bare {{ q }}\n")
+    config = config_with(
+        tmp_path,
+        "[file://p/sections.txt, file://p/table.csv, file://p/chats.jsonl, file://p/text.json, bare.txt]",
+    )
+    contents, report = planned(config)
+    assert templates(contents) == [
+        "One {{ q }}\n",
+        "Two {{ q }}\n",
+        "'Row {{ q }}'\n",
+        '{% message "user" %}\nL {{ q }}\n{% endmessage %}\n',
+        "Json text {{ q }}\n",
+        "Bare {{ q }}\n",
+    ]
+    assert report.left_out == []
+
+
+@pytest.mark.parametrize(
+    ("prompts", "what"),
+    [
+        ("['langfuse://prompt/x']", "an external prompt (langfuse://prompt/x)"),
+        ("[file://p.pdf]", "a prompt file of type .pdf"),
+        ("[file://obj.json]", "a JSON prompt file that is not a message list"),
+        ("[file://obj.yaml]", "a YAML prompt file that is not a message list"),
+        ("[42]", "a prompt of type int"),
+        ("[{label: x}]", "a prompt entry without raw text or a file id"),
+        ("[{raw: 'Hi {{ q }}', prefix: '>'}]", "prompt option `prefix`"),
+        ("[[{content: hi}]]", "a chat message without a role"),
+        ("[[{role: tool, content: x}, {role: user, content: hi}]]", "a `tool` message"),
+        (
+            "[[{role: user, content: [{type: image_url, image_url: {url: x}}]}]]",
+            "a image_url content part",
+        ),
+        ("['Hi {{ _conversation }}']", "the `_conversation` variable"),
+        ("['{{ q | shout }}']", "in a prompt: the filter `shout`"),
+    ],
+)
+def test_prompts_that_cannot_be_carried_are_listed(prompts: str, what: str, tmp_path: Path) -> None:
+    write(tmp_path, "p.pdf", "%PDF")
+    write(tmp_path, "obj.json", '{"a": 1}')
+    write(tmp_path, "obj.yaml", "a: 1\n")
+    others = prompts.removeprefix("[").removesuffix("]")
+    _, report = planned(config_with(tmp_path, f"['Fine {{{{ q }}}}', {others}]"))
+    assert any(what in item.what for item in report.left_out), report.left_out
+
+
+def test_prompt_entries_with_raw_labels_and_chat_lists(tmp_path: Path) -> None:
+    config = config_with(
+        tmp_path,
+        "[{raw: 'A {{ q }}', label: first}, "
+        "{id: [{role: system, content: 'Be kind'}, {role: user, content: '{{ q }}'}], label: chat}, "
+        "[{role: user, content: [{type: text, text: 'Part {{ q }}'}]}]]",
+    )
+    contents, report = planned(config)
+    assert templates(contents) == [
+        "A {{ q }}\n",
+        '{% message "system" %}\nBe kind\n{% endmessage %}\n'
+        '{% message "user" %}\n{{ q }}\n{% endmessage %}\n',
+        '{% message "user" %}\nPart {{ q }}\n{% endmessage %}\n',
+    ]
+    assert set(suite_of(contents)["variants"]) == {"chat", "v3"}
+    assert report.left_out == []
+
+
+def test_a_template_jinja_cannot_read_is_kept_as_raw_text(tmp_path: Path) -> None:
+    contents, report = planned(config_with(tmp_path, "['{% if q %}open']"))
+    assert templates(contents) == ["{% raw %}{% if q %}open{% endraw %}\n"]
+    assert any("template syntax Jinja rejects" in item.what for item in report.left_out)

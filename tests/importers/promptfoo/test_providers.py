@@ -185,3 +185,143 @@ def test_a_case_transform_into_the_first_tool_call(tmp_path: Path) -> None:
         report.left_out[0].what
         == "`contains` on the tool call's [0].function.name (a transform into the call)"
     )
+
+
+def test_providers_from_a_file_and_prompt_configs(tmp_path: Path) -> None:
+    (tmp_path / "providers.yaml").write_text(
+        "- id: openai:chat:gpt-4o-2024-08-06\n  config: {temperature: 0}\n"
+    )
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        textwrap.dedent(
+            """\
+            prompts:
+              - {raw: 'Short {{ q }}', label: short, config: {temperature: 1, tools: [], bogus: 1}}
+            providers: file://providers.yaml
+            tests: [{vars: {q: hi}}]
+            """
+        )
+    )
+    contents, report = planned(config)
+    suite = suite_of(contents)
+    assert suite["params"] == {"temperature": 1}  # the prompt's config over the provider's
+    left = {item.what for item in report.left_out}
+    assert left == {"prompt config `bogus`", "prompt config `tools`"}
+
+
+def test_tools_from_a_file_and_tool_choice(tmp_path: Path) -> None:
+    (tmp_path / "tools.json").write_text(
+        json.dumps(
+            [
+                {"type": "function", "function": {"name": "lookup", "description": "Find"}},
+                {"type": "web_search"},
+            ]
+        )
+    )
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "prompts: ['{{ q }}']\n"
+        "providers:\n"
+        "  - id: openai:chat:gpt-4o-2024-08-06\n"
+        "    config:\n"
+        "      tools: file://tools.json\n"
+        "      tool_choice: {type: function, function: {name: lookup}}\n"
+        "      parallel_tool_calls: false\n"
+        "tests: [{vars: {q: hi}}]\n"
+    )
+    contents, report = planned(config)
+    suite = suite_of(contents)
+    assert suite["tools"] == [
+        {
+            "name": "lookup",
+            "description": "Find",
+            "parameters": {"type": "object", "properties": {}},
+        }
+    ]
+    assert suite["tool_choice"] == {"name": "lookup"}
+    assert suite["parallel_tool_calls"] is False
+    assert [item.what for item in report.left_out] == ["a `web_search` tool"]
+
+
+@pytest.mark.parametrize(
+    ("providers", "what"),
+    [
+        (
+            "[openai:gpt-4o-mini-2024-07-18, openai:embedding:text-embedding-3-small]",
+            "an embedding provider",
+        ),
+        ("[openai:gpt-4o-mini-2024-07-18, 42]", "a provider entry '42'"),
+        (
+            "[{id: openai:gpt-4o-mini-2024-07-18, delay: 5}]",
+            "provider option `delay`",
+        ),
+        (
+            "[{id: openai:gpt-4o-mini-2024-07-18, config: [1]}]",
+            "a provider `config` that is not a mapping",
+        ),
+        (
+            "[{id: openai:gpt-4o-mini-2024-07-18, config: {functions: 3}}]",
+            "`functions` that are not a list",
+        ),
+        (
+            "[{id: openai:gpt-4o-mini-2024-07-18, config: {tools: 3}}]",
+            "`tools` that are not a list",
+        ),
+        ("[openai:gpt-4o-mini-2024-07-18, 'azure:chat:x']", "provider `azure:chat:x`"),
+    ],
+)
+def test_provider_entries_not_carried(providers: str, what: str, tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"prompts: ['{{{{ q }}}}']\nproviders: {providers}\ntests: [{{vars: {{q: a}}}}]\n"
+    )
+    _, report = planned(config)
+    assert any(what in item.what for item in report.left_out), report.left_out
+
+
+def test_a_non_strict_schema_is_sent_strict_and_two_schemas_of_one_name(tmp_path: Path) -> None:
+    def fmt(field: str, strict: bool) -> str:
+        schema = {
+            "type": "object",
+            "properties": {field: {"type": "string"}},
+            "required": [field],
+            "additionalProperties": False,
+        }
+        body = {
+            "type": "json_schema",
+            "json_schema": {"name": "out", "strict": strict, "schema": schema},
+        }
+        return json.dumps(body)
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "prompts: ['{{ q }}']\n"
+        "providers:\n"
+        f"  - {{id: 'openai:chat:gpt-4o-2024-08-06', config: {{response_format: {fmt('a', False)}}}}}\n"
+        f"  - {{id: 'openai:chat:gpt-4.1-2025-04-14', config: {{response_format: {fmt('b', True)}}}}}\n"
+        "tests: [{vars: {q: hi}}]\n"
+    )
+    contents, report = planned(config)
+    assert {"schemas/out.py", "schemas/out_2.py"} <= set(contents)
+    suite = suite_of(contents)
+    assert suite["schema"] == "schemas.out:Out"
+    assert suite["variants"]["gpt-4-1-2025-04-14"]["schema"] == "schemas.out_2:Out"
+    assert any("sent in strict mode" in n.text for n in report.notes)
+
+
+def test_responses_api_formats(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "prompts: ['{{ q }}']\n"
+        "providers:\n"
+        "  - id: openai:responses:gpt-4.1-2025-04-14\n"
+        "    config: {response_format: {type: json_object}, max_tokens: 9, verbosity: low}\n"
+        "tests: [{vars: {q: hi}}]\n"
+    )
+    contents, _ = planned(config)
+    suite = suite_of(contents)
+    assert suite["api"] == "responses"
+    assert suite["params"] == {
+        "max_output_tokens": 9,
+        "text": {"verbosity": "low", "format": {"type": "json_object"}},  # both kept
+    }

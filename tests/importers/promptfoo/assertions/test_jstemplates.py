@@ -3,11 +3,19 @@ rendered code meant; everything else left out with the reason."""
 
 from __future__ import annotations
 
+import json
+import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evalkit.checks import Observation, evaluate
+from evalkit.config import load_settings
 from evalkit.importers.promptfoo.assertions.jstemplates import TemplateLeftOut, carry
+from evalkit.project.suite import parse_assertions
+
+HERE = Path(__file__)
 
 VARS: dict[str, Any] = {
     "city": "Paris",
@@ -110,3 +118,49 @@ def test_templates_left_out(code: str, what: str) -> None:
         carry(code, VARS)
     assert what in caught.value.what
     assert caught.value.fix
+
+
+def _verdict(code: str, output: str, variables: dict[str, Any]) -> tuple[bool, str]:
+    """evalkit's javascript check on one output, as a suite would run it."""
+    (spec,) = parse_assertions(
+        [{"type": "javascript", "value": code}], HERE, load_settings(HERE.parent)
+    )
+    outcome = evaluate(spec, Observation(text=output, vars=variables))
+    return outcome.passed, outcome.message
+
+
+CODES = [
+    "output.includes('{{ word }}')",
+    'output.startsWith("{{ word }}:") || output.length > {{ n }}',
+    "output === `{{ word }}-{{ n }}`",
+    "output.split(' ').length <= {{ n }} && !output.includes('x{{ word }}')",
+    "// about {{ word }}\nreturn output.endsWith('{{ word }}') === {{ flag }}",
+]
+
+
+def test_carried_code_judges_as_the_rendered_code_would(tmp_path: Path) -> None:
+    """For values a template can be carried with, the check with context.vars gives the
+    same verdict as promptfoo's rendered code, on many outputs (seeded)."""
+    rng = random.Random(11)
+    letters = "ab xyz-:é😀"
+    compared = 0
+    for _ in range(40):
+        word = "".join(rng.choice(letters) for _ in range(rng.randrange(1, 5))).strip() or "a"
+        variables = {"word": word, "n": rng.randrange(0, 6), "flag": rng.random() < 0.5}
+        for code in CODES:
+            carried = carry(code, variables)
+            rendered = code
+            for name, value in variables.items():
+                text = json.dumps(value) if isinstance(value, bool) else str(value)
+                rendered = rendered.replace("{{ " + name + " }}", text)
+            for output in (word, f"{word}:", f"{word}-{variables['n']}", "x" + word, "a b c d e f"):
+                assert (
+                    _verdict(carried.code, output, variables)[0]
+                    == _verdict(rendered, output, {})[0]
+                ), (
+                    code,
+                    variables,
+                    output,
+                )
+                compared += 1
+    assert compared == 40 * len(CODES) * 5

@@ -4,6 +4,7 @@ checked against node's own ``RegExp`` when node is installed."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -163,4 +164,68 @@ def test_python_matches_where_node_matches() -> None:
         for text, expected in zip(TEXTS, verdicts, strict=True):
             if (re.search(python, text) is not None) != expected:
                 differences.append((pattern, text, expected))
+    assert differences == []
+
+
+def _random_pattern(rng: random.Random, depth: int = 0) -> str:
+    atoms = ["a", "b", "é", "\\d", "\\w", "\\s", "[a-c]", "[\\d_]", "\\.", "-", " ", "\\b"]
+    parts = []
+    for _ in range(rng.randrange(1, 4)):
+        roll = rng.random()
+        if roll < 0.15 and depth < 2:
+            atom = "(" + _random_pattern(rng, depth + 1) + ")"
+        elif roll < 0.25:
+            atom = ".*" if rng.random() < 0.5 else ".+?"
+        else:
+            atom = rng.choice(atoms)
+        if atom != "\\b" and not atom.startswith(".") and rng.random() < 0.3:
+            atom += rng.choice(["*", "+", "?", "{2}", "{1,2}", "*?"])
+        parts.append(atom)
+    pattern = "".join(parts)
+    if rng.random() < 0.2:
+        pattern += "|" + rng.choice(atoms)
+    if rng.random() < 0.2:
+        pattern = "^" + pattern
+    if rng.random() < 0.2:
+        pattern += "$"
+    return pattern
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_random_patterns_of_the_subset_match_where_node_matches() -> None:
+    rng = random.Random(5)
+    patterns = [_random_pattern(rng) for _ in range(150)]
+    texts = [
+        "",
+        "a",
+        "ab",
+        "a b",
+        "a\nb",
+        "a😀b",
+        "é_1",
+        "12.5-x",
+        "b\u00a0a",
+        "aa\n",
+        "١",
+        "\u2028",
+    ]
+    assert all(to_python(p) is not None for p in patterns)
+    script = (
+        "const [patterns, texts] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "console.log(JSON.stringify(patterns.map(p => texts.map(t => new RegExp(p).test(t)))));"
+    )
+    done = subprocess.run(
+        ["node", "-e", script],
+        input=json.dumps([patterns, texts]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    differences = [
+        (pattern, text)
+        for pattern, verdicts in zip(patterns, json.loads(done.stdout), strict=True)
+        for text, expected in zip(texts, verdicts, strict=True)
+        if (re.search(to_python(pattern) or "", text) is not None) != expected
+    ]
     assert differences == []
