@@ -56,8 +56,6 @@ def javascript(
         carried = carry(value, ctx.vars or {})
     except TemplateLeftOut as exc:
         raise NotCarried(f"javascript `{preview(value)}`: {exc.what}", exc.fix) from None
-    if carried.code != value:
-        m.report.note(ctx.origin, "`{{ var }}` in the javascript became context.vars.var")
     negated = raw["type"].startswith("not-")
     output = Output(
         parsed=ctx.output_parsed and path is None,
@@ -91,7 +89,10 @@ def javascript(
                     "and this code returns true or false",
                 )
             return [check]
-    return [javascript_check(carried.code, ctx, path, threshold, raw.get("config"))]
+    check = javascript_check(carried.code, ctx, path, threshold, raw.get("config"))
+    if carried.code != value:
+        m.report.note(ctx.origin, "`{{ var }}` in the javascript became context.vars.var")
+    return [check]
 
 
 def javascript_check(
