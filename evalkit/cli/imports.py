@@ -75,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> tuple[ImportPlan, Report]:
     if args.source == "promptfoo":
-        from ..importers.promptfoo import import_promptfoo
-        from ..importers.providers import Pins
+        from ..importers.promptfoo import Pins, import_promptfoo
 
         try:
             pins = Pins.parse(args.pin)

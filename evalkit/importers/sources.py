@@ -19,6 +19,11 @@ from ..io.yamlfile import LineDict, LineList, parse_yaml
 from .report import Origin
 
 
+def plain(value: Any) -> Any:
+    """Config data as plain JSON values (YAML dates and the like become strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
 @dataclass(frozen=True)
 class Row:
     """One item read from a file, with where it came from."""

@@ -9,6 +9,7 @@ not to exist, before the first byte is written. Then the new prompt versions are
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -30,6 +31,12 @@ suites = "suites"
 prompts = "prompts"
 snapshots = "snapshots"
 """
+
+
+def slug(text: str, fallback: str = "item") -> str:
+    """A file- and id-safe slug: lower case, letters, digits and dashes."""
+    value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return value[:60].rstrip("-") or fallback
 
 
 @dataclass(frozen=True)

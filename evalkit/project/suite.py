@@ -648,7 +648,7 @@ class _Loader:
     def cases_from(
         self, spec: RawCasesFrom, line: int | None
     ) -> list[tuple[Any, Path, int | None]]:
-        from ..importers.openai_evals import evals_rows, is_evals_samples
+        from .evals_samples import evals_rows, is_evals_samples
 
         ref = spec.cases_from
         path = (self.path.parent / ref).resolve()

@@ -11,7 +11,7 @@ import pytest
 
 from evalkit.cli.main import main
 
-from ..import_support import DATA, _fresh_generated_modules
+from ..importers.support import DATA, _fresh_generated_modules
 from .support import parse, usage_error
 
 __all__ = ["_fresh_generated_modules"]
