@@ -26,6 +26,11 @@ Signals inside one layer, caught there and never shown as they are:
     MalformedResponse            a 200 whose body is not the endpoint's JSON: retried
     BlockError                   a message block was misused in a template (with its line)
     CollectError, CaseFailed     how the pytest front reports a bad suite and a failed case
+    NotCarried (Untranslatable,  an importer cannot carry a piece of another tool's config:
+      TemplateLeftOut)           ``what`` it is and the ``fix`` to offer, for its report
+    NeedsCase, NotAPath,         the importers' other turns: map per case, not a field path,
+      RegexUnsupported,          a pattern Python reads differently, a schema strict
+      SchemaUnsupported          pydantic cannot express
 
 A :class:`CaseError` may name a ``remedy`` (``"record"``): the engine's words stay neutral
 and each front (pytest, the CLI) says how to apply the remedy with its own flags.
@@ -180,3 +185,39 @@ class CollectError(Exception):
 
 class CaseFailed(Exception):
     """A case item failed: its report is the message (no traceback)."""
+
+
+class NotCarried(Exception):
+    """An importer cannot carry this piece: ``what`` it is, and the ``fix`` to offer."""
+
+    def __init__(self, what: str, fix: str):
+        super().__init__(what)
+        self.what = what
+        self.fix = fix
+
+
+class Untranslatable(NotCarried):
+    """A Nunjucks construct with no Jinja translation."""
+
+
+class TemplateLeftOut(NotCarried):
+    """A ``{{ }}`` template inside promptfoo JavaScript that cannot become ``context.vars``."""
+
+    def __init__(self, what: str, fix: str = "write context.vars.NAME in the code instead"):
+        super().__init__(what, fix)
+
+
+class NeedsCase(Exception):
+    """The assertion's value is a template over the case's vars: map it per case."""
+
+
+class NotAPath(ValueError):
+    """A transform other than ``JSON.parse(output)`` or a field path."""
+
+
+class RegexUnsupported(Exception):
+    """A regular expression Python would not read the way JavaScript does."""
+
+
+class SchemaUnsupported(Exception):
+    """The schema uses something a strict pydantic model cannot express (message says what)."""

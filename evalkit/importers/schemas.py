@@ -18,10 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-
-class SchemaUnsupported(Exception):
-    """The schema uses something a strict pydantic model cannot express (message says what)."""
-
+from ..errors import SchemaUnsupported
 
 _UNSUPPORTED = (
     "allOf",

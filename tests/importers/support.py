@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from evalkit.cli.main import main
 from evalkit.cli.imports import add_parser, run
+from evalkit.cli.main import main
 from evalkit.importers.promptfoo import Pins
 from evalkit.importers.promptfoo import import_promptfoo as plan_import
 

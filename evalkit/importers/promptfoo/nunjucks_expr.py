@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from ...errors import Untranslatable
+
 # Filters both engines have with the same meaning (Nunjucks builtins ∩ Jinja builtins).
 _SAME_FILTERS_WORDS = (
     "abs batch capitalize center d default dictsort e escape first float forceescape "
@@ -35,13 +37,6 @@ _SAME_TESTS_WORDS = (
 )
 SAME_TESTS = frozenset(_SAME_TESTS_WORDS.split())
 RENAMED_TESTS = {"null": "none"}
-
-
-class Untranslatable(Exception):
-    def __init__(self, what: str, fix: str):
-        super().__init__(what)
-        self.what = what
-        self.fix = fix
 
 
 class Owner(Protocol):

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from .common import Item, MapContext, NeedsCase, NotCarried
+from ....errors import NeedsCase, NotCarried
+from .common import Item, MapContext
 from .expected import assertion_from_string
 from .mapper import AssertionMapper
 

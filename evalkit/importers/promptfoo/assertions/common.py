@@ -23,19 +23,6 @@ Check = dict[str, Any]
 Item = Check | Comment
 
 
-class NeedsCase(Exception):
-    """The assertion's value is a template over the case's vars: map it per case."""
-
-
-class NotCarried(Exception):
-    """The assertion cannot be carried: ``what`` it is, and the ``fix`` to offer."""
-
-    def __init__(self, what: str, fix: str):
-        super().__init__(what)
-        self.what = what
-        self.fix = fix
-
-
 @dataclass(frozen=True)
 class MapContext:
     """Where an assertion sits and what it may depend on."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from ....errors import NotCarried
 from ..checkmodule import literal
-from .common import Check, Item, MapContext, NotCarried
+from .common import Check, Item, MapContext
 from .values import ValueReader
 
 Raw = dict[str, Any]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import Check, Item, MapContext, NotCarried
+from ....errors import NotCarried
+from .common import Check, Item, MapContext
 from .values import ValueReader
 
 Raw = dict[str, Any]

@@ -29,8 +29,9 @@ from typing import Any
 from ....checks import ArgumentError
 from ....checks.jsengine import syntax_error
 from ....checks.jssource import function_body, prepare
+from ....errors import NeedsCase, NotCarried
 from ...sources import plain
-from .common import Check, Item, MapContext, NeedsCase, NotCarried, join_path, preview
+from .common import Check, Item, MapContext, join_path, preview
 from .jsmatch import Output, native, reads_tool_calls, tool_call
 from .jstemplates import TemplateLeftOut, carry, has_templates
 from .values import ValueReader

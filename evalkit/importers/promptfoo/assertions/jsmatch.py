@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ....errors import NotAPath
 from .jssyntax import (
     Node,
     args_of,
@@ -302,10 +303,6 @@ def reads_tool_calls(value: str) -> bool:
 
 
 # -- transforms -----------------------------------------------------------------------
-
-
-class NotAPath(ValueError):
-    """A transform other than ``JSON.parse(output)`` or a field path."""
 
 
 def transform_path(code: str, parsed: bool) -> str | None:

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ....errors import TemplateLeftOut
 from .jssyntax import Node, parse
 
 HEAD = "(function (output, context) {\n"  # as evalkit's check wraps a body
@@ -55,13 +56,6 @@ _NOT_AN_EXPRESSION = {
     ("subscript_expression", "object"),
     ("formal_parameters", None),
 }
-
-
-class TemplateLeftOut(Exception):
-    def __init__(self, what: str, fix: str = "write context.vars.NAME in the code instead"):
-        super().__init__(what)
-        self.what = what
-        self.fix = fix
 
 
 @dataclass(frozen=True)

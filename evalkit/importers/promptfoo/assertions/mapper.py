@@ -16,9 +16,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from ....errors import NeedsCase, NotCarried
 from ...yamlout import Comment
 from . import generated, graded, javascript, rules, tools
-from .common import Check, Item, MapContext, NeedsCase, NotCarried, join_path, ordered, preview
+from .common import Check, Item, MapContext, join_path, ordered, preview
 from .jsmatch import APPROXIMATED, NotAPath, transform_path
 from .values import ValueReader
 

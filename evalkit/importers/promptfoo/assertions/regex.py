@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from ....errors import RegexUnsupported
+
 JS_SPACES = (
     "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 )
@@ -35,10 +37,6 @@ _PUNCTUATION = set("^$\\.*+?()[]{}|/-,:=!<>'\"#&%@~`;")
 _SIMPLE = {"n": "\\n", "t": "\\t", "r": "\\r", "f": "\\f", "v": "\\v"}
 _ASCII_CLASSES = {"d": "\\d", "w": "\\w"}
 _QUANTIFIER = re.compile(r"\{(\d+)(,(\d*))?\}")
-
-
-class _Unsupported(Exception):
-    pass
 
 
 class _Reader:
@@ -64,13 +62,13 @@ class _Reader:
             atom, quantifiable = self.atom(depth)
             if self.peek() in ("*", "+", "?", "{"):
                 if not quantifiable:
-                    raise _Unsupported
+                    raise RegexUnsupported
                 atom += self.quantifier()
             elif atom == _DOT:
-                raise _Unsupported  # a lone `.` counts code units differently
+                raise RegexUnsupported  # a lone `.` counts code units differently
             out.append(atom)
         if self.peek() == ")" and depth == 0:
-            raise _Unsupported
+            raise RegexUnsupported
         return "".join(out)
 
     def quantifier(self) -> str:
@@ -81,17 +79,17 @@ class _Reader:
         else:
             match = _QUANTIFIER.match(self.src, self.i)
             if match is None:
-                raise _Unsupported  # JavaScript reads a stray `{` literally, Python not always
+                raise RegexUnsupported  # JavaScript reads a stray `{` literally, Python not always
             low, comma, high = match.group(1), match.group(2), match.group(3)
             if comma and high and int(high) < int(low):
-                raise _Unsupported
+                raise RegexUnsupported
             self.i = match.end()
             text = match.group()
         if self.peek() == "?":
             self.i += 1
             text += "?"
         if self.peek() in ("*", "+", "?", "{"):
-            raise _Unsupported
+            raise RegexUnsupported
         return text
 
     def atom(self, depth: int) -> tuple[str, bool]:
@@ -105,14 +103,14 @@ class _Reader:
         self.i += 1
         if char == ".":
             if self.peek() not in ("*", "+"):
-                raise _Unsupported
+                raise RegexUnsupported
             return _DOT, True
         if char == "^":
             return "^", False
         if char == "$":
             return "\\Z", False
         if char in "*+?{}]":
-            raise _Unsupported
+            raise RegexUnsupported
         return _literal(char), True
 
     def group(self, depth: int) -> str:
@@ -124,27 +122,27 @@ class _Reader:
             elif named:
                 self.i += named.end()
             else:
-                raise _Unsupported  # lookarounds and modifiers
+                raise RegexUnsupported  # lookarounds and modifiers
         inner = self.alternation(depth + 1)
         if self.peek() != ")":
-            raise _Unsupported
+            raise RegexUnsupported
         self.i += 1
         return f"(?:{inner})"
 
     def char_class(self) -> str:
         self.i += 1
         if self.peek() in ("^", "]"):
-            raise _Unsupported  # negated (matches half an emoji) or empty
+            raise RegexUnsupported  # negated (matches half an emoji) or empty
         items: list[str] = []
         while self.peek() != "]":
             if not self.peek():
-                raise _Unsupported
+                raise RegexUnsupported
             start = self.class_atom()
             if self.peek() == "-" and self.peek(1) not in ("]", ""):
                 self.i += 1
                 end = self.class_atom()
                 if len(start) != 1 or len(end) != 1 or ord(start) > ord(end):
-                    raise _Unsupported
+                    raise RegexUnsupported
                 items.append(f"{_literal(start)}-{_literal(end)}")
             elif len(start) == 1:
                 items.append(_literal(start))
@@ -161,7 +159,7 @@ class _Reader:
             text, _ = self.escape(in_class=True)
             return text
         if char == "[" or _astral_or_surrogate(char):
-            raise _Unsupported
+            raise RegexUnsupported
         self.i += 1
         return char
 
@@ -186,11 +184,11 @@ class _Reader:
             self.i += hexa.end() - 1
             code = chr(int(hexa.group()[1:], 16))
             if _astral_or_surrogate(code):
-                raise _Unsupported
+                raise RegexUnsupported
             return (code if in_class else _literal(code)), True
         if char in _PUNCTUATION:
             return (char if in_class else _literal(char)), True
-        raise _Unsupported  # back-references, \p{..}, \D \W \S, \c, identity escapes
+        raise RegexUnsupported  # back-references, \p{..}, \D \W \S, \c, identity escapes
 
 
 def _unescape(char: str) -> str:
@@ -203,7 +201,7 @@ def _astral_or_surrogate(char: str) -> bool:
 
 def _literal(char: str) -> str:
     if _astral_or_surrogate(char):
-        raise _Unsupported
+        raise RegexUnsupported
     return re.escape(char)
 
 
@@ -237,7 +235,7 @@ def to_python(pattern: str) -> str | None:
     reader = _Reader(pattern)
     try:
         body = reader.alternation(0)
-    except (_Unsupported, RecursionError):
+    except (RegexUnsupported, RecursionError):
         return None
     if reader.i != len(pattern):
         return None

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ....errors import NotCarried
 from ...sources import plain
-from .common import Check, Item, MapContext, NotCarried
+from .common import Check, Item, MapContext
 from .javascript import javascript_check
 from .regex import literal, to_python
 from .values import ValueReader

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ....errors import NotCarried
 from ...sources import plain
-from .common import Item, MapContext, NotCarried
+from .common import Item, MapContext
 from .values import ValueReader
 
 Raw = dict[str, Any]

@@ -17,12 +17,13 @@ import jsonschema
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ....errors import NeedsCase, NotCarried
 from ...report import Report
 from ...sources import plain
 from .. import nunjucks
 from ..checkmodule import CheckModule
 from ..provider_ids import DEFAULT_EMBEDDING, DEFAULT_JUDGE, Pins, parse_provider_id
-from .common import MapContext, NeedsCase, NotCarried, js_number, preview
+from .common import MapContext, js_number, preview
 
 
 class ValueReader:
