@@ -28,6 +28,7 @@ from .errors import (
     RecordingMissing,
     RequestRefused,
     TemplateError,
+    TransportError,
 )
 from .project.open import open_project
 from .project.suite import Case, Suite, load_suite
@@ -78,6 +79,7 @@ __all__ = [
     "Suite",
     "SuiteSummary",
     "TemplateError",
+    "TransportError",
     "Verdicts",
     "__version__",
     "check",

@@ -34,6 +34,7 @@ class Trajectory:
     turns: list[Turn] = field(default_factory=list)
     error: str | None = None  # why the loop stopped short (the case fails)
     remedy: str | None = None
+    not_run: str | None = None  # a later turn was never answered (errors.CaseError.not_run)
 
     @property
     def final(self) -> Response:
@@ -99,5 +100,6 @@ async def run_turns(
             raise
         except CaseError as exc:
             trajectory.error, trajectory.remedy = f"turn {number + 2}: {exc}", exc.remedy
+            trajectory.not_run = exc.not_run
             return trajectory
     return trajectory

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,17 @@ class Answer:
 
 
 class SuiteHandle:
-    def __init__(self, suite: Suite, session: Session, runner: asyncio.Runner):
+    def __init__(
+        self,
+        suite: Suite,
+        session: Session,
+        runner: asyncio.Runner,
+        remedies: Mapping[str, str] | None = None,
+    ):
         self.suite = suite
         self.session = session
         self.runner = runner
+        self.remedies = remedies  # the front's words for a remedy ("run with ...")
 
     async def aclose(self) -> None:
         await self.session.aclose()
@@ -72,7 +80,7 @@ class SuiteHandle:
         (result,) = results
         sample = result.samples[0]
         if sample.error and sample.output is None:
-            raise AssertionError(result.failure_report())
+            raise AssertionError(result.failure_report(self.remedies))
         return Answer(sample.output or "", result, self.suite)
 
 
@@ -112,10 +120,14 @@ def check(answer: Answer | str, *assertions: Any) -> None:
 
 
 def open_suite(
-    path: str | Path, overrides: dict[str, Any] | None, runner: asyncio.Runner
+    path: str | Path,
+    overrides: dict[str, Any] | None,
+    runner: asyncio.Runner,
+    remedies: Mapping[str, str] | None = None,
 ) -> SuiteHandle:
-    """A handle on a suite, under the session's settings (mode, concurrency ...)."""
+    """A handle on a suite, under the session's settings (mode, concurrency ...);
+    ``remedies``: how the front words a failure's remedy."""
     resolved = Path(path).resolve()
     settings = load_settings(find_root(resolved), overrides)
     suite = load_suite(resolved, settings)
-    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner)
+    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner, remedies)

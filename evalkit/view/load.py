@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..errors import ConfigError, display_path
 from ..results import CaseResult, percentile
 from ..results.folder import RESULTS, ResultsFile, meta_file, results_file
+from ..results.verdicts import not_run_reason
 from ..stats import wilson
 from .models import RunView, Skipped, SuiteStats, Verdict, ViewCase, ViewSample
 
@@ -42,7 +43,8 @@ def check_kind(type_: str, path: str | None) -> str:
 
 
 def verdict(case: ViewCase) -> Verdict:
-    if case.status != "done":
+    """The case's verdict by the results layer's rule (a case that did not run has none)."""
+    if not_run_reason(case.status, case.samples) is not None:
         return "not run"
     if case.passed:
         return "passed"
@@ -251,6 +253,8 @@ def row_of_json(data: dict[str, Any]) -> Row | None:
             ViewSample.model_construct(
                 passed=bool(s.get("passed")),
                 error=s.get("error"),
+                remedy=_text(s.get("remedy")),
+                not_run=_text(s.get("not_run")),
                 cost_usd=s.get("cost_usd"),
                 latency_ms=float(s.get("latency_ms") or 0.0),
                 input_tokens=int(s.get("input_tokens") or 0),
@@ -271,6 +275,11 @@ def row_of_json(data: dict[str, Any]) -> Row | None:
         return None
     case.verdict = verdict(case)
     return row_of(case)
+
+
+def _text(value: Any) -> str | None:
+    """A results line's optional text field as read without validating it."""
+    return value if isinstance(value, str) else None
 
 
 def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteStats]:

@@ -47,6 +47,8 @@ class ViewSample(_Lenient):
     passed: bool
     output: str | None = None
     error: str | None = None
+    remedy: str | None = None
+    not_run: str | None = None  # why it has no verdict (evalkit/results/verdicts.py)
     checks: list[ViewCheck] = []
     request_key: str = ""
     request_id: str | None = None
