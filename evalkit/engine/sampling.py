@@ -212,9 +212,11 @@ async def run_sample(
             # a gating check cannot look: the sample has no verdict (errors.CaseError), and
             # nothing of it is accepted (no snapshot written under --snapshot-update)
             not_run, remedy = f"{spec.type}'s own call: {unanswered.not_run}", unanswered.remedy
+    unreviewed = False
     for index, spec in enumerate(planned.case.asserts):
         fetched = [answered[k] for k in needs[index]] if index in needs else None
         outcome = _judge(spec, obs, fetched, ctx, accept=not_run is None)
+        unreviewed = unreviewed or (outcome.unreviewed and not outcome.passed and spec.weight > 0)
         checks.append(
             CheckResult.model_construct(
                 index=None if spec.implicit else number,
@@ -235,6 +237,7 @@ async def run_sample(
         error=trajectory.error,
         remedy=remedy,
         not_run=not_run,
+        unreviewed=unreviewed,
         checks=checks,
         request_key=request.key,
         request_id=final.request_id,

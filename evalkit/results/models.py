@@ -75,6 +75,9 @@ class SampleResult(BaseModel):
     # why the sample was never answered for a reason outside the case ("no recording",
     # "transport error"): it has no verdict, nor has its case (results/verdicts.py)
     not_run: str | None = None
+    # a gating check had nothing reviewed to compare with (no snapshot yet): its verdict
+    # cannot be paired with another run's (compare/diff.py)
+    unreviewed: bool = False
     checks: list[CheckResult] = []
     request_key: str = ""
     request_id: str | None = None

@@ -300,7 +300,9 @@ def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteSta
         items = groups[group]
         total = len(items)
         passed = sum(r.verdict == "passed" for r in items)
-        low, high = wilson(passed, total)
+        not_run = sum(r.verdict == "not run" for r in items)
+        ran = total - not_run  # a case that did not run has no verdict: in neither count
+        low, high = wilson(passed, ran)
         costs = [r.cost_usd for r in items]
         cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
         latencies = [x for r in items for x in r.latencies]
@@ -311,8 +313,8 @@ def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteSta
                 passed=passed,
                 failed=sum(r.verdict == "failed" for r in items),
                 errors=sum(r.verdict == "error" for r in items),
-                not_run=sum(r.verdict == "not run" for r in items),
-                pass_rate=passed / total if total else 0.0,
+                not_run=not_run,
+                pass_rate=passed / ran if ran else 0.0,
                 low=low,
                 high=high,
                 cost_per_1000=None if cost is None or not total else cost / total * 1000,
