@@ -54,7 +54,7 @@ def run(
     project = open_project(suites, {"mode": mode, **settings})
     session = ephemeral(project.settings, "api")
     results: list[CaseResult] = []
-    asyncio.run(session.run(results.append, project.plan(variant)))
+    asyncio.run(session.run(results.append, project.plan(variant, only_defining=True)))
     return results
 
 
