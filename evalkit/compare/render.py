@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .diff import CaseDiff, DiffReport, SuiteDiff
 
@@ -144,10 +145,10 @@ def print_terminal(report: DiffReport, console: Console) -> None:
         f"p50/p95 ms/request {report.a}",
         f"p50/p95 ms/request {report.b}",
     ):
-        table.add_column(column, justify="left" if column == "suite" else "right")
+        table.add_column(Text(column), justify="left" if column == "suite" else "right")
     for s in report.suites:
         table.add_row(
-            s.suite,
+            Text(s.suite),  # user names are never markup (a "[v2]" would vanish)
             f"{s.a.passed}/{s.a.total} {_pct(s.a.rate)} [{_pct(s.a.low)}-{_pct(s.a.high)}]",
             f"{s.b.passed}/{s.b.total} {_pct(s.b.rate)} [{_pct(s.b.low)}-{_pct(s.b.high)}]",
             str(len(s.regressions)),
@@ -177,14 +178,14 @@ def print_terminal(report: DiffReport, console: Console) -> None:
             "Δ cost",
             "Δ ms (mean/sample)",
         ):
-            cases.add_column(column)
+            cases.add_column(Text(column))
         for c in changed:
             cases.add_row(
-                f"{c.suite}::{c.case}",
-                _status_word(c),
+                Text(f"{c.suite}::{c.case}"),
+                Text(_status_word(c)),
                 _mark(c.a_passed, c.a_samples),
                 _mark(c.b_passed, c.b_samples),
-                _changed(c),
+                Text(_changed(c)),
                 _usage(c),
                 _signed(c.d_cost_usd, "{:+.6f}"),
                 f"{c.d_latency_ms:+.0f}",

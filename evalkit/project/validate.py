@@ -34,7 +34,7 @@ from ..wire.pinning import is_pinned
 from ..wire.strict import strict_problems
 from .open import Project, open_project
 from .plan import PlannedCase, plan
-from .recordings import Owner, RecordingStore
+from .recordings import Owner, OwnerMark, RecordingStore, owner_kind, owning_test_exists
 from .schema_paths import path_problem
 
 
@@ -245,13 +245,9 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
         for path in sorted(folder.glob("*.json")):
             case = cases.get(path.stem)
             if case is None:
-                findings.append(
-                    Finding(
-                        "warning",
-                        f"orphan recording: suite {suite.name!r} has no case for it; delete the file",
-                        display_path(path),
-                    )
-                )
+                orphan = _orphan(project, suite.name, path)
+                if orphan is not None:
+                    findings.append(Finding("warning", orphan, display_path(path)))
                 continue
             owner = Owner(suite.name, case.id)
             if owner in unreadable:
@@ -281,6 +277,23 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
                         )
                     )
     return findings
+
+
+def _orphan(project: Project, suite: str, path: Path) -> str | None:
+    """Why a recording no case of its suite owns is an orphan, or None when a test that is
+    still defined owns it (recordings.owner_kind: the one rule)."""
+    try:
+        mark = owner_kind(path)
+    except RecordingError:
+        mark = OwnerMark()
+    if mark.owner == "test":
+        if owning_test_exists(project.settings.root, mark.test) is not False:
+            return None
+        return (
+            f"orphan recording: the test that owned it ({mark.test}) is no longer defined; "
+            "`evalkit prune --yes` deletes it"
+        )
+    return f"orphan recording: suite {suite!r} has no case for it; `evalkit prune --yes` deletes it"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ def evalkit_suite(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     def opener(path: str | Path) -> Any:
         try:
-            handle = open_suite(path, given, runner, REMEDIES)
+            name = request.node.nodeid.split("::", 1)[-1]  # its recordings name it
+            handle = open_suite(path, given, runner, REMEDIES, (request.node.path, name))
         except ConfigError as exc:
             raise pytest.UsageError(redact(str(exc))) from None
         handles.append(handle)

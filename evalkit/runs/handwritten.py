@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import AssertionSpec, CheckContext, Observation, evaluate
-from ..config import find_root, load_settings
+from ..config import Mode, find_root, load_settings
 from ..project.plan import plan_case
+from ..project.recordings import Owner, OwnerMark
 from ..project.suite import Case, Suite, load_suite, parse_assertions
 from ..prompts import PromptStore
 from ..results import CaseResult
@@ -49,11 +50,13 @@ class SuiteHandle:
         session: Session,
         runner: asyncio.Runner,
         remedies: Mapping[str, str] | None = None,
+        test: str | None = None,
     ):
         self.suite = suite
         self.session = session
         self.runner = runner
         self.remedies = remedies  # the front's words for a remedy ("run with ...")
+        self.test = test  # "tests/test_x.py::test_name": the owner its recordings name
 
     async def aclose(self) -> None:
         await self.session.aclose()
@@ -75,6 +78,13 @@ class SuiteHandle:
             id=id, vars=dict(vars or {}), asserts=tuple(specs), file=where, line=caller.lineno
         )
         results: list[CaseResult] = []
+        if self.test:  # its recording is the test's, not a suite case's (recordings.owner_kind)
+            mode = self.session.settings.mode
+            self.session.engine.store.mark(
+                Owner(self.suite.name, id),
+                OwnerMark(owner="test", test=self.test),
+                write=mode in (Mode.RECORD, Mode.RERECORD, Mode.BATCH),
+            )
         planned = [plan_case(self.suite, case, variant)]
         self.runner.run(self.session.run(results.append, planned, close=False))
         (result,) = results
@@ -124,10 +134,20 @@ def open_suite(
     overrides: dict[str, Any] | None,
     runner: asyncio.Runner,
     remedies: Mapping[str, str] | None = None,
+    test: tuple[Path, str] | None = None,
 ) -> SuiteHandle:
     """A handle on a suite, under the session's settings (mode, concurrency ...);
-    ``remedies``: how the front words a failure's remedy."""
+    ``remedies``: how the front words a failure's remedy; ``test``: the calling test's file
+    and name, which its recordings carry as their owner."""
     resolved = Path(path).resolve()
     settings = load_settings(find_root(resolved), overrides)
     suite = load_suite(resolved, settings)
-    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner, remedies)
+    owner = None
+    if test is not None:
+        file, name = test
+        try:
+            where = file.resolve().relative_to(settings.root.resolve()).as_posix()
+        except ValueError:
+            where = file.as_posix()
+        owner = f"{where}::{name}"
+    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner, remedies, owner)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..results import CaseResult, Figures, SuiteSummary, Verdicts
 
@@ -142,7 +143,7 @@ def print_summary_table(console: Console, summaries: list[SuiteSummary], figures
     for summary in summaries:
         f = figures.of(summary)
         table.add_row(
-            summary.name,
+            Text(summary.name),  # never markup: "invoice [v2]" would lose its "[v2]"
             f"{summary.passed}/{summary.ran}",
             f"{summary.pass_rate:.0%}",
             f"{summary.threshold:.0%}",

@@ -96,7 +96,7 @@ def test_orphans_and_drift_are_found(recorded: Project) -> None:
     texts = [f.text() for f in report.findings]
     assert (
         "snapshots/recordings/triage/gone.json: warning: orphan recording: suite 'triage' has "
-        "no case for it; delete the file"
+        "no case for it; `evalkit prune --yes` deletes it"
     ) in texts
     drift = [f for f in report.findings if "model drift" in f.message]
     assert [(f.level, f.line) for f in drift] == [("error", 13)]
