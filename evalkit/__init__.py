@@ -28,6 +28,7 @@ from .errors import (
     RecordingMissing,
     RequestRefused,
     TemplateError,
+    TransportError,
 )
 from .project.open import open_project
 from .project.suite import Case, Suite, load_suite
@@ -53,7 +54,7 @@ def run(
     project = open_project(suites, {"mode": mode, **settings})
     session = ephemeral(project.settings, "api")
     results: list[CaseResult] = []
-    asyncio.run(session.run(results.append, project.plan(variant)))
+    asyncio.run(session.run(results.append, project.plan(variant, only_defining=True)))
     return results
 
 
@@ -78,6 +79,7 @@ __all__ = [
     "Suite",
     "SuiteSummary",
     "TemplateError",
+    "TransportError",
     "Verdicts",
     "__version__",
     "check",

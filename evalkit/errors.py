@@ -9,13 +9,15 @@
     │   ├── LockError            a released prompt version changed after it was locked
     │   ├── RecordingError       a recording file is unreadable or malformed: re-record it
     │   └── EstimateOverCap      the run's upper-bound cost is over --max-cost: not started
-    └── CaseError                a case could not be answered: that case fails, the run goes on
-        ├── RecordingMissing     replay found no recording for a request
+    └── CaseError                a case could not be answered: the run goes on without it
+        ├── RecordingMissing     replay found no recording for a request: "not run"
         ├── RequestRefused       a check refused the request before it was sent (a budget)
         ├── CircuitOpen          no more requests are sent: the case is "not run"
         │   ├── CostCapReached   sending it could cross the cost cap
         │   └── BatchCancelled   its batch was cancelled before it ran
-        ├── ApiCallError         the API refused or failed a request for good
+        ├── ApiCallError         the API refused a request (400, 401, 403, 404): the case fails
+        │   └── TransportError   it never got an answer (connection, timeout, 429 or 5xx after
+        │                        every retry): "not run", and ``--resume`` sends it again
         └── BatchFailed          the Batch API did not answer it (after its follow-up rounds)
 
 Signals inside one layer, caught there and never shown as they are:
@@ -33,7 +35,10 @@ Signals inside one layer, caught there and never shown as they are:
       SchemaUnsupported          pydantic cannot express
 
 A :class:`CaseError` may name a ``remedy`` (``"record"``): the engine's words stay neutral
-and each front (pytest, the CLI) says how to apply the remedy with its own flags.
+and each front (pytest, the CLI) says how to apply the remedy with its own flags. One whose
+``not_run`` is set means the request was never answered for a reason outside the case (no
+recording, the transport): the case has no verdict (see evalkit/results/verdicts.py), is
+never a pass nor a failure a threshold may absorb, and a resumed run plans it again.
 """
 
 from __future__ import annotations
@@ -86,15 +91,20 @@ class RecordingError(ConfigError):
 
 
 class CaseError(EvalkitError):
-    """A case could not be answered: it fails, the run goes on."""
+    """A case could not be answered: it fails (or, with ``not_run``, has no verdict), the
+    run goes on."""
 
     remedy: ClassVar[str | None] = None
+    # Why a request that raised this was never answered for a reason outside the case
+    # ("no recording", "transport error"): the case then did not run. None: it failed.
+    not_run: str | None = None
 
 
 class RecordingMissing(CaseError):
     """Replay found no recording for a request."""
 
     remedy = "record"
+    not_run = "no recording"
 
 
 class RequestRefused(CaseError):
@@ -121,6 +131,14 @@ class ApiCallError(CaseError):
         self.retries = retries
 
 
+class TransportError(ApiCallError):
+    """The request never got an answer: the connection failed, it timed out, or a 429 or
+    5xx came back after every retry. The case did not run (nothing is known of its
+    prompt), so ``--resume`` sends it again instead of keeping it as a failure."""
+
+    not_run = "transport error"
+
+
 class EstimateOverCap(ConfigError):
     """The run's upper-bound cost is over the cap (``--max-cost``): it does not start."""
 
@@ -140,11 +158,15 @@ class BatchCancelled(CircuitOpen):
 
 class BatchFailed(CaseError):
     """The Batch API did not answer this request (after its follow-up rounds), or a call
-    about a batch failed for good (``status``: the HTTP status when there was one)."""
+    about a batch failed for good (``status``: the HTTP status when there was one).
+    ``transport``: the line expired or its batch failed, nothing was said of the request
+    itself, so the case did not run (and a resumed run submits it again)."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, *, transport: bool = False):
         super().__init__(message)
         self.status = status
+        if transport:
+            self.not_run = "transport error"
 
 
 # -- signals inside one layer ---------------------------------------------------------

@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpcore2  # noqa: F401 - see below
 import pytest
 
 from evalkit.testing import Rule, Script, TestingServer
+
+# pytester's in-process runs drop the modules first imported inside them; httpx2 keeps a map
+# of httpcore2's exception classes made at its first request, so a later connection error
+# would escape unmapped if httpcore2 were first imported inside such a run.
 
 API_KEY = "sk-test-SECRET-do-not-record-1234567890"
 

@@ -86,6 +86,9 @@ class Outcome:
     passed: bool
     message: str = ""
     score: float | None = None
+    # nothing reviewed to compare with (no snapshot yet): the check fails, and a comparison
+    # of two runs cannot pair this verdict with the other side's (compare/diff.py)
+    unreviewed: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ def evaluate(
         outcome = Outcome(passed, f"{message} (threshold {threshold})", outcome.score)
     if spec.negate:
         message = f"expected the opposite: {outcome.message}" if outcome.passed else ""
-        return Outcome(not outcome.passed, message, outcome.score)
+        return Outcome(not outcome.passed, message, outcome.score, outcome.unreviewed)
     return outcome
 
 

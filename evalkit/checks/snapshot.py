@@ -64,6 +64,7 @@ class Snapshot(Check):
             return Outcome(
                 False,
                 f"no snapshot yet ({where}): review the output and accept it with --snapshot-update",
+                unreviewed=True,
             )
         if stored == current:
             return Outcome(True, f"output matches {where}")

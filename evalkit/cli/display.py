@@ -128,9 +128,9 @@ class RunDisplay:
             self.passed += 1
         else:
             self.failed += 1
-        if not result.passed and result.ran:
-            report = result.failure_report(self.remedies)
-            self.say("FAIL " + report.replace(f"{result.item_id} failed", result.item_id, 1))
+        # a case the engine did not start (breaker, cost cap) is named by the run's notes
+        if not result.passed and (result.ran or result.samples):
+            self.say(result.tagged_report(self.remedies))
         elif self.verbose:
             self.say(describe(result))
         if self._progress is not None:

@@ -19,7 +19,7 @@ from types import ModuleType
 
 from ..errors import EvalkitError
 from ..io.redaction import redact
-from . import batch, check, diff, estimate, imports, init, lock, report, view
+from . import batch, check, diff, estimate, imports, init, lock, prune, report, view
 from . import run as run_command
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser
 
@@ -42,6 +42,7 @@ COMMANDS: dict[str, ModuleType] = {
     "report": report,
     "init": init,
     "lock": lock,
+    "prune": prune,
     "view": view,
     "import": imports,
     "estimate": estimate,

@@ -110,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
             f"resuming run {run_id} ({session.meta.mode.value}): {session.finished_before} cases "
             f"already finished, {len(session.planned)} to go"
         )
+    if skipped := session.skipped_suites:
+        display.say(
+            f"variant {session.meta.variant}: skipped {len(skipped)} suite(s) that do not "
+            f"define it: {', '.join(skipped)}"
+        )
     if session.skipped_lines:
         display.say(f"warning: skipped unreadable lines {session.skipped_lines} of the results")
     with display:

@@ -2,7 +2,15 @@
 it matters (Wilson intervals, an exact McNemar test, a paired bootstrap for repeats), and
 what it does to cost and latency. The statistics are in stats.py; the figures (sums of
 tokens and cost over samples, mean latency per case, p50/p95 over requests) are the
-results layer's, so a diff and a run's own report agree."""
+results layer's, so a diff and a run's own report agree.
+
+A pair is only compared when both verdicts exist and mean the same thing: a side that did
+not run has no verdict (results/verdicts.py), and a side whose reviewed snapshot is missing
+(the other side has one) failed for want of a reference, not for its output. Such a pair is
+"not comparable", with the reason: never a regression or a fix, counted and listed apart,
+left out of the paired statistics. A gate cannot pass on what it could not compare: under
+``--fail-on regressions`` or ``pass-rate`` the diff fails while a pair is not comparable and
+the head side did not pass (a head that passed has no regression, whatever the base did)."""
 
 from __future__ import annotations
 
@@ -30,9 +38,10 @@ class FieldChange(BaseModel):
 class CaseDiff(BaseModel):
     suite: str
     case: str
-    status: str  # regression, fix, pass, fail, only-a, only-b
+    status: str  # regression, fix, pass, fail, not-comparable, only-a, only-b
     a_passed: bool | None
     b_passed: bool | None
+    reason: str | None = None  # why a pair is not comparable
     a_samples: tuple[int, int] | None = None  # (passing samples, samples)
     b_samples: tuple[int, int] | None = None
     changes: list[FieldChange] = []
@@ -69,6 +78,15 @@ class Side(BaseModel):
         return self.passed / self.total if self.total else 0.0
 
 
+class NotComparable(BaseModel):
+    """A pair with no comparable verdicts, and why; ``blocking``: the head side did not pass,
+    so a regression cannot be ruled out."""
+
+    case: str
+    reason: str
+    blocking: bool
+
+
 class SuiteDiff(BaseModel):
     suite: str
     paired: int
@@ -76,6 +94,7 @@ class SuiteDiff(BaseModel):
     b: Side
     regressions: list[str]
     fixes: list[str]
+    not_comparable: list[NotComparable] = []
     sample_drops: list[str] = []  # cases whose share of passing samples fell
     mcnemar_p: float
     repeat: int = 1
@@ -107,15 +126,51 @@ class DiffReport(BaseModel):
         return sum(len(s.regressions) for s in self.suites)
 
     @property
+    def not_comparable(self) -> list[tuple[str, NotComparable]]:
+        """Every pair that could not be compared, with its suite."""
+        return [(s.suite, n) for s in self.suites for n in s.not_comparable]
+
+    @property
+    def blocking(self) -> int:
+        """Pairs not comparable whose head side did not pass: a regression cannot be ruled
+        out there, so a gate on this diff cannot pass."""
+        return sum(n.blocking for _, n in self.not_comparable)
+
+    @property
     def pass_rate_dropped(self) -> bool:
         return any(s.b.rate < s.a.rate for s in self.suites)
 
     def failed(self, fail_on: str) -> bool:
+        if fail_on == "none":
+            return False
+        if self.blocking:
+            return True  # a gate that could not compare is not a pass
         if fail_on == "regressions":
             return self.regression_count > 0
         if fail_on == "pass-rate":
             return self.pass_rate_dropped
         return False
+
+    def headline(self) -> str:
+        """One line: the regressions, and what could not be compared."""
+        count = self.regression_count
+        if count:
+            names = [f"{s.suite}::{case}" for s in self.suites for case in s.regressions]
+            text = f"{count} regression(s) under {self.b}: {_names(names)}"
+        else:
+            text = f"no regressions under {self.b}"
+        pairs = self.not_comparable
+        if pairs:
+            text += ("" if count else " among the cases compared") + (
+                f"; {len(pairs)} not comparable: "
+                + _names([f"{suite}::{n.case} ({n.reason})" for suite, n in pairs])
+            )
+        return text
+
+
+def _names(names: list[str], limit: int = 10) -> str:
+    more = f" and {len(names) - limit:,} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -213,6 +268,8 @@ class _Slim:
     tool_calls: tuple[dict[str, Any], ...] = ()  # the first sample's calls (name, arguments)
     turns: int = 1  # the first sample's model turns
     ttft: float | None = None  # the first sample's time to first token
+    not_run: str | None = None  # why it has no verdict (results/verdicts.py)
+    unreviewed: bool = False  # it failed for want of a reviewed snapshot
 
 
 def _digest(text: str | None, calls: Sequence[dict[str, Any]] = ()) -> bytes:
@@ -253,6 +310,8 @@ def _slim(result: CaseResult) -> _Slim:
         else (),
         turns=max(len(samples[0].turns), 1) if samples else 1,
         ttft=samples[0].ttft_ms if samples else None,
+        not_run=result.not_run_reason,
+        unreviewed=any(s.unreviewed for s in samples),
     )
 
 
@@ -295,6 +354,7 @@ def _case_diff(
     status: str,
     out_a: str | None,
     out_b: str | None,
+    labels: tuple[str, str] = ("A", "B"),
 ) -> CaseDiff:
     changes, text = output_changes(out_a, out_b)
     calls = tool_changes(list(a.tool_calls) if a else [], list(b.tool_calls) if b else [])
@@ -310,6 +370,7 @@ def _case_diff(
         status=status,
         a_passed=a.passed if a else None,
         b_passed=b.passed if b else None,
+        reason=_why_not_comparable(a, b, labels) if a and b else None,
         a_samples=a.samples if a else None,
         b_samples=b.samples if b else None,
         changes=changes,
@@ -324,11 +385,24 @@ def _case_diff(
     )
 
 
+def _why_not_comparable(a: _Slim, b: _Slim, labels: tuple[str, str]) -> str | None:
+    """Why this pair's verdicts cannot be compared (see the module), or None."""
+    for side, label in ((b, labels[1]), (a, labels[0])):
+        if side.not_run:
+            return f"{label} did not run: {side.not_run}"
+    if a.unreviewed != b.unreviewed:
+        label = labels[1] if b.unreviewed else labels[0]
+        return f"no reviewed snapshot under {label}"
+    return None
+
+
 def _status(a: _Slim | None, b: _Slim | None) -> str:
     if a is None:
         return "only-b"
     if b is None:
         return "only-a"
+    if _why_not_comparable(a, b, ("A", "B")) is not None:
+        return "not-comparable"
     if a.passed and not b.passed:
         return "regression"
     if b.passed and not a.passed:
@@ -344,7 +418,9 @@ def _dropped(a: _Slim, b: _Slim) -> bool:
     return max(na, nb) > 1 and bool(na and nb) and kb / nb < ka / na
 
 
-def compare_case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
+def compare_case(
+    a: CaseResult | None, b: CaseResult | None, labels: tuple[str, str] = ("A", "B")
+) -> CaseDiff:
     ref = a or b
     assert ref is not None
     sa, sb = (_slim(a) if a else None), (_slim(b) if b else None)
@@ -356,6 +432,7 @@ def compare_case(a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
         _status(sa, sb),
         sa.text if sa else None,
         sb.text if sb else None,
+        labels,
     )
 
 
@@ -370,6 +447,7 @@ class _SuiteFold:
     b_figures: SuiteFigures = field(default_factory=SuiteFigures)
     regressions: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    not_comparable: list[NotComparable] = field(default_factory=list)
     sample_drops: list[str] = field(default_factory=list)
     repeat: int = 1
     fractions_a: list[float] = field(default_factory=list)
@@ -399,8 +477,16 @@ def _side(label: str, passed: int, total: int, figures: SuiteFigures) -> Side:
 
 
 LIMIT = 1000  # case diffs a big comparison lists per group (see Comparer)
-_ORDER = {"regression": 0, "fix": 1, "only-a": 2, "only-b": 3, "fail": 4, "pass": 5}
-_GROUPS = ("regression", "fix", "only-a", "only-b", "changed", "same")
+_ORDER = {
+    "regression": 0,
+    "not-comparable": 1,
+    "fix": 2,
+    "only-a": 3,
+    "only-b": 4,
+    "fail": 5,
+    "pass": 6,
+}
+_GROUPS = ("regression", "not-comparable", "fix", "only-a", "only-b", "changed", "same")
 
 
 class Comparer:
@@ -437,8 +523,16 @@ class Comparer:
         changed = False
         if a is not None:
             a.matched = True
-            self._pair(fold, key, a, b, status)
-            changed = a.digest != b.digest or _dropped(a, b)
+            if status == "not-comparable":
+                reason = _why_not_comparable(a, b, (self.label_a, self.label_b))
+                fold.not_comparable.append(
+                    NotComparable(case=key[1], reason=reason or "", blocking=not b.passed)
+                )
+                _fold_usage(fold.a_figures, a)  # what it cost is known, its verdict is not
+                _fold_usage(fold.b_figures, b)
+            else:
+                self._pair(fold, key, a, b, status)
+                changed = a.digest != b.digest or _dropped(a, b)
         group = status if status not in ("pass", "fail") else ("changed" if changed else "same")
         self._count(status, group == "changed")
         self._offer(group, key, status, a, b, b.text)
@@ -485,7 +579,8 @@ class Comparer:
             return
         out_a = self._spool.text(a) if a is not None else None
         kept = self._kept[group]
-        kept.append((key, _case_diff(key[0], key[1], a, b, status, out_a, out_b)))
+        labels = (self.label_a, self.label_b)
+        kept.append((key, _case_diff(key[0], key[1], a, b, status, out_a, out_b, labels)))
         if self.limit is not None and len(kept) >= 2 * self.limit:
             self._trim(group)
 
@@ -531,6 +626,7 @@ class Comparer:
             b=_side(self.label_b, fold.b_passed, fold.paired, fold.b_figures),
             regressions=sorted(fold.regressions),
             fixes=sorted(fold.fixes),
+            not_comparable=sorted(fold.not_comparable, key=lambda n: n.case),
             sample_drops=sorted(fold.sample_drops),
             mcnemar_p=mcnemar_exact(len(fold.regressions), len(fold.fixes)),
             repeat=fold.repeat,
@@ -561,6 +657,7 @@ __all__ = [
     "Comparer",
     "DiffReport",
     "Figures",
+    "NotComparable",
     "compare",
     "compare_case",
     "output_changes",

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .diff import CaseDiff, DiffReport, SuiteDiff
 
@@ -83,11 +84,18 @@ def _fields(case: CaseDiff, limit: int = 3) -> str:
 
 
 def _headline(report: DiffReport) -> str:
-    count = report.regression_count
-    if count:
-        names = [f"{s.suite}::{case}" for s in report.suites for case in s.regressions]
-        return f"{count} regression(s) under {report.b}: {_names(names)}"
-    return f"no regressions under {report.b}"
+    return report.headline()
+
+
+def _status_word(case: CaseDiff) -> str:
+    if case.status == "regression":
+        return "REGRESSION"
+    if case.status == "not-comparable":
+        return f"not comparable ({case.reason})"
+    return case.status
+
+
+_LISTED = ("regression", "fix", "not-comparable", "only-a", "only-b")
 
 
 def _omitted(report: DiffReport) -> str:
@@ -100,6 +108,15 @@ def _omitted(report: DiffReport) -> str:
         f"{len(report.cases):,} of {total:,} cases listed; {_changed_count(report):,} changed "
         "(verdict, output or share of passing samples); unchanged cases are counted, not listed"
     )
+
+
+def _not_comparable(s: SuiteDiff) -> str:
+    if not s.not_comparable:
+        return ""
+    blocking = sum(n.blocking for n in s.not_comparable)
+    names = _names([f"{n.case} ({n.reason})" for n in s.not_comparable])
+    gate = f" ({blocking} with a head that did not pass: the gate fails)" if blocking else ""
+    return f"; {len(s.not_comparable)} not comparable{gate}: {names}"
 
 
 def _bootstrap(s: SuiteDiff) -> str:
@@ -121,20 +138,22 @@ def print_terminal(report: DiffReport, console: Console) -> None:
         f"{report.b} pass",
         "regr.",
         "fixes",
+        "not comparable",
         "McNemar p",
         f"$/1k {report.a}",
         f"$/1k {report.b}",
         f"p50/p95 ms/request {report.a}",
         f"p50/p95 ms/request {report.b}",
     ):
-        table.add_column(column, justify="left" if column == "suite" else "right")
+        table.add_column(Text(column), justify="left" if column == "suite" else "right")
     for s in report.suites:
         table.add_row(
-            s.suite,
+            Text(s.suite),  # user names are never markup (a "[v2]" would vanish)
             f"{s.a.passed}/{s.a.total} {_pct(s.a.rate)} [{_pct(s.a.low)}-{_pct(s.a.high)}]",
             f"{s.b.passed}/{s.b.total} {_pct(s.b.rate)} [{_pct(s.b.low)}-{_pct(s.b.high)}]",
             str(len(s.regressions)),
             str(len(s.fixes)),
+            str(len(s.not_comparable)),
             f"{s.mcnemar_p:.3g}",
             _money(s.a.cost_per_1000),
             _money(s.b.cost_per_1000),
@@ -145,11 +164,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
     changed = [
         c
         for c in report.cases
-        if c.status in ("regression", "fix", "only-a", "only-b")
-        or c.changes
-        or c.text_diff
-        or c.samples_dropped
-        or c.tool_changes
+        if c.status in _LISTED or c.changes or c.text_diff or c.samples_dropped or c.tool_changes
     ]
     if changed:
         cases = Table(show_edge=False, pad_edge=False)
@@ -163,14 +178,14 @@ def print_terminal(report: DiffReport, console: Console) -> None:
             "Δ cost",
             "Δ ms (mean/sample)",
         ):
-            cases.add_column(column)
+            cases.add_column(Text(column))
         for c in changed:
             cases.add_row(
-                f"{c.suite}::{c.case}",
-                c.status.upper() if c.status == "regression" else c.status,
+                Text(f"{c.suite}::{c.case}"),
+                Text(_status_word(c)),
                 _mark(c.a_passed, c.a_samples),
                 _mark(c.b_passed, c.b_samples),
-                _changed(c),
+                Text(_changed(c)),
                 _usage(c),
                 _signed(c.d_cost_usd, "{:+.6f}"),
                 f"{c.d_latency_ms:+.0f}",
@@ -181,7 +196,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
     for s in report.suites:
         console.print(
             f"{s.suite}: {report.a} {_pct(s.a.rate)} → {report.b} {_pct(s.b.rate)}; "
-            f"{len(s.regressions)} regression(s), {len(s.fixes)} fix(es); exact McNemar p = {s.mcnemar_p:.3g} ({_verdict(s.mcnemar_p)}){_drops(s)}",
+            f"{len(s.regressions)} regression(s), {len(s.fixes)} fix(es); exact McNemar p = {s.mcnemar_p:.3g} ({_verdict(s.mcnemar_p)}){_drops(s)}{_not_comparable(s)}",
             markup=False,
         )
         if s.bootstrap:
@@ -193,7 +208,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
 
 
 def to_markdown(report: DiffReport) -> str:
-    icon = "❌" if report.regression_count else "✅"
+    icon = "❌" if report.regression_count or report.blocking else "✅"
     out = [
         f"## evalkit diff: `{report.a}` → `{report.b}`",
         "",
@@ -201,14 +216,14 @@ def to_markdown(report: DiffReport) -> str:
         "",
     ]
     out += [
-        f"| suite | {report.a} pass rate | {report.b} pass rate | regressions | fixes | McNemar p | $/1k cases {report.a} → {report.b} | p50 / p95 ms per request {report.a} → {report.b} |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| suite | {report.a} pass rate | {report.b} pass rate | regressions | fixes | not comparable | McNemar p | $/1k cases {report.a} → {report.b} | p50 / p95 ms per request {report.a} → {report.b} |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in report.suites:
         out.append(
             f"| {s.suite} | {s.a.passed}/{s.a.total} ({_pct(s.a.rate)}, 95% CI {_pct(s.a.low)}–{_pct(s.a.high)}) "
             f"| {s.b.passed}/{s.b.total} ({_pct(s.b.rate)}, 95% CI {_pct(s.b.low)}–{_pct(s.b.high)}) "
-            f"| {len(s.regressions)} | {len(s.fixes)} | {s.mcnemar_p:.3g} ({_verdict(s.mcnemar_p)}) "
+            f"| {len(s.regressions)} | {len(s.fixes)} | {len(s.not_comparable)} | {s.mcnemar_p:.3g} ({_verdict(s.mcnemar_p)}) "
             f"| {_money(s.a.cost_per_1000)} → {_money(s.b.cost_per_1000)} "
             f"| {s.a.p50_ms:.0f} / {s.a.p95_ms:.0f} → {s.b.p50_ms:.0f} / {s.b.p95_ms:.0f} |"
         )
@@ -217,6 +232,16 @@ def to_markdown(report: DiffReport) -> str:
             out += ["", f"{s.suite}: {_bootstrap(s)}"]
         if s.sample_drops:
             out += ["", f"{s.suite}{_drops(s)}"]
+    pairs = report.not_comparable
+    if pairs:
+        out += ["", "### Not comparable (never a regression or a fix)", ""]
+        out += [
+            f"- `{suite}::{n.case}`: {n.reason}"
+            + (" (the head did not pass: the gate fails)" if n.blocking else "")
+            for suite, n in pairs[:BULLETS]
+        ]
+        if len(pairs) > BULLETS:
+            out.append(f"- … and {len(pairs) - BULLETS:,} more")
     for title, status, count in (
         ("Regressions", "regression", report.regression_count),
         ("Fixes", "fix", sum(len(s.fixes) for s in report.suites)),
@@ -251,7 +276,7 @@ def to_markdown(report: DiffReport) -> str:
     for c in rows:
         changed_text = _changed(c).replace("|", "\\|")
         out.append(
-            f"| `{c.suite}::{c.case}` | {c.status} | {_mark(c.a_passed, c.a_samples)} | {_mark(c.b_passed, c.b_samples)} | {changed_text} "
+            f"| `{c.suite}::{c.case}` | {_status_word(c)} | {_mark(c.a_passed, c.a_samples)} | {_mark(c.b_passed, c.b_samples)} | {changed_text} "
             f"| {_usage(c)} | {_signed(c.d_cost_usd, '{:+.6f}')} | {c.d_latency_ms:+.0f} |"
         )
     out += [
@@ -268,17 +293,14 @@ def _changed_rows(report: DiffReport) -> list[CaseDiff]:
     return [
         c
         for c in report.cases
-        if c.status in ("regression", "fix", "only-a", "only-b")
-        or c.changes
-        or c.text_diff
-        or c.samples_dropped
+        if c.status in _LISTED or c.changes or c.text_diff or c.samples_dropped
     ]
 
 
 def _changed_count(report: DiffReport) -> int:
     """Cases whose verdict, output or share of passing samples changed (listed or not)."""
     counts = report.counts
-    return sum(counts.get(k, 0) for k in ("regression", "fix", "only-a", "only-b", "changed"))
+    return sum(counts.get(k, 0) for k in (*_LISTED, "changed"))
 
 
 # -- json ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from ..wire.request import Request
 from ..wire.response import Response
 
 NO_RECORDING = "no recording for this request: the prompt, model or params changed"
+NEVER_RECORDED = "no recording for this request: this case was never recorded"
 
 Answered = Response | CaseError
 
@@ -73,7 +74,9 @@ class Replay(Answerer):
     async def answer(self, owner: Owner, request: Request, purpose: str | None = None) -> Response:
         recorded = self.store.get(owner, request)
         if recorded is None:
-            raise RecordingMissing(NO_RECORDING)
+            # a case with a recording file whose requests all differ was edited since;
+            # one with none was never recorded (the remedy is the same, the cause is not)
+            raise RecordingMissing(NO_RECORDING if self.store.entries(owner) else NEVER_RECORDED)
         return recorded
 
     def done(self, owner: Owner) -> str | None:

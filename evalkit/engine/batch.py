@@ -580,7 +580,7 @@ class Batch(Answerer):
         else:
             self.progress.failed += 1
             tries = f" (after {attempts} batch{'es' if attempts != 1 else ''})" if retryable else ""
-            self._fail(key, BatchFailed(message + tries))
+            self._fail(key, BatchFailed(message + tries, transport=retryable))
 
     async def _answer_live(self, key: str) -> None:
         request = self.requests[key]

@@ -9,6 +9,16 @@ prompt versions or models, from its recording file, when there is any; else the 
 ``max_output_tokens`` times ``n``; without one, the model's largest output); and the cost at
 the standard and at the batch rate (pricing.py).
 
+A case with scripted tool results is a loop of up to ``max_turns`` requests, each later
+one keyed by what the model said. What is recorded is walked offline (the same rule as a
+run: engine/turns.py ``next_turn``); from the first turn that would be sent, every turn
+``max_turns`` still allows is counted, its input bounded honestly: the turn before's input,
+plus that turn's whole output (``max_tokens``), plus its tool calls' results (at most one
+call a turn with ``parallel_tool_calls: false``, else as many as the output could name: one
+per the cheapest call's name and arguments), each the size of the largest scripted result
+plus the call's ids and framing. Without an output limit nothing bounds those turns: the
+estimate says so (n/a), and a cost cap refuses the run.
+
 The checks' own calls (a judge, embeddings for ``similar``) depend on the answers, so they
 are not in the estimate; the cost cap (engine/costcap.py) counts them as they are sent.
 """
@@ -28,6 +38,7 @@ from ..wire import tokens
 from ..wire.pricing import Rate, rates_for
 from ..wire.request import Request
 from ..wire.response import Response
+from .turns import next_turn
 
 LIMIT_KEYS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
 # The largest output a model family can give, for requests without a limit (longest prefix).
@@ -44,13 +55,27 @@ OUTPUT_CEILING = {
 }
 
 
+# What a tool call adds to the next turn's input beyond its arguments and result: its id
+# twice (the assistant's call, the tool's answer; ~24 characters each) and the framing of
+# the tool message. Generous on purpose: the bound must hold.
+CALL_OVERHEAD = 48
+TURN_OVERHEAD = 16  # the assistant message's own framing
+
+
 def input_tokens(request: Request) -> int:
-    """The input the API will count: messages, plus the schema and tools sent with them."""
+    """The input the API will count: messages (tool calls, their ids and results included),
+    plus the schema and tools sent with them."""
     body = request.body
     total = tokens.input_tokens(request.endpoint, body)
     for key in ("response_format", "text", "tools"):
         if key in body:
             total += tokens.count(request.model, json.dumps(body[key]))
+    items = body.get("messages", body.get("input"))
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):  # a later turn: tool calls and results are not `content`
+            extra = {k: v for k, v in item.items() if k not in ("role", "content") and v}
+            if extra:
+                total += tokens.count(request.model, json.dumps(extra))
     return total
 
 
@@ -113,6 +138,7 @@ class SuiteEstimate:
     output_upper: int = 0
     from_recordings: int = 0  # requests whose expected output came from recordings
     unbounded: int = 0  # requests that nothing bounds (no limit, unknown model)
+    later_turns: int = 0  # of to_send: tool-loop turns max_turns allows, at their bound
     live_expected: float | None = 0.0
     live_upper: float | None = 0.0
     batch_expected: float | None = 0.0
@@ -133,6 +159,7 @@ class SuiteEstimate:
             "output_upper",
             "from_recordings",
             "unbounded",
+            "later_turns",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("live_expected", "live_upper", "batch_expected", "batch_upper"):
@@ -213,6 +240,12 @@ class Estimate:
                 f"output expected: from the case's recorded answers (other prompt versions, models) for "
                 f"{total.from_recordings:,} of {total.to_send:,} requests, else max_tokens"
             )
+        if total.later_turns:
+            lines.append(
+                f"{total.later_turns:,} of the requests to send are later turns of tool loops "
+                "(every turn max_turns allows), counted at their upper bound: each one's input "
+                "grows by the turn before's whole output and its scripted tool results"
+            )
         if total.unbounded:
             lines.append(
                 f"{total.unbounded:,} request(s) have no max_tokens and a model whose largest "
@@ -233,6 +266,7 @@ class Estimate:
                 "suite": s.name,
                 "cases": s.cases,
                 "requests_to_send": s.to_send,
+                "later_turns": s.later_turns,
                 "recorded": s.recorded,
                 "input_tokens": s.input_tokens,
                 "output_tokens_expected": s.output_expected,
@@ -284,14 +318,94 @@ def estimate(
         owner = Owner(case.suite.name, case.case.id)
         try:
             for request in case.requests:
-                if not resend and store.get(owner, request) is not None:
-                    line.recorded += 1
-                    continue
-                _add_request(line, result, request, settings, store, owner)
+                _add_sample(line, result, case, request, settings, store, owner, resend)
         finally:
             store.forget(owner)  # read once; a big suite is not held in memory
     result.suites = list(by_suite.values())
     return result
+
+
+def _add_sample(
+    line: SuiteEstimate,
+    result: Estimate,
+    case: PlannedCase,
+    first: Request,
+    settings: Settings,
+    store: RecordingStore,
+    owner: Owner,
+    resend: bool,
+) -> None:
+    """One sample: its recorded turns walked offline, then what would be sent."""
+    request, number = first, 0
+    while True:
+        recorded = None if resend else store.get(owner, request)
+        if recorded is None:
+            break
+        line.recorded += 1
+        _, following, _ = next_turn(case, request, recorded, number)
+        if following is None:
+            return  # replayed whole: nothing to send
+        request, number = following, number + 1
+    _add_request(line, result, request, settings, store, owner)
+    if case.case.tool_results is not None:
+        later = case.target.max_turns - number - 1
+        _add_later_turns(line, result, case, request, later, settings)
+
+
+def _calls_per_turn(case: PlannedCase, limit: int) -> int:
+    """The most scripted calls one turn can make: one without parallel tool calls, else as
+    many as ``limit`` output tokens can name (the cheapest call: its name and ``{}``)."""
+    if case.target.parallel_tool_calls is False:
+        return 1
+    script = case.case.tool_results
+    names = {r.name for r in script.results} if script is not None else set()
+    cheapest = min((tokens.count(case.target.model, n) + 1 for n in names), default=1)
+    return max(1, limit // max(cheapest, 1))
+
+
+def _add_later_turns(
+    line: SuiteEstimate,
+    result: Estimate,
+    case: PlannedCase,
+    sent: Request,
+    later: int,
+    settings: Settings,
+) -> None:
+    """The turns after ``sent`` that ``max_turns`` allows, each at its upper bound."""
+    if later <= 0:
+        return
+    model = sent.model
+    limit = output_limit(sent)
+    line.to_send += later
+    line.later_turns += later
+    line.models.add(model)
+    if limit is None:
+        line.unbounded += later
+        for prefix in ("live", "batch"):
+            line.add_cost(f"{prefix}_expected", None)
+            line.add_cost(f"{prefix}_upper", None)
+        return
+    script = case.case.tool_results
+    results = [tokens.count(model, r.text()) for r in script.results] if script else []
+    biggest = max(results, default=0)
+    growth = limit + TURN_OVERHEAD + _calls_per_turn(case, limit) * (biggest + CALL_OVERHEAD)
+    expected_growth = limit + TURN_OVERHEAD + biggest + CALL_OVERHEAD  # one call a turn
+    before = input_tokens(sent)
+    # expected: a turn per scripted result (a model calls each tool once, then answers)
+    expected_turns = min(later, len(results))
+    for turn in range(1, later + 1):
+        upper_in, expected_in = before + turn * growth, before + turn * expected_growth
+        expected = turn <= expected_turns
+        line.input_tokens += upper_in
+        line.output_expected += limit if expected else 0
+        line.output_upper += limit
+        for rate, prefix in (("standard", "live"), ("batch", "batch")):
+            found = rates_for(model, settings.prices, rate)  # type: ignore[arg-type]
+            if found is None:
+                result.unknown_prices.add(model)
+            cost = found.cost(expected_in, 0, limit) if found and expected else 0.0
+            line.add_cost(f"{prefix}_expected", cost if found else None)
+            line.add_cost(f"{prefix}_upper", found.cost(upper_in, 0, limit) if found else None)
 
 
 def _add_request(
@@ -361,7 +475,13 @@ def check_cap(
         if rates_for(model, settings.prices) is None:
             raise ConfigError(unknown_price(model))
     if total.unbounded:
-        example = next(r for p in planned for r in p.requests if output_limit(r) is None)
+        example = next((r for p in planned for r in p.requests if output_limit(r) is None), None)
+        if example is None:  # a later turn of a loop whose first was recorded
+            raise ConfigError(
+                "cannot bound the cost of a tool loop's later turns: its requests have no "
+                "max_tokens (max_completion_tokens, max_output_tokens); set one in the suite's "
+                "params to use --max-cost"
+            )
         upper_bound_usd(example, settings, rate)  # raises, naming the model
     upper = total.cost(rate)
     assert upper is not None

@@ -23,7 +23,14 @@ import openai
 from openai import AsyncOpenAI
 
 from ..config import Server, Settings, check_base_url
-from ..errors import ApiCallError, CaseError, CircuitOpen, ConfigError, MalformedResponse
+from ..errors import (
+    ApiCallError,
+    CaseError,
+    CircuitOpen,
+    ConfigError,
+    MalformedResponse,
+    TransportError,
+)
 from ..io.redaction import redact
 from ..project.recordings import Owner
 from ..wire import tokens
@@ -186,7 +193,7 @@ class LiveClient:
                 await asyncio.sleep(self.policy.delay(attempt, hint, self.rng))
         self.stats.failed += 1
         attempts = self.policy.max_retries + 1
-        raise ApiCallError(
+        raise TransportError(  # never answered: the case did not run, --resume sends it again
             f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {error}",
             retries=self.policy.max_retries,
         )
@@ -231,9 +238,8 @@ class LiveClient:
             self.breaker.record(False, error)
             if quota or not is_retryable_status(exc.status_code):
                 self.stats.failed += 1
-                raise ApiCallError(
-                    error, exc.status_code, exc.request_id, retries=attempt
-                ) from None
+                refused = TransportError if quota else ApiCallError  # quota: the account's
+                raise refused(error, exc.status_code, exc.request_id, retries=attempt) from None
             return error, hint
         except openai.APITimeoutError:
             error = f"request timed out after {self.settings.timeout_s:g}s ({redact(str(client.base_url))})"

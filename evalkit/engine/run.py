@@ -20,6 +20,7 @@ from ..errors import CircuitOpen
 from ..project.plan import Plan, PlannedCase
 from ..project.recordings import Owner, RecordingStore
 from ..results import CaseResult, SampleResult, case_passed
+from ..results.verdicts import not_run_reason
 from ..wire.pricing import Rate
 from .answerers import Answerer, answerer_for
 from .limits import CircuitBreaker, LiveStats
@@ -122,7 +123,10 @@ class Engine:
     ) -> CaseResult:
         # Results are assembled from values that are already typed, so they are built with
         # model_construct: validating them again costs more than replaying the case.
-        if status != "done" or not all(s.answered for s in samples):
+        why = not_run_reason(status, samples)
+        if why is not None:  # one definition of "did not run" (results/verdicts.py)
+            status = f"not run: {why}"
+        if why is not None or not all(s.answered for s in samples):
             self.snapshots.hold(planned.suite.name, planned.case.id, planned.target.variant)
         request = planned.requests[0] if planned.requests else None
         body = request.body if request is not None else {}

@@ -118,18 +118,27 @@ async def _fetch(
     return needs, answered, purposes
 
 
+def _unanswered(fetched: Sequence[Answered] | None) -> CaseError | None:
+    """The first of a check's own calls that was never answered for a reason outside the
+    case (no recording, the transport), if any."""
+    return next((f for f in fetched or () if isinstance(f, CaseError) and f.not_run), None)
+
+
 def _judge(
     spec: AssertionSpec,
     obs: Observation,
     fetched: Sequence[Answered] | None,
     ctx: CheckContext,
+    *,
+    accept: bool = True,
 ) -> Outcome:
+    """The check's outcome; ``accept``: its after-effects may run (a snapshot accepted)."""
     failed = [f for f in fetched or () if isinstance(f, CaseError)]
     if failed:
         return Outcome(False, f"{spec.type}: its own API call failed: {failed[0]}")
     responses = [f for f in fetched or () if isinstance(f, Response)]
     outcome = evaluate(spec, obs, responses, ctx)
-    return spec.check.after(spec, obs, outcome, ctx)
+    return spec.check.after(spec, obs, outcome, ctx) if accept else outcome
 
 
 def _aux(
@@ -185,6 +194,7 @@ async def run_sample(
             passed=False,
             error=str(exc),
             remedy=exc.remedy,
+            not_run=exc.not_run,
             request_key=request.key,
             retries=getattr(exc, "retries", 0),
             request_id=getattr(exc, "request_id", None),
@@ -195,9 +205,18 @@ async def run_sample(
     needs, answered, purposes = await _fetch(answerer, owner, planned, obs, ctx)
     checks: list[CheckResult] = []
     number = 0
+    not_run, remedy = trajectory.not_run, trajectory.remedy
+    for index, spec in enumerate(planned.case.asserts):
+        unanswered = _unanswered([answered[k] for k in needs.get(index, [])])
+        if unanswered is not None and not_run is None and spec.weight > 0:
+            # a gating check cannot look: the sample has no verdict (errors.CaseError), and
+            # nothing of it is accepted (no snapshot written under --snapshot-update)
+            not_run, remedy = f"{spec.type}'s own call: {unanswered.not_run}", unanswered.remedy
+    unreviewed = False
     for index, spec in enumerate(planned.case.asserts):
         fetched = [answered[k] for k in needs[index]] if index in needs else None
-        outcome = _judge(spec, obs, fetched, ctx)
+        outcome = _judge(spec, obs, fetched, ctx, accept=not_run is None)
+        unreviewed = unreviewed or (outcome.unreviewed and not outcome.passed and spec.weight > 0)
         checks.append(
             CheckResult.model_construct(
                 index=None if spec.implicit else number,
@@ -216,7 +235,9 @@ async def run_sample(
         passed=sample_passed(checks, trajectory.error),
         output=final.text,
         error=trajectory.error,
-        remedy=trajectory.remedy,
+        remedy=remedy,
+        not_run=not_run,
+        unreviewed=unreviewed,
         checks=checks,
         request_key=request.key,
         request_id=final.request_id,

@@ -34,6 +34,7 @@ class Trajectory:
     turns: list[Turn] = field(default_factory=list)
     error: str | None = None  # why the loop stopped short (the case fails)
     remedy: str | None = None
+    not_run: str | None = None  # a later turn was never answered (errors.CaseError.not_run)
 
     @property
     def final(self) -> Response:
@@ -66,38 +67,55 @@ def _wire(request: Request) -> list[dict[str, object]]:
     return list(items) if isinstance(items, list) else []
 
 
+def next_turn(
+    planned: PlannedCase, request: Request, response: Response, number: int
+) -> tuple[Turn, Request | None, str | None]:
+    """Turn ``number`` (0 first) answered: the turn with its scripted results, the next
+    turn's request (None: the loop ends here), and why it stopped short, if it did. The
+    one rule of a loop, for the engine and for the estimate (engine/estimate.py)."""
+    target = planned.target
+    script = planned.case.tool_results
+    turn = Turn(request, response, response.tool_calls(number))
+    if script is None or not turn.calls or number >= target.max_turns - 1:
+        return turn, None, None
+    items = [*_wire(request), *response.continuation()]
+    for call in turn.calls:
+        scripted = script.answer(call)
+        if scripted is None:
+            return (
+                turn,
+                None,
+                f"the model called {call.name} with {call.arguments or '{}'} in turn "
+                f"{number + 1}, and tool_results has no result for that call: add one",
+            )
+        turn.results.append((call, scripted.text()))
+        items.append(result_item(call, scripted.text(), target.api))
+    return turn, turn_request(target, items, request.sample), None
+
+
 async def run_turns(
     answerer: Answerer, owner: Owner, planned: PlannedCase, first: Request
 ) -> Trajectory:
     """Every turn of one sample. A failure of the first turn raises (there is no answer);
     a later one ends the trajectory with its error."""
-    target = planned.target
-    script = planned.case.tool_results
     trajectory = Trajectory()
     request = first
     response = await answerer.answer(owner, request)
-    for number in range(target.max_turns):
-        turn = Turn(request, response, response.tool_calls(number))
+    for number in range(planned.target.max_turns):
+        turn, following, error = next_turn(planned, request, response, number)
         trajectory.turns.append(turn)
-        if script is None or not turn.calls or number == target.max_turns - 1:
+        if error is not None:
+            trajectory.error = error
+            return trajectory
+        if following is None:
             break
-        items = [*_wire(request), *response.continuation()]
-        for call in turn.calls:
-            scripted = script.answer(call)
-            if scripted is None:
-                trajectory.error = (
-                    f"the model called {call.name} with {call.arguments or '{}'} in turn "
-                    f"{number + 1}, and tool_results has no result for that call: add one"
-                )
-                return trajectory
-            turn.results.append((call, scripted.text()))
-            items.append(result_item(call, scripted.text(), target.api))
-        request = turn_request(target, items, first.sample)
+        request = following
         try:  # a later turn is keyed by what the model said: marked, not planned
             response = await answerer.answer(owner, request, f"turn {number + 2}")
         except CircuitOpen:
             raise
         except CaseError as exc:
             trajectory.error, trajectory.remedy = f"turn {number + 2}: {exc}", exc.remedy
+            trajectory.not_run = exc.not_run
             return trajectory
     return trajectory

@@ -55,7 +55,8 @@ class Project:
     ) -> Plan:
         """Every case under ``variant`` (only ``shard``'s share when given, without the item
         ids in ``skip``). A named variant a suite does not define is an error, or, with
-        ``only_defining``, skips that suite."""
+        ``only_defining``, skips that suite (:meth:`lacking` names them); a variant that no
+        suite defines stays an error."""
         parts: list[tuple[Suite, str | None]] = []
         for suite in self.suites:
             if not suite.has_variant(variant):
@@ -63,7 +64,14 @@ class Project:
                     continue
                 suite.target(variant)  # raises, listing the suite's variants
             parts.append((suite, variant))
+        if not parts and self.suites:
+            defined = "; ".join(f"{s.name}: {', '.join(s.variants) or 'none'}" for s in self.suites)
+            raise ConfigError(f"no suite defines variant {variant!r} (variants: {defined})")
         return Plan(parts, shard=shard, skip=skip)
+
+    def lacking(self, variant: str | None) -> list[Suite]:
+        """The suites that do not define the named ``variant`` (a run of it skips them)."""
+        return [s for s in self.suites if not s.has_variant(variant)]
 
     def plan_all_variants(self, shard: Shard | None = None, skip: Container[str] = ()) -> Plan:
         """The suites as written, then each under every variant it defines."""

@@ -18,13 +18,14 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import RecordingError
-from ..io.files import atomic_write, read_text, slug
+from ..errors import ConfigError, RecordingError
+from ..io.files import atomic_write, inside, read_text, slug
 from ..io.redaction import redact
 from ..wire.request import Endpoint, Request
 from ..wire.response import BODY_LIST, Response
@@ -37,6 +38,65 @@ class Owner(NamedTuple):
 
     suite: str
     case: str
+
+
+# -- who owns a recording file: the one rule every reader of ownership follows ----------
+#
+# A file a suite's case owns carries no marker. A file a test owns (the `evalkit_suite`
+# fixture's ``run(id, ...)``, the `evalkit_openai` fixture's per-test files) says so:
+#     "owner": "test", "test": "tests/test_extract.py::test_extract"
+# (the test file relative to the project root, then the test's name as pytest gives it),
+# so `evalkit check` does not call it an orphan and `evalkit prune` keeps it while that test
+# is still defined. Writers put :meth:`OwnerMark.fields` in the file; readers call
+# :func:`owner_kind`.
+
+
+class OwnerMark(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    owner: Literal["case", "test"] = "case"
+    test: str | None = None  # "path/to/test_file.py::test_name[param]"
+
+    def fields(self) -> dict[str, str]:
+        """What a writer adds to the recording file's top level."""
+        return {"owner": "test", "test": self.test or ""} if self.owner == "test" else {}
+
+
+def owner_kind(source: Path | Mapping[str, Any]) -> OwnerMark:
+    """Who owns a recording file (a path, or its parsed top level). A file that cannot be
+    read, or a marker of another shape, is a RecordingError: its owner is unknown."""
+    if isinstance(source, Path):
+        try:
+            data = json.loads(read_text(source, "recording"))
+        except (ValueError, RecursionError):
+            raise RecordingError("not JSON: its owner is unknown", source) from None
+    else:
+        data = source
+    if not isinstance(data, Mapping):
+        raise RecordingError("not a recording (not a JSON object)")
+    try:
+        return OwnerMark.model_validate({k: data[k] for k in ("owner", "test") if k in data})
+    except ValidationError:
+        raise RecordingError(
+            'its "owner" marker is not "case" or "test" with a "test" name'
+        ) from None
+
+
+_TEST = re.compile(r"^(?P<file>[^:]+\.py)::(?:[^:\[]+::)*(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def owning_test_exists(root: Path, test: str | None) -> bool | None:
+    """Whether the test a marker names is still defined (its file exists and defines a
+    function of that name); None when the name cannot be read (then keep its files)."""
+    match = _TEST.match(test or "")
+    if match is None:
+        return None
+    try:
+        path = inside(root, root / match["file"], "test file")  # a marker is untrusted
+        text = read_text(path, "test file") if path.is_file() else ""
+    except ConfigError:
+        return None
+    pattern = rf"^[ \t]*(async[ \t]+)?def[ \t]+{re.escape(match['name'])}[ \t]*\("
+    return bool(re.search(pattern, text, re.M))
 
 
 class RecordedRequest(BaseModel):
@@ -101,6 +161,21 @@ class RecordingStore:
         self.folder = folder
         self._cache: dict[Owner, dict[str, Interaction]] = {}
         self._dirty: set[Owner] = set()
+        self._marks: dict[Owner, OwnerMark] = {}
+
+    def mark(self, owner: Owner, mark: OwnerMark, *, write: bool = False) -> None:
+        """Say who owns ``owner``'s file (a test); ``write``: save the marker even when no
+        answer changed (a recording mode: a file recorded before markers gets one)."""
+        self._marks[owner] = mark
+        path = self.path(owner)
+        if write and path.is_file():
+            try:
+                current = owner_kind(path)
+            except RecordingError:
+                return  # read (and reported) as a recording when the case runs
+            if current != mark:
+                self.entries(owner)
+                self._dirty.add(owner)
 
     def path(self, owner: Owner) -> Path:
         return self.folder / slug(owner.suite) / f"{slug(owner.case)}.json"
@@ -177,6 +252,7 @@ class RecordingStore:
             "format": FORMAT,
             "suite": owner.suite,
             "case": owner.case,
+            **(self._marks[owner].fields() if owner in self._marks else {}),
             "interactions": interactions,
         }
         text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

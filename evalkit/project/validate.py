@@ -2,9 +2,14 @@
 
 Suites, templates, schemas and pins are validated by loading (a configuration error stops
 the check with exit 2, as it would stop a run). Then, gathered rather than stopped at: the
-prompt lock, schemas against the strict structured-output rules, every case rendered under
-StrictUndefined, recordings missing for the current requests (stale after a prompt edit),
-orphan recordings, and recorded answers from another model than the pinned one (drift).
+prompt lock (a locked version that changed is an error; a version in use but never locked
+warns, an error with ``--strict``, since it can still be edited in place), schemas against
+the strict structured-output rules, assertion paths and ``expect`` fields the schema cannot
+have (project/schema_paths.py), request ``params`` the OpenAI API does not know (an error for
+a model served by OpenAI, a warning for other servers: wire/params.py), every case rendered
+under StrictUndefined, recordings missing for the current requests (stale after a prompt
+edit), orphan recordings (a hand-written test's own are not: project/recordings.py
+``owner_kind``), and recorded answers from another model than the pinned one (drift).
 
 Nothing here prints: :func:`check_project` returns a :class:`CheckReport` (its findings and
 what was checked); the front words it (``cli/check.py``) and chooses the exit code.
@@ -12,19 +17,25 @@ what was checked); the front words it (``cli/check.py``) and chooses the exit co
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
+from ..config import Settings
 from ..errors import ConfigError, RecordingError, display_path
 from ..io.files import slug
-from ..prompts import PromptStore
+from ..io.yamlfile import line_of, load_yaml
+from ..prompts import PromptRef, PromptStore
+from ..wire.params import unknown_param
 from ..wire.pinning import is_pinned
 from ..wire.strict import strict_problems
 from .open import Project, open_project
 from .plan import PlannedCase, plan
-from .recordings import Owner, RecordingStore
+from .recordings import Owner, OwnerMark, RecordingStore, owner_kind, owning_test_exists
+from .schema_paths import path_problem
 
 
 @dataclass(frozen=True)
@@ -60,11 +71,122 @@ class Finding:
         return f"::{self.level} {props}::{message}" if props else f"::{self.level}::{message}"
 
 
-def _lock(project: Project) -> list[Finding]:
-    return [
-        Finding("error", p.message, p.file, p.line)
-        for p in PromptStore(project.settings.prompts_dir).check_lock()
-    ]
+def _lock(project: Project, strict: bool) -> list[Finding]:
+    store = PromptStore(project.settings.prompts_dir)
+    findings = [Finding("error", p.message, p.file, p.line) for p in store.check_lock()]
+    locked = store.read_lock()
+    users: dict[str, list[str]] = {}
+    for suite in project.suites:
+        for target in (suite.base, *suite.variants.values()):
+            names = users.setdefault(str(target.prompt), [])
+            name = suite.name + (f" [{target.variant}]" if target.variant else "")
+            if name not in names:
+                names.append(name)
+    for ref, names in sorted(users.items()):
+        if ref in locked:
+            continue
+        path = store.path(PromptRef.parse(ref))
+        findings.append(
+            Finding(
+                "error" if strict else "warning",
+                f"prompt {ref} is in use ({', '.join(names)}) but not locked: it can still be "
+                "edited in place under its cases; release it with `evalkit lock`",
+                display_path(path),
+            )
+        )
+    return findings
+
+
+def _params(project: Project) -> list[Finding]:
+    """Request params the API does not know: an error for a model OpenAI serves (it would
+    answer 400), a warning for another server (it may take extras)."""
+    findings: list[Finding] = []
+    for suite in project.suites:
+        data = load_yaml(suite.path)
+        for target in (suite.base, *suite.variants.values()):
+            for key in target.params:
+                problem = unknown_param(target.api, key)
+                if problem is None:
+                    continue
+                where = ["variants", target.variant, "params", key] if target.variant else []
+                line = line_of(data, where) if where else None
+                line = line or line_of(data, ["params", key])
+                served = served_by_openai(project.settings, target.model)
+                on = "" if served else f" (sent to {server_name(project.settings, target.model)})"
+                label = f"variant {target.variant}: " if target.variant else ""
+                findings.append(
+                    Finding(
+                        "error" if served else "warning",
+                        f"{label}params: {problem}{on}; "
+                        + (
+                            "OpenAI would answer 400"
+                            if served
+                            else "other servers may take it, OpenAI would not"
+                        ),
+                        display_path(suite.path),
+                        line,
+                    )
+                )
+    return _unique(findings)
+
+
+def _paths(project: Project) -> list[Finding]:
+    """Assertion paths and ``expect`` fields the suite's schema cannot have."""
+    findings: list[Finding] = []
+    for suite in project.suites:
+        for target in (suite.base, *suite.variants.values()):
+            model = target.schema_model
+            if model is None:
+                continue
+            schema = model.model_json_schema()
+            for case in suite.cases:
+                for spec in case.asserts:
+                    path = spec.path
+                    if not path or path.startswith(("tool_calls.", "tool_calls[")):
+                        continue
+                    if path == "tool_calls":
+                        continue
+                    problem = path_problem(schema, path)
+                    if problem is None:
+                        continue
+                    label = f" (variant {target.variant})" if target.variant else ""
+                    findings.append(
+                        Finding(
+                            "error",
+                            f"{suite.name}::{case.id}: {spec.describe()}: {problem} of "
+                            f"{target.schema_ref}{label}",
+                            display_path(case.file),
+                            spec.line or case.line,
+                        )
+                    )
+    return _unique(findings)
+
+
+def served_by_openai(settings: Settings, model: str) -> bool:
+    """Whether requests to ``model`` go to OpenAI itself: no ``[tool.evalkit.servers]``
+    entry sends them elsewhere, and ``OPENAI_BASE_URL`` is unset or OpenAI's."""
+    name, server = settings.server_for(model)
+    base = (server.base_url if name is not None else None) or os.environ.get("OPENAI_BASE_URL")
+    return not base or urlparse(base).hostname == "api.openai.com"
+
+
+def server_name(settings: Settings, model: str) -> str:
+    name, _ = settings.server_for(model)
+    if name is not None:
+        return f"the {name!r} server"
+    return urlparse(os.environ.get("OPENAI_BASE_URL", "")).hostname or "OPENAI_BASE_URL"
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """The same mistake under several targets is one finding (the first target's)."""
+    seen: set[tuple[str | None, int | None, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.file, f.line, f.message.split(" (variant ")[0])
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _schemas(project: Project) -> list[Finding]:
@@ -123,13 +245,9 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
         for path in sorted(folder.glob("*.json")):
             case = cases.get(path.stem)
             if case is None:
-                findings.append(
-                    Finding(
-                        "warning",
-                        f"orphan recording: suite {suite.name!r} has no case for it; delete the file",
-                        display_path(path),
-                    )
-                )
+                orphan = _orphan(project, suite.name, path)
+                if orphan is not None:
+                    findings.append(Finding("warning", orphan, display_path(path)))
                 continue
             owner = Owner(suite.name, case.id)
             if owner in unreadable:
@@ -161,6 +279,23 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
     return findings
 
 
+def _orphan(project: Project, suite: str, path: Path) -> str | None:
+    """Why a recording no case of its suite owns is an orphan, or None when a test that is
+    still defined owns it (recordings.owner_kind: the one rule)."""
+    try:
+        mark = owner_kind(path)
+    except RecordingError:
+        mark = OwnerMark()
+    if mark.owner == "test":
+        if owning_test_exists(project.settings.root, mark.test) is not False:
+            return None
+        return (
+            f"orphan recording: the test that owned it ({mark.test}) is no longer defined; "
+            "`evalkit prune --yes` deletes it"
+        )
+    return f"orphan recording: suite {suite!r} has no case for it; `evalkit prune --yes` deletes it"
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """What ``evalkit check`` found: every finding in the order found, and how much was
@@ -187,7 +322,8 @@ class CheckReport:
 
 def check_project(paths: Sequence[str | Path], *, strict: bool = False) -> CheckReport:
     """Every mistake in the suites at ``paths`` (default: the project's suites folder) that
-    can be found without an API call; ``strict``: missing recordings are errors."""
+    can be found without an API call; ``strict``: missing recordings and prompt versions
+    in use but not locked are errors."""
     try:
         project = open_project(paths)
         planned = [
@@ -199,5 +335,11 @@ def check_project(paths: Sequence[str | Path], *, strict: bool = False) -> Check
     except ConfigError as exc:
         stop = Finding("error", exc.message, exc.file, exc.line, usage=True)
         return CheckReport([stop], stopped=True)
-    findings = _lock(project) + _schemas(project) + _recordings(project, planned, strict)
+    findings = (
+        _lock(project, strict)
+        + _schemas(project)
+        + _paths(project)
+        + _params(project)
+        + _recordings(project, planned, strict)
+    )
     return CheckReport(findings, len(project.suites), len(planned))

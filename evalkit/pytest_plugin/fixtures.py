@@ -12,6 +12,7 @@ import pytest
 
 from ..errors import ConfigError
 from ..io.redaction import redact
+from .items import REMEDIES
 from .state import overrides
 
 
@@ -27,7 +28,8 @@ def evalkit_suite(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     def opener(path: str | Path) -> Any:
         try:
-            handle = open_suite(path, given, runner)
+            name = request.node.nodeid.split("::", 1)[-1]  # its recordings name it
+            handle = open_suite(path, given, runner, REMEDIES, (request.node.path, name))
         except ConfigError as exc:
             raise pytest.UsageError(redact(str(exc))) from None
         handles.append(handle)

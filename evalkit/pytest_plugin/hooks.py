@@ -16,6 +16,7 @@ import pytest
 
 from ..config import OPTIONS, find_root, load_settings
 from ..errors import ConfigError
+from ..io.redaction import redact
 from ..project.shard import HELP as SHARD_HELP
 from ..project.shard import METAVAR as SHARD_METAVAR
 from ..project.shard import PYTEST_FLAG as SHARD_FLAG
@@ -95,6 +96,28 @@ def _wanted(state: State, path: Path) -> bool:
         return True  # let collection report the bad settings
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A variant no collected suite defines is a usage error (exit 2), as in the CLI."""
+    state = session.config.stash.get(STATE, None)
+    if state is None:
+        return
+    try:
+        state.variant_lines()
+    except ConfigError as exc:
+        pytest.exit(redact(str(exc)), returncode=2)
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """Under the collection line: the suites a run of a variant skipped."""
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return []
+    try:
+        return state.variant_lines()
+    except ConfigError:
+        return []  # pytest_collection_finish stops the session with it
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     state = parent.config.stash.get(STATE, None)
     if state is None:
@@ -109,6 +132,8 @@ __all__ = [
     "evalkit_suite",
     "pytest_addoption",
     "pytest_collect_file",
+    "pytest_collection_finish",
     "pytest_configure",
+    "pytest_report_collectionfinish",
     "pytest_unconfigure",
 ]

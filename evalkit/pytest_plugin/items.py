@@ -32,6 +32,10 @@ class SuiteFile(pytest.File):
         try:
             project = state.project_for(self.path)
             suite = project.add(self.path)
+            if not suite.has_variant(variant):  # a run of a variant skips suites without it
+                state.lacking.append(suite)
+                return
+            state.defining += 1
             planned = project.plan_suite(suite, variant, state.shard)
         except ConfigError as exc:
             raise CollectError(redact(str(exc))) from None

@@ -18,6 +18,7 @@ from ..project.open import Project
 from ..project.plan import PlannedCase
 from ..project.shard import PYTEST_FLAG as SHARD_FLAG
 from ..project.shard import Shard
+from ..project.suite import Suite
 from ..results import CaseResult
 from ..results.folder import RunMeta, new_run_id
 from ..runs.session import Session, remembered
@@ -46,6 +47,24 @@ class State:
     sessions: dict[Path, Session] = field(default_factory=dict)
     runner: asyncio.Runner | None = None
     results: dict[str, CaseResult] = field(default_factory=dict)
+    lacking: list[Suite] = field(default_factory=list)  # collected, without the variant asked
+    defining: int = 0  # suites collected that define it
+
+    def variant_lines(self) -> list[str]:
+        """What ``--evalkit-variant`` skipped; a ConfigError when no suite defines it."""
+        variant = self.config.getoption("evalkit_variant")
+        if not self.lacking:
+            return []
+        if not self.defining:
+            defined = "; ".join(
+                f"{s.name}: {', '.join(s.variants) or 'none'}" for s in self.lacking
+            )
+            raise ConfigError(f"no suite defines variant {variant!r} (variants: {defined})")
+        names = ", ".join(sorted(s.name for s in self.lacking))
+        return [
+            f"evalkit: variant {variant}: skipped {len(self.lacking)} suite(s) that do not "
+            f"define it: {names}"
+        ]
 
     def project_for(self, path: Path) -> Project:
         """The project ``path`` belongs to (opened once per root)."""

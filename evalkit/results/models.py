@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import display_path
+from .verdicts import not_run_reason, sample_not_run
 
 
 class CheckResult(BaseModel):
@@ -71,6 +72,12 @@ class SampleResult(BaseModel):
     output: str | None = None
     error: str | None = None
     remedy: str | None = None  # how a front may suggest fixing `error` ("record")
+    # why the sample was never answered for a reason outside the case ("no recording",
+    # "transport error"): it has no verdict, nor has its case (results/verdicts.py)
+    not_run: str | None = None
+    # a gating check had nothing reviewed to compare with (no snapshot yet): its verdict
+    # cannot be paired with another run's (compare/diff.py)
+    unreviewed: bool = False
     checks: list[CheckResult] = []
     request_key: str = ""
     request_id: str | None = None
@@ -109,9 +116,11 @@ class CaseOutcome(BaseModel):
     """What the verdicts need of a case: small enough to travel in a pytest report."""
 
     suite: str
+    case: str = ""
     variant: str | None = None
     passed: bool
     not_run: bool = False
+    why: str | None = None  # why it did not run
     samples_passed: int = 0
     samples: int = 0
     threshold: float = 1.0
@@ -144,8 +153,13 @@ class CaseResult(BaseModel):
         return f"{self.suite}::{self.case}" + (f"[{self.variant}]" if self.variant else "")
 
     @property
+    def not_run_reason(self) -> str | None:
+        """Why the case has no verdict (results/verdicts.py says when), or None: it ran."""
+        return not_run_reason(self.status, self.samples)
+
+    @property
     def ran(self) -> bool:
-        return self.status == "done"
+        return self.not_run_reason is None
 
     @property
     def samples_passed(self) -> int:
@@ -186,11 +200,14 @@ class CaseResult(BaseModel):
         return sum(s.retries for s in self.samples)
 
     def outcome(self) -> CaseOutcome:
+        why = self.not_run_reason
         return CaseOutcome(
             suite=self.suite,
+            case=self.case,
             variant=self.variant,
-            passed=self.passed,
-            not_run=not self.ran,
+            passed=self.passed and why is None,
+            not_run=why is not None,
+            why=why,
             samples_passed=self.samples_passed,
             samples=len(self.samples),
             threshold=self.threshold,
@@ -200,8 +217,9 @@ class CaseResult(BaseModel):
         """What went wrong, with what was expected, what came and where. ``remedies`` maps
         a remedy (``record``) to the front's own words for it."""
         where = f"{display_path(self.file)}:{self.line}" if self.line else display_path(self.file)
-        if not self.ran:
-            return f"{self.item_id} {self.status} ({where})"
+        why = self.not_run_reason
+        if why is not None:
+            return "\n".join([f"{self.item_id} not run: {why} ({where})", *self._errors(remedies)])
         head = f"{self.item_id} failed ({where})"
         if len(self.samples) > 1:
             head += f": {self.samples_passed}/{len(self.samples)} samples passed, needed {self.case_threshold:.0%}"
@@ -224,6 +242,32 @@ class CaseResult(BaseModel):
                 out = sample.output if len(sample.output) <= 400 else sample.output[:399] + "…"
                 lines.append(f"{prefix}output: {out}")
         return "\n".join(lines)
+
+    def _errors(self, remedies: Mapping[str, str] | None) -> list[str]:
+        """Each unanswered sample's error once, with the front's words for its remedy."""
+        lines: list[str] = []
+        for sample in self.samples:
+            if not sample_not_run(sample):
+                continue
+            hint = (remedies or {}).get(sample.remedy or "", "")
+            said = (
+                [sample.error]
+                if sample.error  # else a check's own call was not answered
+                else [f"{c.label()} {c.type}: {c.message}" for c in sample.checks if not c.passed]
+            )
+            for text in said:
+                line = f"  {text}{'; ' + hint if hint else ''}"
+                if line not in lines:
+                    lines.append(line)
+        return lines
+
+    def tagged_report(self, remedies: Mapping[str, str] | None = None) -> str:
+        """The failure report as a front lists it: ``FAIL item (where)`` or ``NOT RUN item:
+        why (where)``, the details below."""
+        report = self.failure_report(remedies)
+        if self.not_run_reason is not None:
+            return "NOT RUN " + report.replace(f"{self.item_id} not run: ", f"{self.item_id}: ", 1)
+        return "FAIL " + report.replace(f"{self.item_id} failed", self.item_id, 1)
 
 
 def dump_outcome(result: CaseResult) -> str:

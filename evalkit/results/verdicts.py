@@ -1,16 +1,63 @@
 """Verdicts, computed here and nowhere else: whether a sample, a case, a suite and a run
 passed (thresholds, repeats, k/n, not-run cases). ``evalkit run``, ``evalkit report``, the
-pytest session gate (xdist included), the viewer and the job summary all read them.
+pytest session gate (xdist included), the viewer, ``evalkit diff`` and the job summary all
+read them.
+
+The rule for a case that did not run, in one place (:func:`not_run_reason`): a case did not
+run when the engine did not start it (``status`` "not run: circuit open", "cost cap",
+"batch cancelled"), or when any of its samples was never answered for a reason outside the
+case: no recording in replay, a request that failed for good on the transport (connection,
+timeout, 429 or 5xx after every retry), a batch line that expired, or a check's own call
+(a judge's, an embedding's) that was not answered for such a reason. Such a case has no
+verdict: it is never a pass, never a failure a threshold may absorb, and the gate fails
+while any case did not run, naming them. A request the API refused (400, 401, ...), a
+budget that refused it, or a check that failed is a failure: the case ran.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
 
-from .models import CaseOutcome, CaseResult, CheckResult, SampleResult
+if TYPE_CHECKING:
+    from .models import CaseOutcome, CaseResult, CheckResult, SampleResult
+
+NAMED = 10  # not-run cases a suite's line names (the count covers them all)
+
+
+class _Sample(Protocol):
+    """What the not-run rule reads of a sample (a result's, or the viewer's)."""
+
+    @property
+    def not_run(self) -> str | None: ...
+
+    @property
+    def remedy(self) -> str | None: ...
+
+
+def sample_not_run(sample: _Sample) -> str | None:
+    """Why this sample has no verdict (``"no recording"``, ``"transport error"``, ...), or
+    None when it ran. Results written before samples carried ``not_run`` said a missing
+    recording only by its remedy (``record``): read as "no recording"."""
+    if sample.not_run:
+        return sample.not_run
+    if sample.remedy == "record":
+        return "no recording"
+    return None
+
+
+def not_run_reason(status: str, samples: Iterable[_Sample]) -> str | None:
+    """Why a case did not run, or None when it ran (see the module's rule)."""
+    if status != "done":
+        return status.removeprefix("not run:").strip() or status
+    for sample in samples:
+        why = sample_not_run(sample)
+        if why:
+            return why
+    return None
 
 
 def sample_passed(checks: Iterable[CheckResult], error: str | None) -> bool:
@@ -19,10 +66,17 @@ def sample_passed(checks: Iterable[CheckResult], error: str | None) -> bool:
 
 
 def case_passed(samples: list[SampleResult], case_threshold: float, error: str | None) -> bool:
-    """A case passes when at least ``case_threshold`` of its samples passed."""
-    if error is not None or not samples:
+    """A case passes when it ran and at least ``case_threshold`` of its samples passed."""
+    if error is not None or not samples or not_run_reason("done", samples) is not None:
         return False
     return sum(s.passed for s in samples) / len(samples) >= case_threshold
+
+
+class NotRun(BaseModel):
+    """A case with no verdict, and why."""
+
+    case: str
+    why: str
 
 
 class SuiteSummary(BaseModel):
@@ -34,29 +88,50 @@ class SuiteSummary(BaseModel):
     repeat: int = 1
     every_sample: int = 0  # cases whose every sample passed: pass^k with k = repeat
     not_run: int = 0
+    not_run_cases: list[NotRun] = []  # the first NAMED of them
 
     @property
     def name(self) -> str:
-        return self.suite + (f"[{self.variant}]" if self.variant else "")
+        """The suite, with its variant when it ran under one: ``invoice [v2]``."""
+        return self.suite + (f" [{self.variant}]" if self.variant else "")
+
+    @property
+    def ran(self) -> int:
+        """Cases with a verdict."""
+        return self.total - self.not_run
 
     @property
     def pass_rate(self) -> float:
-        return self.passed / self.total if self.total else 1.0
+        """The share of the cases that ran which passed (a not-run case has no verdict, so
+        it is in neither count)."""
+        return self.passed / self.ran if self.ran else 0.0
 
     @property
     def gate_passed(self) -> bool:
-        return self.total > 0 and self.pass_rate >= self.threshold
+        """Every case ran, and at least ``threshold`` of them passed."""
+        return self.total > 0 and self.not_run == 0 and self.pass_rate >= self.threshold
+
+    def gate_word(self) -> str:
+        return "passed" if self.gate_passed else "FAILED"
+
+    def not_run_names(self) -> str:
+        """``triage::a (no recording), triage::b (transport error) and 3 more``."""
+        named = ", ".join(f"{self.suite}::{n.case} ({n.why})" for n in self.not_run_cases)
+        more = self.not_run - len(self.not_run_cases)
+        return named + (f" and {more:,} more" if more > 0 else "")
 
     def line(self) -> str:
-        verdict = "passed" if self.gate_passed else "FAILED"
         pass_k = ""
-        if self.repeat > 1 and self.total:
-            pass_k = f"; pass^{self.repeat} {self.every_sample}/{self.total} ({self.every_sample / self.total:.0%}: every sample passed)"
-        not_run = f"; {self.not_run} not run" if self.not_run else ""
-        return (
-            f"suite {self.name}: {self.passed}/{self.total} cases passed ({self.pass_rate:.0%}){pass_k}"
-            f"{not_run}; threshold {self.threshold:.0%}: {verdict}"
-        )
+        if self.repeat > 1 and self.ran:
+            pass_k = f"; pass^{self.repeat} {self.every_sample}/{self.ran} ({self.every_sample / self.ran:.0%}: every sample passed)"
+        ran = f"{self.passed}/{self.ran} cases passed ({self.pass_rate:.0%}){pass_k}"
+        if self.not_run:
+            return (
+                f"suite {self.name}: {ran}; {self.not_run} not run: {self.not_run_names()}; "
+                f"threshold {self.threshold:.0%}: FAILED (a case that did not run has no "
+                "verdict; no threshold covers it)"
+            )
+        return f"suite {self.name}: {ran}; threshold {self.threshold:.0%}: {self.gate_word()}"
 
 
 @dataclass
@@ -67,6 +142,7 @@ class _SuiteCount:
     every_sample: int = 0
     repeat: int = 1
     threshold: float = 1.0
+    not_run_cases: list[NotRun] = field(default_factory=list)
 
 
 @dataclass
@@ -78,11 +154,17 @@ class Verdicts:
     def add(self, outcome: CaseOutcome) -> None:
         count = self.suites.setdefault((outcome.suite, outcome.variant), _SuiteCount())
         count.total += 1
+        count.threshold = outcome.threshold
+        if outcome.not_run:
+            count.not_run += 1
+            if len(count.not_run_cases) < NAMED:
+                count.not_run_cases.append(
+                    NotRun(case=outcome.case or "?", why=outcome.why or "not run")
+                )
+            return
         count.passed += outcome.passed
-        count.not_run += outcome.not_run
         count.every_sample += outcome.samples > 0 and outcome.samples_passed == outcome.samples
         count.repeat = max(count.repeat, outcome.samples)
-        count.threshold = outcome.threshold
 
     def add_all(self, results: Iterable[CaseResult]) -> Verdicts:
         for result in results:
@@ -100,6 +182,7 @@ class Verdicts:
                 repeat=c.repeat,
                 every_sample=c.every_sample,
                 not_run=c.not_run,
+                not_run_cases=list(c.not_run_cases),
             )
             for (suite, variant), c in sorted(
                 self.suites.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
@@ -107,7 +190,12 @@ class Verdicts:
         ]
 
     @property
+    def not_run(self) -> int:
+        return sum(c.not_run for c in self.suites.values())
+
+    @property
     def passed(self) -> bool:
-        """Every suite met its threshold (a run with no case has nothing to pass)."""
+        """Every suite met its threshold with every case run (a run with no case has
+        nothing to pass)."""
         summaries = self.summaries()
         return bool(summaries) and all(s.gate_passed for s in summaries)

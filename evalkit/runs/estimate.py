@@ -59,7 +59,9 @@ def estimate_project(
     requests are not counted unless the mode sends them again (rerecord, live)."""
     overrides: dict[str, Any] = {"max_cost_usd": max_cost_usd}
     project = open_project(suites, overrides)
-    planned = project.plan_all_variants() if all_variants else project.plan(variant)
+    planned = (
+        project.plan_all_variants() if all_variants else project.plan(variant, only_defining=True)
+    )
     settings = project.settings
     store = RecordingStore(settings.snapshots_dir / "recordings")
     found = estimate(planned, settings, store, mode)

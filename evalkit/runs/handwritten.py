@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..checks import AssertionSpec, CheckContext, Observation, evaluate
-from ..config import find_root, load_settings
+from ..config import Mode, find_root, load_settings
 from ..project.plan import plan_case
+from ..project.recordings import Owner, OwnerMark
 from ..project.suite import Case, Suite, load_suite, parse_assertions
 from ..prompts import PromptStore
 from ..results import CaseResult
@@ -42,10 +44,19 @@ class Answer:
 
 
 class SuiteHandle:
-    def __init__(self, suite: Suite, session: Session, runner: asyncio.Runner):
+    def __init__(
+        self,
+        suite: Suite,
+        session: Session,
+        runner: asyncio.Runner,
+        remedies: Mapping[str, str] | None = None,
+        test: str | None = None,
+    ):
         self.suite = suite
         self.session = session
         self.runner = runner
+        self.remedies = remedies  # the front's words for a remedy ("run with ...")
+        self.test = test  # "tests/test_x.py::test_name": the owner its recordings name
 
     async def aclose(self) -> None:
         await self.session.aclose()
@@ -67,12 +78,19 @@ class SuiteHandle:
             id=id, vars=dict(vars or {}), asserts=tuple(specs), file=where, line=caller.lineno
         )
         results: list[CaseResult] = []
+        if self.test:  # its recording is the test's, not a suite case's (recordings.owner_kind)
+            mode = self.session.settings.mode
+            self.session.engine.store.mark(
+                Owner(self.suite.name, id),
+                OwnerMark(owner="test", test=self.test),
+                write=mode in (Mode.RECORD, Mode.RERECORD, Mode.BATCH),
+            )
         planned = [plan_case(self.suite, case, variant)]
         self.runner.run(self.session.run(results.append, planned, close=False))
         (result,) = results
         sample = result.samples[0]
         if sample.error and sample.output is None:
-            raise AssertionError(result.failure_report())
+            raise AssertionError(result.failure_report(self.remedies))
         return Answer(sample.output or "", result, self.suite)
 
 
@@ -112,10 +130,24 @@ def check(answer: Answer | str, *assertions: Any) -> None:
 
 
 def open_suite(
-    path: str | Path, overrides: dict[str, Any] | None, runner: asyncio.Runner
+    path: str | Path,
+    overrides: dict[str, Any] | None,
+    runner: asyncio.Runner,
+    remedies: Mapping[str, str] | None = None,
+    test: tuple[Path, str] | None = None,
 ) -> SuiteHandle:
-    """A handle on a suite, under the session's settings (mode, concurrency ...)."""
+    """A handle on a suite, under the session's settings (mode, concurrency ...);
+    ``remedies``: how the front words a failure's remedy; ``test``: the calling test's file
+    and name, which its recordings carry as their owner."""
     resolved = Path(path).resolve()
     settings = load_settings(find_root(resolved), overrides)
     suite = load_suite(resolved, settings)
-    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner)
+    owner = None
+    if test is not None:
+        file, name = test
+        try:
+            where = file.resolve().relative_to(settings.root.resolve()).as_posix()
+        except ValueError:
+            where = file.as_posix()
+        owner = f"{where}::{name}"
+    return SuiteHandle(suite, ephemeral(settings, "pytest"), runner, remedies, owner)

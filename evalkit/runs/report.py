@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..results import CaseResult, Figures, SuiteSummary, Verdicts
 
@@ -44,7 +45,7 @@ def build(
         verdicts.add(result.outcome())
         figures.add(result)
         if not result.passed:
-            failures.append(result.failure_report(remedies))
+            failures.append(result.tagged_report(remedies))
     summaries = verdicts.summaries()
     rows = []
     for summary in summaries:
@@ -78,7 +79,7 @@ def print_terminal(report: RunReport, figures: Figures, console: Console) -> Non
         console.print(f"warning: {warning}", markup=False)
     print_summary_table(console, report.suites, figures)
     for failure in report.failures:
-        console.print("FAIL " + failure, markup=False)
+        console.print(failure, markup=False)
     for summary in report.suites:
         console.print(summary.line(), markup=False)
 
@@ -89,17 +90,21 @@ def to_markdown(report: RunReport) -> str:
     out = [f"## evalkit report: `{report.label}`", "", f"{icon} **{verdict}**", ""]
     out += [f"> warning: {w}" for w in report.warnings]
     out += [
-        "| suite | passed | rate | threshold | gate | tokens in/out | $/1k cases | p50 / p95 ms per request | retries |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| suite | passed | rate | threshold | gate | not run | tokens in/out | $/1k cases | p50 / p95 ms per request | retries |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for summary, row in zip(report.suites, report.figures, strict=True):
         cost = "n/a" if row.cost_per_1000 is None else f"${row.cost_per_1000:.4f}"
         out.append(
-            f"| {summary.name} | {summary.passed}/{summary.total} | {summary.pass_rate:.0%} "
-            f"| {summary.threshold:.0%} | {'passed' if summary.gate_passed else 'FAILED'} "
+            f"| {summary.name} | {summary.passed}/{summary.ran} | {summary.pass_rate:.0%} "
+            f"| {summary.threshold:.0%} | {summary.gate_word()} | {summary.not_run} "
             f"| {row.input_tokens:,} / {row.output_tokens:,} | {cost} "
             f"| {row.p50_ms_per_request:.0f} / {row.p95_ms_per_request:.0f} | {row.retries} |"
         )
+    not_run = [s for s in report.suites if s.not_run]
+    if not_run:
+        out += ["", "### Not run (no verdict: the gate fails until they run)", ""]
+        out += [f"- `{s.name}`: {s.not_run_names()}" for s in not_run]
     if report.failures:
         out += ["", "### Failures", ""]
         for failure in report.failures:
@@ -130,15 +135,19 @@ def print_summary_table(console: Console, summaries: list[SuiteSummary], figures
         "retries",
         "not run",
     ):
-        table.add_column(column, justify="left" if column in ("suite", "gate") else "right")
+        table.add_column(
+            column,
+            justify="left" if column in ("suite", "gate") else "right",
+            no_wrap=column == "suite",  # "invoice [v2]" stays one label
+        )
     for summary in summaries:
         f = figures.of(summary)
         table.add_row(
-            summary.name,
-            f"{summary.passed}/{summary.total}",
+            Text(summary.name),  # never markup: "invoice [v2]" would lose its "[v2]"
+            f"{summary.passed}/{summary.ran}",
             f"{summary.pass_rate:.0%}",
             f"{summary.threshold:.0%}",
-            "passed" if summary.gate_passed else "FAILED",
+            summary.gate_word(),
             f"{f.input_tokens:,}/{f.output_tokens:,}",
             "n/a" if f.cost is None else f"{f.cost:.4f}",
             "-"

@@ -136,7 +136,9 @@ class Session:
         when the cost cap refuses the plan: then nothing is written)."""
         project = open_project(suites, overrides)
         planned = (
-            project.plan_all_variants(shard) if all_variants else project.plan(variant, shard=shard)
+            project.plan_all_variants(shard)
+            if all_variants
+            else project.plan(variant, shard=shard, only_defining=True)
         )
         meta = RunMeta(
             run_id=run_id or new_run_id(),
@@ -177,7 +179,7 @@ class Session:
         session.planned = (
             project.plan_all_variants(shard, skip=done)
             if meta.all_variants
-            else project.plan(meta.variant, shard=shard, skip=done)
+            else project.plan(meta.variant, shard=shard, skip=done, only_defining=True)
         )
         session.finished_before, session.whole = len(done), False
         session.skipped_lines = sorted(runs.skipped.get(0, []))
@@ -266,6 +268,13 @@ class Session:
     def stopped(self) -> str | None:
         """Why cases stopped being started (the circuit breaker, the cost cap), if they did."""
         return self.engine.stopped()
+
+    @property
+    def skipped_suites(self) -> list[str]:
+        """Suites a run of a named variant skipped, because they do not define it."""
+        if self.project is None or self.meta.all_variants:
+            return []
+        return [s.name for s in self.project.lacking(self.meta.variant)]
 
     def summaries(self) -> list[SuiteSummary]:
         return self.verdicts.summaries()

@@ -25,10 +25,7 @@ def _loaded(run: RunLike) -> LoadedRun:
 
 
 def _headline(report: DiffReport) -> str:
-    regressions = len(report.regressions)
-    if regressions:
-        return f"{regressions} regression(s) under {report.b}"
-    return f"no regressions under {report.b}"
+    return report.headline()  # the diff's own words: regressions and what was not comparable
 
 
 def comparison_view(
@@ -47,6 +44,7 @@ def comparison_view(
             case=c.case,
             a=where_a.get((c.suite, c.case)),
             b=where_b.get((c.suite, c.case)),
+            reason=c.reason,
             changes=[ch.model_dump(mode="json") for ch in c.changes] or None,
             text_diff=c.text_diff,
             d_input_tokens=c.d_input_tokens,

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..errors import ConfigError, display_path
 from ..results import CaseResult, percentile
 from ..results.folder import RESULTS, ResultsFile, meta_file, results_file
+from ..results.verdicts import not_run_reason
 from ..stats import wilson
 from .models import RunView, Skipped, SuiteStats, Verdict, ViewCase, ViewSample
 
@@ -42,7 +43,8 @@ def check_kind(type_: str, path: str | None) -> str:
 
 
 def verdict(case: ViewCase) -> Verdict:
-    if case.status != "done":
+    """The case's verdict by the results layer's rule (a case that did not run has none)."""
+    if not_run_reason(case.status, case.samples) is not None:
         return "not run"
     if case.passed:
         return "passed"
@@ -251,6 +253,8 @@ def row_of_json(data: dict[str, Any]) -> Row | None:
             ViewSample.model_construct(
                 passed=bool(s.get("passed")),
                 error=s.get("error"),
+                remedy=_text(s.get("remedy")),
+                not_run=_text(s.get("not_run")),
                 cost_usd=s.get("cost_usd"),
                 latency_ms=float(s.get("latency_ms") or 0.0),
                 input_tokens=int(s.get("input_tokens") or 0),
@@ -273,6 +277,11 @@ def row_of_json(data: dict[str, Any]) -> Row | None:
     return row_of(case)
 
 
+def _text(value: Any) -> str | None:
+    """A results line's optional text field as read without validating it."""
+    return value if isinstance(value, str) else None
+
+
 def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteStats]:
     """Per suite[variant] (``split="variants"``: a run's summary), or per suite, apart by
     variant only where the rows hold several variants of it (``split="mixed"``: the history,
@@ -291,7 +300,9 @@ def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteSta
         items = groups[group]
         total = len(items)
         passed = sum(r.verdict == "passed" for r in items)
-        low, high = wilson(passed, total)
+        not_run = sum(r.verdict == "not run" for r in items)
+        ran = total - not_run  # a case that did not run has no verdict: in neither count
+        low, high = wilson(passed, ran)
         costs = [r.cost_usd for r in items]
         cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
         latencies = [x for r in items for x in r.latencies]
@@ -302,8 +313,8 @@ def stats_of_rows(rows: Iterable[Row], split: str = "variants") -> list[SuiteSta
                 passed=passed,
                 failed=sum(r.verdict == "failed" for r in items),
                 errors=sum(r.verdict == "error" for r in items),
-                not_run=sum(r.verdict == "not run" for r in items),
-                pass_rate=passed / total if total else 0.0,
+                not_run=not_run,
+                pass_rate=passed / ran if ran else 0.0,
                 low=low,
                 high=high,
                 cost_per_1000=None if cost is None or not total else cost / total * 1000,

@@ -47,6 +47,8 @@ class ViewSample(_Lenient):
     passed: bool
     output: str | None = None
     error: str | None = None
+    remedy: str | None = None
+    not_run: str | None = None  # why it has no verdict (evalkit/results/verdicts.py)
     checks: list[ViewCheck] = []
     request_key: str = ""
     request_id: str | None = None
@@ -111,7 +113,7 @@ class SuiteStats(BaseModel):
     failed: int
     errors: int
     not_run: int
-    pass_rate: float
+    pass_rate: float  # of the cases that ran (a case that did not run has no verdict)
     low: float  # Wilson 95% interval of the pass rate
     high: float
     cost_per_1000: float | None
@@ -142,6 +144,7 @@ class CaseDiffView(BaseModel):
     case: str
     a: int | None  # index into the A run's cases
     b: int | None
+    reason: str | None = None  # why the pair is not comparable
     changes: JsonValue = None  # [{path, a, b}] from evalkit.compare.diff
     text_diff: str | None = None
     d_input_tokens: int = 0

@@ -144,7 +144,7 @@ class ScriptedResult:
         return (
             self.result
             if isinstance(self.result, str)
-            else json.dumps(self.result, ensure_ascii=False)
+            else json.dumps(self.result, ensure_ascii=False, default=str)  # YAML dates
         )
 
 

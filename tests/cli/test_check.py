@@ -75,7 +75,30 @@ def test_missing_recordings_warn_then_fail_when_strict(
 ) -> None:
     assert main(["check"]) == 0
     out, err = capsys.readouterr()
-    assert out == "checked 1 suite(s), 2 case plan(s): 0 error(s), 2 warning(s)\n"
-    assert err.count(": warning: ") == 2
+    # two missing recordings, and triage@v1 in use but never locked
+    assert out == "checked 1 suite(s), 2 case plan(s): 0 error(s), 3 warning(s)\n"
+    assert err.count(": warning: ") == 3
     assert main(["check", "--strict", str(project.suite)]) == 1
-    assert "2 error(s), 0 warning(s)" in capsys.readouterr().out
+    assert "3 error(s), 0 warning(s)" in capsys.readouterr().out
+
+
+def test_a_misspelt_expect_field_and_param_are_file_line_errors(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ..project.test_validate import INVOICE, INVOICE_SUITE
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    project.write("schemas/invoice.py", INVOICE)
+    project.write(
+        "suites/invoice.yaml", INVOICE_SUITE.replace("{max_tokens: 200}", "{max_token: 300}")
+    )
+    assert main(["check", "suites/invoice.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "suites/invoice.yaml:10: invoice::one: equals at curency: path 'curency': the schema has "
+        "no field 'curency' at the top (did you mean currency?) of schemas.invoice:Invoice"
+    ) in err
+    assert (
+        "suites/invoice.yaml:4: params: max_token is not a Chat Completions parameter (did you "
+        "mean max_tokens?); OpenAI would answer 400"
+    ) in err

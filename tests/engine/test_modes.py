@@ -76,11 +76,12 @@ def test_replay_without_recording_fails_the_case_clearly(
 ) -> None:
     assert main(["run"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL triage::refund" in out
+    assert "NOT RUN triage::refund: no recording (suites/triage.yaml:" in out
     assert (
-        "no recording for this request: the prompt, model or params changed; run with --mode record (or `evalkit record`)"
+        "no recording for this request: this case was never recorded; run with --mode record (or `evalkit record`)"
         in out
     )
+    assert "suite triage: 0/0 cases passed (0%); 2 not run: triage::" in out
 
 
 def test_record_only_calls_for_what_changed(project: Project, server: TestingServer) -> None:

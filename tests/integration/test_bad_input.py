@@ -206,7 +206,7 @@ def test_unknown_variant_is_a_usage_error(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["run", "--variant", "nope"]) == 2
-    assert "has no variant 'nope'" in capsys.readouterr().err
+    assert "no suite defines variant 'nope'" in capsys.readouterr().err
 
 
 def test_allow_unpinned_accepts_an_alias(project: Project) -> None:

@@ -13,6 +13,7 @@ import evalkit
 from evalkit.checks import REGISTRY, AssertionSpec, CheckContext, Observation, evaluate
 from evalkit.config import OPTIONS, Mode, Settings, load_settings
 from evalkit.engine.answerers import (
+    NEVER_RECORDED,
     NO_RECORDING,
     Answerer,
     Fallback,
@@ -84,13 +85,15 @@ def run(coro):  # type: ignore[no-untyped-def]
 def test_replay_answers_from_recordings_or_says_why_not(tmp_path: Path) -> None:
     store = RecordingStore(tmp_path)
     request = chat("hi")
-    with pytest.raises(RecordingMissing, match=NO_RECORDING) as info:
+    with pytest.raises(RecordingMissing, match=NEVER_RECORDED) as info:
         run(Replay(store).answer(OWNER, request))
-    assert info.value.remedy == "record"
+    assert info.value.remedy == "record" and info.value.not_run == "no recording"
     store.put(OWNER, request, answer("hello"))
     assert store.forget(OWNER) is None  # written
     replayed = run(Replay(store).answer(OWNER, request))
     assert replayed.text == "hello" and replayed.replayed
+    with pytest.raises(RecordingMissing, match=NO_RECORDING):  # recorded, then edited
+        run(Replay(store).answer(OWNER, chat("hi, edited")))
 
 
 def test_record_replays_what_it_has_and_records_the_rest(tmp_path: Path) -> None:
@@ -353,6 +356,7 @@ def test_public_api_is_pinned() -> None:
         "Suite",
         "SuiteSummary",
         "TemplateError",
+        "TransportError",
         "Verdicts",
         "__version__",
         "check",

@@ -164,7 +164,7 @@ def test_a_pr_that_regresses_a_case_fails_the_gate(repo: tuple[Path, str], tmp_p
     assert page is not None
     data = json.loads(page.group(1))
     assert [r["id"] for r in data["runs"]] == ["base", "head"]
-    assert data["comparisons"][0]["headline"] == "1 regression(s) under head"
+    assert data["comparisons"][0]["headline"] == "1 regression(s) under head: triage::invoice-copy"
 
 
 def test_a_harmless_pr_passes_the_gate(repo: tuple[Path, str], tmp_path: Path) -> None:

@@ -235,8 +235,18 @@ def test_a_model_answer_holding_markup_is_shown_as_text(viewer: Viewer, run_page
 def test_a_comparison_side_by_side(viewer: Viewer, cmp_page: Path) -> None:
     page = viewer.open(cmp_page)
     assert page.input_value("#view-select") == "cmp:0"
-    assert page.locator("#headline").inner_text() == "base → head: 1 regression(s) under head"
-    assert chips(page) == ["all 8", "regressed 1", "failed 3", "only in A 1", "passed 3"]
+    assert page.locator("#headline").inner_text() == (
+        "base → head: 1 regression(s) under head: triage::invoice; 1 not comparable: "
+        "triage::skipped (head did not run: circuit open)"
+    )
+    assert chips(page) == [
+        "all 8",
+        "regressed 1",
+        "failed 2",
+        "not comparable 1",
+        "only in A 1",
+        "passed 3",
+    ]
     assert viewer.rows()[0] == "triage::invoice"
     page.click("#status-filter [data-status='only in A']")
     assert viewer.rows() == ["triage::removed"]

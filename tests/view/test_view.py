@@ -414,7 +414,8 @@ def test_a_comparison_points_each_row_at_both_sides(tmp_path: Path) -> None:
     assert (cmp["label_a"], cmp["label_b"], cmp["headline"]) == (
         "base",
         "head",
-        "1 regression(s) under head",
+        "1 regression(s) under head: triage::invoice; 1 not comparable: triage::skipped "
+        "(head did not run: circuit open)",
     )
     rows = {r["case"]: r for r in cmp["cases"]}
     assert rows["invoice"]["status"] == "regression"
@@ -435,7 +436,10 @@ def test_a_comparison_from_results_in_memory_keeps_the_given_report(tmp_path: Pa
     report = compare(a, b, "v1", "v2")
     data = page_data(render_comparison(from_results("v1", a), from_results("v2", b), report=report))
     assert [r["label"] for r in data["runs"]] == ["v1", "v2"]
-    assert data["comparisons"][0]["headline"] == "1 regression(s) under v2"
+    assert data["comparisons"][0]["headline"] == (
+        "1 regression(s) under v2: triage::invoice; 1 not comparable: triage::skipped "
+        "(v2 did not run: circuit open)"
+    )
     flaky = next(c for c in data["runs"][1]["cases"] if c["case"] == "flaky")
     assert len(flaky["samples"]) == 3 and flaky["samples"][1]["checks"][0]["passed"] is False
 
@@ -479,7 +483,7 @@ def test_history_orders_runs_by_time_and_links_each_to_its_run(tmp_path: Path) -
     mid = {s.suite: s for s in history.runs[1].suites}["triage"]
     assert (mid.total, mid.passed) == (2, 1)
     zeta = {s.suite: s for s in history.runs[0].suites}["triage"]
-    assert zeta.pass_rate == pytest.approx(2 / 6) and zeta.p95_ms > 0
+    assert zeta.pass_rate == pytest.approx(2 / 5) and zeta.p95_ms > 0  # 1 did not run
     limited = load_history(results, [], None, limit=2)
     assert [r.id for r in limited.runs] == ["mid", "alpha"] and limited.notes
     assert limited.runs[0].href.startswith("file:///")

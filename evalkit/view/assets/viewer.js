@@ -90,12 +90,12 @@
   var CMPS = DATA.comparisons || [];
 
   var STATUS_ORDER = {
-    "regressed": 0, "error": 1, "failed": 2, "not run": 3, "only in A": 4, "only in B": 5,
-    "fixed": 6, "passed": 7
+    "regressed": 0, "error": 1, "failed": 2, "not run": 3, "not comparable": 4, "only in A": 5,
+    "only in B": 6, "fixed": 7, "passed": 8
   };
   var DIFF_STATUS = {
     "regression": "regressed", "fix": "fixed", "pass": "passed", "fail": "failed",
-    "only-a": "only in A", "only-b": "only in B"
+    "not-comparable": "not comparable", "only-a": "only in A", "only-b": "only in B"
   };
 
   function itemId(c) { return c.suite + "::" + c.case + (c.variant ? "[" + c.variant + "]" : ""); }
@@ -312,7 +312,7 @@
     clear(ui.summary);
     if (S.view.kind === "cmp") {
       var cmp = CMPS[S.view.index];
-      var bad = cmp.cases.some(function (c) { return c.status === "regression"; });
+      var bad = cmp.cases.some(function (c) { return c.status === "regression" || c.status === "not-comparable"; });
       ui.summary.appendChild(el("p", { id: "headline", class: bad ? "bad" : "good" },
         cmp.label_a + " → " + cmp.label_b + ": " + cmp.headline));
       var t = el("table", { class: "stats" },
@@ -860,6 +860,7 @@
       cmp.label_a + ": " + (a ? (a.passed ? "pass" : "FAIL") : "absent") + " · " + cmp.label_b + ": " + (b ? (b.passed ? "pass" : "FAIL") : "absent"),
       a && b ? " · Δ tokens " + signed(d.d_input_tokens) + " in / " + signed(d.d_output_tokens) + " out · Δ cost " + signed(d.d_cost_usd, 6) + " · Δ latency " + signed(d.d_latency_ms) + " ms" : "");
     add(ui.detail, verdicts);
+    if (d.reason) add(ui.detail, el("p", { class: "note", id: "not-comparable" }, "not comparable: " + d.reason + " (never counted as a regression or a fix)"));
     if (b && !b.passed) add(ui.detail, whyItFailed(b));
     else if (a && !a.passed) add(ui.detail, whyItFailed(a));
     if (d.changes && d.changes.length) {
