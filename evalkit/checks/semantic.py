@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 from ..prompts import PromptRef, PromptStore
-from ..wire.pinning import is_pinned
+from ..wire.pinning import is_pinned, pin_hint
 from ..wire.request import Request, Structured, build_request, embedding_request
 from ..wire.response import Response
 from . import (
@@ -175,7 +175,7 @@ class Judge(Check):
         args: JudgeArgs = spec.args
         if not ctx.allow_unpinned and not is_pinned(args.model):
             raise ArgumentError(
-                f"judge model {args.model!r} is not a pinned snapshot: use a dated one, "
+                f"judge model {args.model!r} is not a pinned snapshot: {pin_hint(args.model)}, "
                 "or set `allow_unpinned: true`",
                 "model",
             )

@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..io.files import read_text
 from ..io.yamlfile import LineDict, LineList, load_yaml, located_error
 from ..prompts import PromptRef, PromptStore
-from ..wire.pinning import is_pinned
+from ..wire.pinning import is_pinned, pin_hint
 from ..wire.request import APIS, STRUCTURED, Api, Structured
 from ..wire.strict import strict_problems
 from ..wire.tools import Script, ScriptedResult, Tool, valid_tool_name
@@ -216,7 +216,8 @@ class Suite(BaseModel):
                 updates["prompt"] = ref
             elif key == "model" and not is_pinned(value):
                 raise ConfigError(
-                    f"ad-hoc variant {spec!r}: model {value!r} is not a pinned snapshot"
+                    f"ad-hoc variant {spec!r}: model {value!r} is not a pinned snapshot: "
+                    f"{pin_hint(value)}"
                 )
             elif key == "api" and value not in APIS:
                 raise ConfigError(f"ad-hoc variant {spec!r}: api must be chat or responses")
@@ -349,8 +350,7 @@ class _Loader:
         model = values["model"]
         if not allow_unpinned and not is_pinned(model):
             raise self.fail(
-                f"model {model!r} is not a pinned snapshot: use a dated one such as "
-                f"'{model}-2025-04-14' (see the provider's model list), or set "
+                f"model {model!r} is not a pinned snapshot: {pin_hint(model)}, or set "
                 "`allow_unpinned: true` to accept silent model upgrades",
                 line("model"),
             )

@@ -25,7 +25,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...config import Settings
-from ...wire.pinning import is_pinned
+from ...wire.pinning import is_pinned, pin_hint
 from ...wire.request import Request
 from ...wire.response import Response
 from .. import (
@@ -86,8 +86,8 @@ def require_pinned(model: str, ctx: LoadContext, key: str = "model") -> None:
     """A grader's model is pinned like a judge's, so a grade cannot change under a suite."""
     if not ctx.allow_unpinned and not is_pinned(model):
         raise ArgumentError(
-            f"grader model {model!r} is not a pinned snapshot: use a dated one (e.g. "
-            "gpt-4.1-2025-04-14), or set `allow_unpinned: true`",
+            f"grader model {model!r} is not a pinned snapshot: {pin_hint(model)}, or set "
+            "`allow_unpinned: true`",
             key,
         )
 
