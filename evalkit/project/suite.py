@@ -592,7 +592,8 @@ class _Loader:
         try:
             spec = RawCase.model_validate(row)
         except ValidationError as exc:
-            raise located_error(exc, row, file, prefix="case ", line=line) from None
+            error = located_error(exc, row, file, prefix="case ", line=line)
+            raise _suite_level_hint(exc, error) from None
         case_id = str(spec.id).strip()
         if not case_id:
             raise self.fail("case id is empty", line, file)
@@ -768,6 +769,29 @@ def load_suite(path: str | Path, settings: Settings | None = None) -> Suite:
         settings = load_settings(find_root(path))
     activate_root(settings.root)
     return _Loader(path, settings).load()
+
+
+SUITE_LEVEL = frozenset(
+    field.alias or name
+    for model in (RawSuite, RawVariant)
+    for name, field in model.model_fields.items()
+)
+
+
+def _suite_level_hint(exc: ValidationError, error: ConfigError) -> ConfigError:
+    """A case given a suite or variant setting (``stream:``, ``model:``, ``repeat:``) is told
+    where that setting goes, not only that the field is unknown."""
+    first = exc.errors()[0]
+    field = str(first["loc"][-1]) if first["loc"] else ""
+    if first["type"] != "extra_forbidden" or field not in SUITE_LEVEL:
+        return error
+    return ConfigError(
+        f"{error.message}: `{field}` is a suite or variant setting, not a case's: set it at "
+        "the suite's top level, or in a variant (`variants: {NAME: {" + field + ": ...}}`) "
+        "and run the case under it",
+        error.file,
+        error.line,
+    )
 
 
 def is_suite_file(path: Path, named: bool = False) -> bool:

@@ -11,6 +11,7 @@ outcomes with the results layer's verdicts (:mod:`.gate`). The fixtures live in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,6 +117,28 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
         return state.variant_lines()
     except ConfigError:
         return []  # pytest_collection_finish stops the session with it
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """`pytest suites/` without --evalkit collects nothing from YAML suites: say how."""
+    if config.getoption("evalkit") or exitstatus != pytest.ExitCode.NO_TESTS_COLLECTED:
+        return
+    invocation = Path(config.invocation_params.dir)
+    given = [a for a in config.args if not a.startswith("-")]
+    holding = [a for a in given if _holds_suites(invocation / a.split("::")[0])]
+    if holding:
+        terminalreporter.write_line(
+            "hint: evalkit suites are YAML files, collected only with --evalkit: "
+            f"pytest --evalkit {' '.join(holding)}"
+        )
+
+
+def _holds_suites(path: Path) -> bool:
+    if path.is_file():
+        return is_suite_file(path, named=True)
+    if path.is_dir():
+        return any(is_suite_file(p) for p in sorted(path.rglob("*.y*ml"))[:200])
+    return False
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -130,3 +130,35 @@ def test_suites_with_the_same_name_clash(
 def test_list_yaml_in_suites_folder_is_not_a_suite(project: Project) -> None:
     project.write("suites/cases/rows.yaml", "- id: a\n  vars: {body: x}\n")
     assert main(["check"]) == 0
+
+
+@pytest.mark.parametrize("field", ["stream", "model", "repeat", "schema", "params", "max_turns"])
+def test_a_suite_setting_on_a_case_says_where_it_goes(
+    project: Project, capsys: pytest.CaptureFixture[str], field: str
+) -> None:
+    value = {"stream": "true", "model": "gpt-4.1-2025-04-14", "repeat": "3"}.get(field, "{}")
+    project.write(
+        "suites/triage.yaml",
+        SUITE.replace(
+            '    vars: {body: "The site is down"}\n',
+            f'    vars: {{body: "The site is down"}}\n    {field}: {value}\n',
+        ),
+    )
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown field {field!r}: `{field}` is a suite or variant setting" in err
+    assert "suites/triage.yaml:" in err
+
+
+def test_an_unknown_case_field_stays_unknown(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "suites/triage.yaml",
+        SUITE.replace(
+            '    vars: {body: "The site is down"}\n', '    vars: {body: "x"}\n    colour: red\n'
+        ),
+    )
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown field 'colour'" in err and "suite or variant setting" not in err
