@@ -403,3 +403,40 @@ def test_long_outputs_are_folded(viewer: Viewer, tmp_path: Path) -> None:
         button.click()
         assert output.locator(".folded").count() == 0 and button.inner_text() == "fold"
         assert output.locator("pre").evaluate("e => e.getBoundingClientRect().height") > 2 * height
+
+
+def test_tool_results_given_as_json_text_show_as_json(viewer: Viewer, tmp_path: Path) -> None:
+    """A tool's result is often JSON sent as a string: the page shows the JSON, not an
+    escaped string with its quotes and backslashes."""
+    cases = head_cases()
+    refund = next(c for c in cases if c["case"] == "refund")
+    turn = refund["samples"][0]["turns"][0]
+    turn["tool_results"] = [
+        {"name": "lookup_order", "result": '{"status": "shipped", "eta": "2026-11-30"}'}
+    ]
+    out = tmp_path / "run.html"
+    out.write_text(render_run(write_run(tmp_path / "head", cases)))
+    page = viewer.open(out)
+    page.click("[data-key='triage::refund']")
+    first_turn = page.locator("#detail .turn").nth(0).inner_text()
+    assert '"status": "shipped"' in first_turn and '"eta": "2026-11-30"' in first_turn
+    assert '\\"status\\"' not in first_turn
+
+
+def test_suite_and_variant_names_are_not_cut_at_1400px(viewer: Viewer, tmp_path: Path) -> None:
+    cases = [
+        {**c, "suite": "invoice-extraction", "variant": "mini5-structured"} for c in head_cases()
+    ]
+    out = tmp_path / "run.html"
+    out.write_text(render_run(write_run(tmp_path / "head", cases)))
+    page = viewer.open(out)
+    clipped = page.eval_on_selector_all(
+        "#case-list .row .cell",
+        "cells => cells.filter(c => ['invoice-extraction', 'mini5-structured']"
+        ".includes(c.textContent) && c.scrollWidth > c.clientWidth).length",
+    )
+    shown = page.eval_on_selector_all(
+        "#case-list .row .cell",
+        "cells => cells.filter(c => c.textContent === 'invoice-extraction').length",
+    )
+    assert shown > 0 and clipped == 0

@@ -436,7 +436,21 @@
   function grid() {
     // a comparison's numbers carry their change (+12): wider columns
     var wide = { dur: "7.5em", tokens: "6.5em" };
-    return columns().map(function (c) { return S.view.kind === "cmp" && wide[c.key] ? wide[c.key] : c.w; }).join(" ");
+    return columns().map(function (c) {
+      if (S.view.kind === "cmp" && wide[c.key]) return wide[c.key];
+      if (c.key === "suite" || c.key === "variant") return fitted(c.key, c.label);
+      return c.w;
+    }).join(" ");
+  }
+  function fitted(key, label) {
+    // suite and variant names are short and must be read whole: the column is as wide as
+    // its longest name (up to 24 characters; a longer one is cut with an ellipsis)
+    var longest = label.length;
+    for (var i = 0; i < S.rows.length && longest < 24; i++) {
+      var v = S.rows[i][key];
+      if (v) longest = Math.max(longest, Math.min(24, String(v).length));
+    }
+    return (longest + 2) + "ch";
   }
   var SHOW_VARIANT = true;
   function columns() {
@@ -664,6 +678,20 @@
     }));
   }
 
+  function renderToolResults(results) {
+    // a tool's result is often JSON sent as a string: shown as the JSON it holds
+    if (!Array.isArray(results)) return renderValue(pretty(results));
+    return jsonTree(results.map(function (r) {
+      if (!isObj(r)) return r;
+      var copy = {};
+      Object.keys(r).forEach(function (k) {
+        var parsed = k === "result" ? parseJson(r[k]) : undefined;
+        copy[k] = parsed !== undefined ? parsed : r[k];
+      });
+      return copy;
+    }));
+  }
+
   function renderTurns(turns) {
     if (!Array.isArray(turns)) return fold(pretty(turns));
     return el("div", { class: "turns" }, turns.map(function (t, i) {
@@ -679,7 +707,7 @@
         t.output !== undefined && t.output !== null && t.output !== "" ? renderValue(t.output) : null,
         Array.isArray(t.tool_calls) && t.tool_calls.length ? el("div", null, el("div", { class: "label" }, "tool calls"), renderToolCalls(t.tool_calls)) : null,
         t.tool_results !== undefined && t.tool_results !== null && !(Array.isArray(t.tool_results) && !t.tool_results.length)
-          ? el("div", null, el("div", { class: "label" }, "tool results"), renderValue(pretty(t.tool_results))) : null);
+          ? el("div", null, el("div", { class: "label" }, "tool results"), renderToolResults(t.tool_results)) : null);
     }));
   }
 
