@@ -19,9 +19,12 @@ from ..config import Mode, Settings
 from ..errors import CircuitOpen
 from ..project.plan import Plan, PlannedCase
 from ..project.recordings import Owner, RecordingStore
-from ..results import CaseResult, SampleResult, case_passed
-from ..results.verdicts import not_run_reason
+from ..project.suite import Suite
+from ..results import CaseResult, SampleResult
+from ..results.verdicts import Repeats, judge_case, not_run_reason, sample_not_run
+from ..stats import Decision, design
 from ..wire.pricing import Rate
+from ..wire.request import Request
 from .answerers import Answerer, answerer_for
 from .limits import CircuitBreaker, LiveStats
 from .sampling import run_sample
@@ -30,6 +33,17 @@ if TYPE_CHECKING:
     from .batch import Batch
     from .costcap import CostGuard
     from .live import Live
+
+
+def repeats_of(suite: Suite) -> Repeats:
+    """How ``suite`` samples, as the verdict rules read it."""
+    return Repeats(
+        suite.min_samples,
+        suite.repeat,
+        suite.case_threshold,
+        suite.confidence,
+        suite.on_inconclusive,
+    )
 
 
 class Engine:
@@ -128,6 +142,7 @@ class Engine:
             status = f"not run: {why}"
         if why is not None or not all(s.answered for s in samples):
             self.snapshots.hold(planned.suite.name, planned.case.id, planned.target.variant)
+        judged = judge_case(samples, repeats_of(planned.suite), error) if why is None else None
         request = planned.requests[0] if planned.requests else None
         body = request.body if request is not None else {}
         messages = body.get("messages", body.get("input", []))
@@ -137,7 +152,7 @@ class Engine:
             variant=planned.target.variant,
             file=str(planned.case.file),
             line=planned.case.line,
-            passed=status == "done" and case_passed(samples, planned.suite.case_threshold, error),
+            passed=judged.passed if judged is not None else False,
             status=status,
             error=error,
             prompt=str(planned.target.prompt),
@@ -146,6 +161,12 @@ class Engine:
             mode=self.mode.value,
             case_threshold=planned.suite.case_threshold,
             threshold=planned.suite.threshold,
+            verdict=judged.verdict if judged is not None else "",
+            pass_rate=judged.pass_rate if judged is not None else None,
+            interval=judged.interval if judged is not None else None,
+            confidence=planned.suite.confidence,
+            on_inconclusive=planned.suite.on_inconclusive,
+            settle=judged.settle if judged is not None else None,
             samples=samples,
             messages=messages if isinstance(messages, list) else [],
             recording=self._relative(self.store.path(Owner(planned.suite.name, planned.case.id))),
@@ -175,18 +196,51 @@ class Engine:
 
     async def _samples(self, planned: PlannedCase, ctx: CheckContext) -> list[SampleResult]:
         """The case's samples, one after another; in batch mode at once, so a repeat waits
-        for one batch round, not one per sample."""
-        if self.mode is not Mode.BATCH or len(planned.requests) < 2:
-            return [await run_sample(self.answerer, planned, r, ctx) for r in planned.requests]
+        for one batch round, not one per sample. Adaptive repeats stop at the sample where
+        the sequential design settles the verdict (:meth:`_adaptive`)."""
+        if planned.suite.adaptive:
+            return await self._adaptive(planned, ctx)
+        return await self._some(planned, planned.requests, ctx)
+
+    async def _some(
+        self, planned: PlannedCase, requests: Sequence[Request], ctx: CheckContext
+    ) -> list[SampleResult]:
+        if self.mode is not Mode.BATCH or len(requests) < 2:
+            return [await run_sample(self.answerer, planned, r, ctx) for r in requests]
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = [
-                    group.create_task(run_sample(self.answerer, planned, r, ctx))
-                    for r in planned.requests
+                    group.create_task(run_sample(self.answerer, planned, r, ctx)) for r in requests
                 ]
         except BaseExceptionGroup as errors:
             raise errors.exceptions[0] from None
         return [task.result() for task in tasks]
+
+    async def _adaptive(self, planned: PlannedCase, ctx: CheckContext) -> list[SampleResult]:
+        """``repeat: {min, max}``: sample until the sequential design's decision is not
+        "continue" (evalkit/stats/sequential.py), so clear cases cost ``min`` samples and
+        only borderline ones up to ``max``. The decision depends on the counts alone, so a
+        replay of the recorded samples stops where the recording run stopped.
+
+        Live, samples are taken one at a time. A batch round can take hours, so batch mode
+        asks for ``min`` samples first, then as many again as it has (doubling): the
+        verdict is still read at the first sample where the design stops, and samples the
+        round brought beyond it are left out of the case."""
+        suite = planned.suite
+        rule = design(suite.case_threshold, suite.repeat_min, suite.repeat, suite.confidence)
+        samples: list[SampleResult] = []
+        passes = 0
+        while len(samples) < len(planned.requests):
+            done = len(samples)
+            size = 1 if self.mode is not Mode.BATCH else (done or suite.repeat_min)
+            for sample in await self._some(planned, planned.requests[done : done + size], ctx):
+                samples.append(sample)
+                if sample_not_run(sample) is not None:
+                    return samples  # the case did not run: sampling on cannot give it a verdict
+                passes += sample.passed
+                if rule.decide(passes, len(samples)) is not Decision.CONTINUE:
+                    return samples
+        return samples
 
     def preflight(self, cases: Iterable[PlannedCase]) -> None:
         """A missing key or a bad base URL is a usage error before any case starts (so is

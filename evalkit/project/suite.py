@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, threshold_types
 from ..checks.python import import_object
@@ -100,6 +100,22 @@ class RawCasesFrom(_Strict):
     match: Literal["exact", "starts_with", "includes"] = "exact"  # openai-evals' ideal
 
 
+class RawRepeat(_Strict):
+    """``repeat: {min, max}``: sample a case until its verdict is settled (adaptive)."""
+
+    min: int = Field(ge=1, le=MAX_REPEAT)
+    max: int = Field(ge=1, le=MAX_REPEAT)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RawRepeat:
+        if self.min > self.max:
+            raise ValueError(f"repeat min ({self.min}) is above its max ({self.max})")
+        return self
+
+
+OnInconclusive = Literal["fail", "pass", "warn"]
+
+
 class RawSuite(_Strict):
     suite: str | None = None
     description: str = ""
@@ -112,9 +128,11 @@ class RawSuite(_Strict):
     structured: Structured | None = None
     vars: dict[str, Any] = {}
     budget: Budget | None = None
-    repeat: int = Field(1, ge=1, le=MAX_REPEAT)
+    repeat: int | RawRepeat = 1  # read by _repeat: N, or {min, max}
     case_threshold: float = Field(1.0, ge=0, le=1, allow_inf_nan=False)
     threshold: float = Field(1.0, ge=0, le=1, allow_inf_nan=False)
+    confidence: float = Field(0.95, ge=0.5, le=0.999, allow_inf_nan=False)
+    on_inconclusive: OnInconclusive = "fail"
     assert_: list[Any] = Field([], alias="assert")
     cases: list[dict[str, Any]] = Field(min_length=1)
     variants: dict[str, RawVariant] = {}
@@ -123,6 +141,29 @@ class RawSuite(_Strict):
     parallel_tool_calls: bool | None = None
     max_turns: int = Field(8, ge=1, le=MAX_TURNS)
     stream: bool = False
+
+    @field_validator("repeat", mode="before")
+    @classmethod
+    def _repeat(cls, value: Any) -> int | RawRepeat:
+        """``repeat: 5`` or ``repeat: {min: 3, max: 30}``, with one message for either."""
+        if isinstance(value, dict):
+            try:
+                return RawRepeat.model_validate(value)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                what = (
+                    f"unknown field {where!r}"
+                    if first["type"] == "extra_forbidden"
+                    else f"{where}: {first['msg']}".strip(": ").removeprefix("Value error, ")
+                )
+                raise ValueError(f"{what} (repeat: {{min: 3, max: 30}})") from None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPEAT:
+            raise ValueError(
+                f"repeat is a number of samples from 1 to {MAX_REPEAT}, or {{min, max}} for "
+                f"adaptive repeats, not {value!r}"
+            )
+        return value
 
     @field_validator("variants")
     @classmethod
@@ -191,10 +232,22 @@ class Suite(BaseModel):
     settings: Settings
     base: Target
     variants: dict[str, Target]
-    repeat: int
+    repeat: int  # samples per case at most (``repeat: N``, or an adaptive repeat's max)
     case_threshold: float
     threshold: float
     cases: CaseList[Case]  # big case files are held as rows (caselist.py)
+    repeat_min: int = 0  # an adaptive repeat's min (0: a fixed ``repeat: N``)
+    confidence: float = 0.95
+    on_inconclusive: OnInconclusive = "fail"
+
+    @property
+    def adaptive(self) -> bool:
+        return 0 < self.repeat_min < self.repeat
+
+    @property
+    def min_samples(self) -> int:
+        return self.repeat_min if self.adaptive else self.repeat
+
     prompts: PromptStore = Field(exclude=True, repr=False)  # shared: templates compile once
 
     def _ad_hoc(self, spec: str) -> Target:
@@ -323,9 +376,12 @@ class _Loader:
             settings=self.settings,
             base=base,
             variants=variants,
-            repeat=raw.repeat,
+            repeat=raw.repeat if isinstance(raw.repeat, int) else raw.repeat.max,
+            repeat_min=0 if isinstance(raw.repeat, int) else raw.repeat.min,
             case_threshold=raw.case_threshold,
             threshold=raw.threshold,
+            confidence=raw.confidence,
+            on_inconclusive=raw.on_inconclusive,
             cases=cases,
             prompts=self.prompts,
         )

@@ -124,6 +124,9 @@ class CaseOutcome(BaseModel):
     samples_passed: int = 0
     samples: int = 0
     threshold: float = 1.0
+    verdict: str = ""  # passed | failed | inconclusive ("" from results written before)
+    on_inconclusive: str = "fail"
+    confidence: float = 0.95
 
 
 class CaseResult(BaseModel):
@@ -147,6 +150,14 @@ class CaseResult(BaseModel):
     messages: list[dict[str, object]] = []  # the rendered request
     recording: str | None = None  # the case's recording file, relative to the project
     finished_at: str = ""
+    # the case's verdict from its samples (results/verdicts.py): "" in results written
+    # before verdicts were kept, read then from `passed`
+    verdict: str = ""
+    pass_rate: float | None = None
+    interval: tuple[float, float] | None = None  # of the pass rate, at `confidence`
+    confidence: float = 0.95
+    on_inconclusive: str = "fail"
+    settle: int | None = None  # more samples that would settle an inconclusive verdict
 
     @property
     def item_id(self) -> str:
@@ -160,6 +171,18 @@ class CaseResult(BaseModel):
     @property
     def ran(self) -> bool:
         return self.not_run_reason is None
+
+    @property
+    def case_verdict(self) -> str:
+        """``passed`` | ``failed`` | ``inconclusive`` | ``not run``, for any result file."""
+        if not self.ran:
+            return "not run"
+        return self.verdict or ("passed" if self.passed else "failed")
+
+    @property
+    def flaky(self) -> bool:
+        """Its samples disagree: some passed, some failed."""
+        return 0 < self.samples_passed < len(self.samples)
 
     @property
     def samples_passed(self) -> int:
@@ -211,7 +234,40 @@ class CaseResult(BaseModel):
             samples_passed=self.samples_passed,
             samples=len(self.samples),
             threshold=self.threshold,
+            verdict="" if why is not None else self.case_verdict,
+            on_inconclusive=self.on_inconclusive,
+            confidence=self.confidence,
         )
+
+    def verdict_detail(self) -> str:
+        """``4/5 samples passed (rate 0.80, 95% interval [0.34, 1.00]) against 90%``, for a
+        case with repeats ("" for one sample)."""
+        n = len(self.samples)
+        if n < 2:
+            return ""
+        text = f"{self.samples_passed}/{n} samples passed"
+        if self.interval is not None:
+            low, high = self.interval
+            text += f" (rate {self.samples_passed / n:.2f}, {self.confidence:.0%} interval [{low:.2f}, {high:.2f}])"
+        text += f" against {self.case_threshold:.0%}"
+        if self.flaky:
+            text += "; flaky: its samples disagree"
+        return text
+
+    def _verdict_line(self, where: str) -> str:
+        detail = self.verdict_detail()
+        if self.case_verdict == "inconclusive":
+            settle = (
+                f"; about {self.settle} more samples would settle it if its rate held"
+                if self.settle
+                else "; its rate is at the bar: no number of samples settles it"
+            )
+            what = "fails" if self.on_inconclusive == "fail" else "passes"
+            return (
+                f"{self.item_id} inconclusive ({where}): {detail}{settle} "
+                f"(on_inconclusive: {self.on_inconclusive}: it {what} the gate)"
+            )
+        return f"{self.item_id} failed ({where})" + (f": {detail}" if detail else "")
 
     def failure_report(self, remedies: Mapping[str, str] | None = None) -> str:
         """What went wrong, with what was expected, what came and where. ``remedies`` maps
@@ -220,10 +276,7 @@ class CaseResult(BaseModel):
         why = self.not_run_reason
         if why is not None:
             return "\n".join([f"{self.item_id} not run: {why} ({where})", *self._errors(remedies)])
-        head = f"{self.item_id} failed ({where})"
-        if len(self.samples) > 1:
-            head += f": {self.samples_passed}/{len(self.samples)} samples passed, needed {self.case_threshold:.0%}"
-        lines = [head]
+        lines = [self._verdict_line(where)]
         if self.error:
             lines.append(f"  {self.error}")
         for sample in self.samples:

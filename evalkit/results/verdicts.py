@@ -12,6 +12,16 @@ timeout, 429 or 5xx after every retry), a batch line that expired, or a check's 
 verdict: it is never a pass, never a failure a threshold may absorb, and the gate fails
 while any case did not run, naming them. A request the API refused (400, 401, ...), a
 budget that refused it, or a check that failed is a failure: the case ran.
+
+A case that ran has a three-way verdict from its samples (:func:`judge_case`, the rules in
+:mod:`evalkit.stats`): ``passed`` when its pass rate is shown at or above
+``case_threshold`` at ``confidence``, ``failed`` when shown below, ``inconclusive`` when
+its interval straddles the bar. One sample, or a bar of 1.0 or 0, needs no statistics (the
+samples decide, never inconclusive), so ``repeat: 1`` suites judge as they always did.
+Adaptive repeats (``repeat: {min, max}``) are judged by the sequential design's decision at
+the sample where sampling stopped. ``on_inconclusive`` says what an unsettled verdict does
+at the gate: ``fail`` (the default: a gate that does not know does not pass), ``pass`` or
+``warn`` (passes, and says so). A suite's verdict follows from its cases' the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
+
+from ..stats import Verdict, case_verdict, design, samples_to_settle, suite_verdict
 
 if TYPE_CHECKING:
     from .models import CaseOutcome, CaseResult, CheckResult, SampleResult
@@ -65,11 +77,76 @@ def sample_passed(checks: Iterable[CheckResult], error: str | None) -> bool:
     return error is None and all(c.passed for c in checks if c.gates)
 
 
+@dataclass(frozen=True)
+class Repeats:
+    """How a suite samples its cases, as the verdict rules need it (``min == max``: fixed)."""
+
+    min: int = 1
+    max: int = 1
+    case_threshold: float = 1.0
+    confidence: float = 0.95
+    on_inconclusive: str = "fail"
+
+    @property
+    def adaptive(self) -> bool:
+        return self.min < self.max
+
+
+@dataclass(frozen=True)
+class CaseJudgement:
+    """A case's verdict, what it means at the gate (``passed``), its observed rate, the
+    interval the verdict was read from, and the samples that would settle an unsettled one."""
+
+    verdict: str  # passed | failed | inconclusive
+    passed: bool
+    pass_rate: float | None = None
+    interval: tuple[float, float] | None = None
+    settle: int | None = None  # more samples that would settle it, if its rate held
+
+
+def gate_passes(verdict: str, on_inconclusive: str) -> bool:
+    """What a verdict does at the gate."""
+    return verdict == Verdict.PASSED or (
+        verdict == Verdict.INCONCLUSIVE and on_inconclusive != "fail"
+    )
+
+
+def judge_case(
+    samples: list[SampleResult], repeats: Repeats, error: str | None = None
+) -> CaseJudgement:
+    """The verdict of a case that ran (see the module's rules). A case-level problem (its
+    recording could not be saved) or no sample at all fails it."""
+    if error is not None or not samples:
+        return CaseJudgement(Verdict.FAILED, False)
+    k, n = sum(s.passed for s in samples), len(samples)
+    if repeats.adaptive and repeats.min <= n <= repeats.max:
+        step = design(repeats.case_threshold, repeats.min, repeats.max, repeats.confidence).step(
+            k, n
+        )
+        judged = step.to_verdict() if step.stopped else None
+    else:
+        judged = None
+    if judged is None:  # a fixed repeat (or sampling that ended before its design decided)
+        judged = case_verdict(k, n, repeats.case_threshold, repeats.confidence)
+    verdict = judged.verdict.value
+    settle = None
+    if judged.verdict is Verdict.INCONCLUSIVE:
+        settle = samples_to_settle(k, n, repeats.case_threshold, repeats.confidence, limit=100_000)
+    return CaseJudgement(
+        verdict,
+        gate_passes(verdict, repeats.on_inconclusive),
+        k / n,
+        (round(judged.interval.low, 6), round(judged.interval.high, 6)),
+        settle,
+    )
+
+
 def case_passed(samples: list[SampleResult], case_threshold: float, error: str | None) -> bool:
-    """A case passes when it ran and at least ``case_threshold`` of its samples passed."""
-    if error is not None or not samples or not_run_reason("done", samples) is not None:
+    """A case passes when it ran and its verdict at ``case_threshold`` is passed (fixed
+    repeats at 95%: :func:`judge_case` with the suite's settings is the full rule)."""
+    if not_run_reason("done", samples) is not None:
         return False
-    return sum(s.passed for s in samples) / len(samples) >= case_threshold
+    return judge_case(samples, Repeats(len(samples), len(samples), case_threshold), error).passed
 
 
 class NotRun(BaseModel):
@@ -89,6 +166,10 @@ class SuiteSummary(BaseModel):
     every_sample: int = 0  # cases whose every sample passed: pass^k with k = repeat
     not_run: int = 0
     not_run_cases: list[NotRun] = []  # the first NAMED of them
+    inconclusive: int = 0  # cases whose samples could not settle their verdict
+    flaky: int = 0  # cases whose samples disagree
+    on_inconclusive: str = "fail"
+    confidence: float = 0.95
 
     @property
     def name(self) -> str:
@@ -107,11 +188,33 @@ class SuiteSummary(BaseModel):
         return self.passed / self.ran if self.ran else 0.0
 
     @property
+    def failed(self) -> int:
+        return self.ran - self.passed - self.inconclusive
+
+    @property
+    def verdict(self) -> str:
+        """``passed`` | ``failed`` | ``inconclusive``: the share of its cases that passed
+        against ``threshold``, each inconclusive case counted as either way it may go."""
+        if not self.ran:
+            return Verdict.FAILED.value
+        found = suite_verdict(
+            self.passed, self.failed, self.inconclusive, self.threshold, self.confidence
+        )
+        return found.verdict.value
+
+    @property
     def gate_passed(self) -> bool:
-        """Every case ran, and at least ``threshold`` of them passed."""
-        return self.total > 0 and self.not_run == 0 and self.pass_rate >= self.threshold
+        """Every case ran, and the suite's verdict passes at the gate (an inconclusive one
+        as ``on_inconclusive`` says)."""
+        return (
+            self.total > 0 and self.not_run == 0 and gate_passes(self.verdict, self.on_inconclusive)
+        )
 
     def gate_word(self) -> str:
+        if self.verdict == Verdict.INCONCLUSIVE and self.not_run == 0:
+            if self.on_inconclusive == "fail":
+                return "INCONCLUSIVE, so FAILED (on_inconclusive: fail)"
+            return f"inconclusive, passed (on_inconclusive: {self.on_inconclusive})"
         return "passed" if self.gate_passed else "FAILED"
 
     def not_run_names(self) -> str:
@@ -125,6 +228,10 @@ class SuiteSummary(BaseModel):
         if self.repeat > 1 and self.ran:
             pass_k = f"; pass^{self.repeat} {self.every_sample}/{self.ran} ({self.every_sample / self.ran:.0%}: every sample passed)"
         ran = f"{self.passed}/{self.ran} cases passed ({self.pass_rate:.0%}){pass_k}"
+        if self.inconclusive:
+            ran += f", {self.inconclusive} inconclusive"
+        if self.flaky:
+            ran += f", {self.flaky} flaky"
         if self.not_run:
             return (
                 f"suite {self.name}: {ran}; {self.not_run} not run: {self.not_run_names()}; "
@@ -143,6 +250,10 @@ class _SuiteCount:
     repeat: int = 1
     threshold: float = 1.0
     not_run_cases: list[NotRun] = field(default_factory=list)
+    inconclusive: int = 0
+    flaky: int = 0
+    on_inconclusive: str = "fail"
+    confidence: float = 0.95
 
 
 @dataclass
@@ -162,7 +273,12 @@ class Verdicts:
                     NotRun(case=outcome.case or "?", why=outcome.why or "not run")
                 )
             return
-        count.passed += outcome.passed
+        verdict = outcome.verdict or (Verdict.PASSED if outcome.passed else Verdict.FAILED)
+        count.passed += verdict == Verdict.PASSED
+        count.inconclusive += verdict == Verdict.INCONCLUSIVE
+        count.flaky += 0 < outcome.samples_passed < outcome.samples
+        count.on_inconclusive = outcome.on_inconclusive
+        count.confidence = outcome.confidence
         count.every_sample += outcome.samples > 0 and outcome.samples_passed == outcome.samples
         count.repeat = max(count.repeat, outcome.samples)
 
@@ -183,6 +299,10 @@ class Verdicts:
                 every_sample=c.every_sample,
                 not_run=c.not_run,
                 not_run_cases=list(c.not_run_cases),
+                inconclusive=c.inconclusive,
+                flaky=c.flaky,
+                on_inconclusive=c.on_inconclusive,
+                confidence=c.confidence,
             )
             for (suite, variant), c in sorted(
                 self.suites.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")

@@ -46,6 +46,8 @@ def verdict(case: ViewCase) -> Verdict:
     """The case's verdict by the results layer's rule (a case that did not run has none)."""
     if not_run_reason(case.status, case.samples) is not None:
         return "not run"
+    if case.verdict == "inconclusive":
+        return "inconclusive"
     if case.passed:
         return "passed"
     if any(s.error for s in case.samples):

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-Verdict = Literal["passed", "failed", "error", "not run"]
+Verdict = Literal["passed", "failed", "error", "inconclusive", "not run", ""]
 
 
 class _Lenient(BaseModel):
@@ -87,7 +87,13 @@ class ViewCase(_Lenient):
     samples: list[ViewSample] = []
     finished_at: str = ""
     vars: JsonValue = None
-    # Filled in by the loader, not read from the file.
+    pass_rate: float | None = None
+    interval: list[float] | None = None
+    confidence: float = 0.95
+    on_inconclusive: str = "fail"
+    settle: int | None = None
+    # Read from the file (results/verdicts.py's three-way verdict), then filled in by the
+    # loader with the page's status (error, not run) where it says more.
     verdict: Verdict = "failed"
     line_no: int | None = None  # the results.jsonl line this result came from
 

@@ -186,7 +186,8 @@ def test_one_suite_with_every_check_replays_with_the_same_verdicts(
     project: Project, judge_server: TestingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     everything = SEMANTIC.replace(
-        "vars: {company: Acme}", "vars: {company: Acme}\nrepeat: 2\ncase_threshold: 0.5"
+        "vars: {company: Acme}",
+        "vars: {company: Acme}\nrepeat: 2\ncase_threshold: 0.5\non_inconclusive: pass",
     ).replace("  - schema\n", "  - schema\n  - {type: snapshot, exclude: [urgency]}\n")
     project.write("suites/triage.yaml", everything)
     assert main(["record", "--snapshot-update"]) == 0

@@ -198,11 +198,24 @@ def test_repeat_samples_have_their_own_recordings_and_case_threshold(
             "vars: {company: Acme}", "vars: {company: Acme}\nrepeat: 3\ncase_threshold: 0.6"
         ),
     )
-    assert main(["record"]) == 0
+    # 3 of 3 cannot show a rate of at least 0.6 at 95% (0.6^3 = 0.22): inconclusive, and
+    # an inconclusive verdict fails the gate unless on_inconclusive says otherwise
+    assert main(["record"]) == 1
     assert server.stats.requests == 6
     doc = json.loads(Path(project.recordings()[0]).read_text())
     assert sorted(e["request"].get("sample", 0) for e in doc["interactions"].values()) == [0, 1, 2]
-    assert all(len(r.samples) == 3 and r.samples_passed == 3 for r in results_of(project))
+    results = results_of(project)
+    assert all(len(r.samples) == 3 and r.samples_passed == 3 for r in results)
+    assert {r.verdict for r in results} == {"inconclusive"}
+    assert all(r.settle is not None and r.settle > 0 for r in results)
+    project.write(
+        "suites/triage.yaml",
+        SUITE.replace(
+            "vars: {company: Acme}",
+            "vars: {company: Acme}\nrepeat: 3\ncase_threshold: 0.6\non_inconclusive: pass",
+        ),
+    )
+    assert main(["run"]) == 0  # replayed, and passed as the suite says an unsettled one does
 
 
 def test_suite_threshold_tolerates_failures(

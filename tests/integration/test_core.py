@@ -256,7 +256,7 @@ def result(
     return CaseResult(
         suite=suite,
         case=f"c{len(passes)}{passes}",
-        passed=case_passed(samples, 0.5, None),
+        passed=case_passed(samples, 1.0, None),
         samples=samples,
         threshold=threshold,
     )
@@ -267,8 +267,12 @@ def test_sample_and_case_verdicts() -> None:
     assert sample_passed([failing_info], None)
     assert not sample_passed([], "an error")
     samples = [SampleResult(passed=True), SampleResult(passed=False)]
-    assert case_passed(samples, 0.5, None) and not case_passed(samples, 0.6, None)
-    assert not case_passed(samples, 0.5, "recording not saved") and not case_passed([], 0.0, None)
+    # 1 of 2 cannot show a rate of at least 0.5 (inconclusive), nor of 1.0 (failed); any
+    # rate is at least 0
+    assert not case_passed(samples, 0.5, None) and not case_passed(samples, 1.0, None)
+    assert case_passed(samples, 0.0, None)
+    assert case_passed([SampleResult(passed=True)] * 2, 1.0, None)
+    assert not case_passed(samples, 0.0, "recording not saved") and not case_passed([], 0.0, None)
 
 
 def test_suite_and_run_verdicts_follow_thresholds() -> None:

@@ -444,7 +444,7 @@ def test_missing_api_key_is_a_usage_error_under_pytest(
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
-        (lambda s: s.replace("cases:", "repeat: 1000000000\ncases:"), "less than or equal to 1000"),
+        (lambda s: s.replace("cases:", "repeat: 1000000000\ncases:"), "from 1 to 1000"),
         (
             lambda s: (
                 "a: &a [1,1,1,1,1,1,1,1,1]\n"

@@ -90,8 +90,8 @@
   var CMPS = DATA.comparisons || [];
 
   var STATUS_ORDER = {
-    "regressed": 0, "error": 1, "failed": 2, "not run": 3, "not comparable": 4, "only in A": 5,
-    "only in B": 6, "fixed": 7, "passed": 8
+    "regressed": 0, "error": 1, "failed": 2, "inconclusive": 3, "not run": 4, "not comparable": 5,
+    "only in A": 6, "only in B": 7, "fixed": 8, "passed": 9
   };
   var DIFF_STATUS = {
     "regression": "regressed", "fix": "fixed", "pass": "passed", "fail": "failed",
@@ -802,12 +802,29 @@
     return items.length ? el("div", { class: "why", id: "why" }, el("h3", null, c.passed ? "Failed samples" : "Why it failed"), el("ul", null, items)) : null;
   }
 
+  function samplesFact(c) {
+    // k/n, the observed rate and its interval at the suite's confidence, and flakiness
+    var n = c.samples.length, k = c.samples.filter(function (s) { return s.passed; }).length;
+    var text = k + "/" + n + " passed, against " + pct(c.case_threshold);
+    if (Array.isArray(c.interval) && c.interval.length === 2) {
+      text += "; rate " + (k / n).toFixed(2) + ", " + pct(c.confidence || 0.95) + " interval [" +
+        Number(c.interval[0]).toFixed(2) + ", " + Number(c.interval[1]).toFixed(2) + "]";
+    }
+    if (k > 0 && k < n) text += "; flaky (its samples disagree)";
+    return text;
+  }
+  function inconclusiveFact(c) {
+    var more = typeof c.settle === "number" ? "about " + c.settle + " more samples would settle it" : "its rate is at the bar";
+    return "inconclusive: " + more + " (on_inconclusive: " + (c.on_inconclusive || "fail") + ")";
+  }
+
   function caseFacts(c, other) {
     var facts = [
       ["where", c.file ? c.file + (c.line ? ":" + c.line : "") : null],
       ["prompt", c.prompt ? c.prompt + (c.prompt_digest ? " (" + c.prompt_digest.slice(0, 19) + "…)" : "") : null],
       ["model", c.model_requested], ["mode", c.mode],
-      ["samples", (c.samples || []).length > 1 ? (c.samples.filter(function (s) { return s.passed; }).length + "/" + c.samples.length + " passed, needed " + pct(c.case_threshold)) : null],
+      ["samples", (c.samples || []).length > 1 ? samplesFact(c) : null],
+      ["verdict", c.verdict === "inconclusive" ? inconclusiveFact(c) : null],
       ["finished", c.finished_at], ["results line", c.line_no]
     ];
     var dl = el("dl", { class: "facts wide" });
