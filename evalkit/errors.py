@@ -28,6 +28,7 @@ Signals inside one layer, caught there and never shown as they are:
     MalformedResponse            a 200 whose body is not the endpoint's JSON: retried
     BlockError                   a message block was misused in a template (with its line)
     CollectError, CaseFailed     how the pytest front reports a bad suite and a failed case
+    InconclusiveCase             the pytest warning of a case left unsettled (on_inconclusive: warn)
     NotCarried (Untranslatable,  an importer cannot carry a piece of another tool's config:
       TemplateLeftOut)           ``what`` it is and the ``fix`` to offer, for its report
     NeedsCase, NotAPath,         the importers' other turns: map per case, not a field path,
@@ -243,3 +244,8 @@ class RegexUnsupported(Exception):
 
 class SchemaUnsupported(Exception):
     """The schema uses something a strict pydantic model cannot express (message says what)."""
+
+
+class InconclusiveCase(UserWarning):
+    """A case whose samples could not settle its verdict, let pass by ``on_inconclusive:
+    warn``: pytest shows it in its warnings summary."""

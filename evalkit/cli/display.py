@@ -128,8 +128,10 @@ class RunDisplay:
             self.passed += 1
         else:
             self.failed += 1
-        # a case the engine did not start (breaker, cost cap) is named by the run's notes
-        if not result.passed and (result.ran or result.samples):
+        # a case the engine did not start (breaker, cost cap) is named by the run's notes;
+        # an inconclusive one is named even when on_inconclusive lets it pass
+        unsettled = result.case_verdict == "inconclusive"
+        if (not result.passed or unsettled) and (result.ran or result.samples):
             self.say(result.tagged_report(self.remedies))
         elif self.verbose:
             self.say(describe(result))
@@ -160,7 +162,7 @@ class RunDisplay:
 
 
 def describe(result: CaseResult) -> str:
-    verdict = "PASS" if result.passed else "FAIL"
+    verdict = {"inconclusive": "INCONCLUSIVE", "passed": "PASS"}.get(result.case_verdict, "FAIL")
     cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "cost n/a"
     sources = sorted({s.source for s in result.samples if s.source}) or ["-"]
     detail = (
@@ -168,7 +170,5 @@ def describe(result: CaseResult) -> str:
         f"{result.latency_ms:.0f} ms"
     )
     if len(result.samples) > 1:
-        detail = (
-            f"{result.samples_passed}/{len(result.samples)} samples, {detail} (mean per sample)"
-        )
+        detail = f"{result.verdict_detail()}, {detail} (mean per sample)"
     return f"{verdict} {result.item_id}  ({detail})"

@@ -7,13 +7,14 @@ the case's figures as junit properties and its outcome for the session gate.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..errors import CaseFailed, CollectError, ConfigError
+from ..errors import CaseFailed, CollectError, ConfigError, InconclusiveCase
 from ..io.redaction import redact
 from ..project.open import Project
 from ..project.plan import PlannedCase
@@ -118,6 +119,8 @@ class CaseItem(pytest.Item):
         ]
         if not result.passed:
             raise CaseFailed(clean(result.failure_report(REMEDIES)))
+        if result.case_verdict == "inconclusive" and result.on_inconclusive == "warn":
+            warnings.warn(InconclusiveCase(clean(result.failure_report(REMEDIES))), stacklevel=1)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, (CaseFailed, ConfigError)):

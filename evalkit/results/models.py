@@ -320,6 +320,8 @@ class CaseResult(BaseModel):
         report = self.failure_report(remedies)
         if self.not_run_reason is not None:
             return "NOT RUN " + report.replace(f"{self.item_id} not run: ", f"{self.item_id}: ", 1)
+        if self.case_verdict == "inconclusive":
+            return "INCONCLUSIVE " + report.replace(f"{self.item_id} inconclusive", self.item_id, 1)
         return "FAIL " + report.replace(f"{self.item_id} failed", self.item_id, 1)
 
 
