@@ -26,7 +26,9 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from ..results import CaseResult, Figures, SuiteFigures
-from ..stats import mcnemar_exact, paired_bootstrap, wilson
+from ..stats import Change, PairedCounts, mcnemar_exact, paired_bootstrap, wilson
+from ..stats import compare_case as noise_test
+from ..stats import compare_suite as suite_noise_test
 
 
 class FieldChange(BaseModel):
@@ -38,7 +40,9 @@ class FieldChange(BaseModel):
 class CaseDiff(BaseModel):
     suite: str
     case: str
-    status: str  # regression, fix, pass, fail, not-comparable, only-a, only-b
+    status: str  # regression, fix, flip, pass, fail, not-comparable, only-a, only-b
+    noise_p: float | None = None  # with repeats: the one-sided Fisher p of the change
+    settle: int | None = None  # a flip within noise: more samples per side that would settle it
     a_passed: bool | None
     b_passed: bool | None
     reason: str | None = None  # why a pair is not comparable
@@ -87,6 +91,18 @@ class NotComparable(BaseModel):
     blocking: bool
 
 
+class SuiteNoise(BaseModel):
+    """The suite's paired change beyond noise (stratified exact test over its repeated
+    cases, evalkit/stats/paired.py): ``regression`` | ``fix`` | ``within noise``."""
+
+    decision: str
+    p_regression: float
+    p_fix: float
+    method: str
+    cases: int
+    settle: int | None = None  # more samples per case that would settle a change within noise
+
+
 class SuiteDiff(BaseModel):
     suite: str
     paired: int
@@ -99,6 +115,8 @@ class SuiteDiff(BaseModel):
     mcnemar_p: float
     repeat: int = 1
     bootstrap: tuple[float, float, float, float] | None = None  # mean Δ, low, high, p
+    flips: list[str] = []  # verdicts that changed within noise (repeated cases)
+    noise: SuiteNoise | None = None  # with repeats: the paired change of the whole suite
 
 
 class DiffReport(BaseModel):
@@ -137,6 +155,17 @@ class DiffReport(BaseModel):
         return sum(n.blocking for _, n in self.not_comparable)
 
     @property
+    def suite_regressions(self) -> list[str]:
+        """Suites whose repeated cases regressed beyond noise taken together (paired)."""
+        return [
+            s.suite for s in self.suites if s.noise is not None and s.noise.decision == "regression"
+        ]
+
+    @property
+    def flip_count(self) -> int:
+        return sum(len(s.flips) for s in self.suites)
+
+    @property
     def pass_rate_dropped(self) -> bool:
         return any(s.b.rate < s.a.rate for s in self.suites)
 
@@ -146,7 +175,7 @@ class DiffReport(BaseModel):
         if self.blocking:
             return True  # a gate that could not compare is not a pass
         if fail_on == "regressions":
-            return self.regression_count > 0
+            return self.regression_count > 0 or bool(self.suite_regressions)
         if fail_on == "pass-rate":
             return self.pass_rate_dropped
         return False
@@ -159,6 +188,10 @@ class DiffReport(BaseModel):
             text = f"{count} regression(s) under {self.b}: {_names(names)}"
         else:
             text = f"no regressions under {self.b}"
+        if self.suite_regressions:
+            text += f"; beyond noise over their cases: {_names(self.suite_regressions)} regressed"
+        if self.flip_count:
+            text += f"; {self.flip_count} verdict(s) flipped within noise"
         pairs = self.not_comparable
         if pairs:
             text += ("" if count else " among the cases compared") + (
@@ -270,6 +303,7 @@ class _Slim:
     ttft: float | None = None  # the first sample's time to first token
     not_run: str | None = None  # why it has no verdict (results/verdicts.py)
     unreviewed: bool = False  # it failed for want of a reviewed snapshot
+    confidence: float = 0.95
 
 
 def _digest(text: str | None, calls: Sequence[dict[str, Any]] = ()) -> bytes:
@@ -312,6 +346,7 @@ def _slim(result: CaseResult) -> _Slim:
         ttft=samples[0].ttft_ms if samples else None,
         not_run=result.not_run_reason,
         unreviewed=any(s.unreviewed for s in samples),
+        confidence=result.confidence,
     )
 
 
@@ -364,10 +399,13 @@ def _case_diff(
     cost = None
     if a is not None and b is not None and a.cost is not None and b.cost is not None:
         cost = b.cost - a.cost
+    noise = _noise(a, b) if a is not None and b is not None else None
     return CaseDiff(
         suite=suite,
         case=case,
         status=status,
+        noise_p=None if noise is None else round(noise.p_value, 6),
+        settle=noise.samples_to_settle if noise is not None and status == "flip" else None,
         a_passed=a.passed if a else None,
         b_passed=b.passed if b else None,
         reason=_why_not_comparable(a, b, labels) if a and b else None,
@@ -403,11 +441,23 @@ def _status(a: _Slim | None, b: _Slim | None) -> str:
         return "only-a"
     if _why_not_comparable(a, b, ("A", "B")) is not None:
         return "not-comparable"
-    if a.passed and not b.passed:
-        return "regression"
-    if b.passed and not a.passed:
-        return "fix"
+    if a.passed != b.passed:
+        noise = _noise(a, b)
+        if noise is not None and noise.decision is Change.WITHIN_NOISE:
+            return "flip"  # the verdicts differ, the samples do not show a change
+        return "regression" if a.passed else "fix"
     return "pass" if a.passed else "fail"
+
+
+def _noise(a: _Slim, b: _Slim) -> Any:
+    """The per-case test of a change beyond noise (one-sided Fisher on both sides'
+    samples), when either side has repeats; None for single samples, whose verdict flip is
+    the change."""
+    if a.samples is None or b.samples is None or max(a.samples[1], b.samples[1]) < 2:
+        return None
+    if not a.samples[1] or not b.samples[1]:
+        return None
+    return noise_test(*a.samples, *b.samples, min(a.confidence, b.confidence), limit=100_000)
 
 
 def _dropped(a: _Slim, b: _Slim) -> bool:
@@ -452,6 +502,10 @@ class _SuiteFold:
     repeat: int = 1
     fractions_a: list[float] = field(default_factory=list)
     fractions_b: list[float] = field(default_factory=list)
+    flips: list[str] = field(default_factory=list)
+    flips_down: int = 0  # of the flips, those passing under A
+    counts: list[PairedCounts] = field(default_factory=list)  # repeated cases, both sides
+    confidence: float = 0.95
 
 
 def _fold_usage(figures: SuiteFigures, side: _Slim) -> None:
@@ -480,13 +534,14 @@ LIMIT = 1000  # case diffs a big comparison lists per group (see Comparer)
 _ORDER = {
     "regression": 0,
     "not-comparable": 1,
-    "fix": 2,
-    "only-a": 3,
-    "only-b": 4,
-    "fail": 5,
-    "pass": 6,
+    "flip": 2,
+    "fix": 3,
+    "only-a": 4,
+    "only-b": 5,
+    "fail": 6,
+    "pass": 7,
 }
-_GROUPS = ("regression", "not-comparable", "fix", "only-a", "only-b", "changed", "same")
+_GROUPS = ("regression", "not-comparable", "flip", "fix", "only-a", "only-b", "changed", "same")
 
 
 class Comparer:
@@ -549,6 +604,13 @@ class Comparer:
             fold.regressions.append(key[1])
         elif status == "fix":
             fold.fixes.append(key[1])
+        elif status == "flip":
+            fold.flips.append(key[1])
+            if a.passed:
+                fold.flips_down += 1
+        if a.samples and b.samples and max(a.samples[1], b.samples[1]) > 1:
+            fold.counts.append(PairedCounts(*a.samples, *b.samples))
+            fold.confidence = min(fold.confidence, a.confidence, b.confidence)
         if _dropped(a, b):
             fold.sample_drops.append(key[1])
         fold.repeat = max(
@@ -628,10 +690,30 @@ class Comparer:
             fixes=sorted(fold.fixes),
             not_comparable=sorted(fold.not_comparable, key=lambda n: n.case),
             sample_drops=sorted(fold.sample_drops),
-            mcnemar_p=mcnemar_exact(len(fold.regressions), len(fold.fixes)),
+            # over every pair whose verdicts differ, a flip within noise included
+            mcnemar_p=mcnemar_exact(
+                len(fold.regressions) + fold.flips_down,
+                len(fold.fixes) + len(fold.flips) - fold.flips_down,
+            ),
             repeat=fold.repeat,
             bootstrap=bootstrap,
+            flips=sorted(fold.flips),
+            noise=_suite_noise(fold),
         )
+
+
+def _suite_noise(fold: _SuiteFold) -> SuiteNoise | None:
+    if not fold.counts:
+        return None
+    change = suite_noise_test(fold.counts, fold.confidence, limit=100_000)
+    return SuiteNoise(
+        decision=change.decision.value,
+        p_regression=round(change.p_regression, 6),
+        p_fix=round(change.p_fix, 6),
+        method=change.method,
+        cases=change.cases,
+        settle=change.samples_to_settle if change.decision is Change.WITHIN_NOISE else None,
+    )
 
 
 def compare(

@@ -92,10 +92,37 @@ def _status_word(case: CaseDiff) -> str:
         return "REGRESSION"
     if case.status == "not-comparable":
         return f"not comparable ({case.reason})"
+    if case.status == "flip":
+        return "flip within noise" + _settle(case.settle)
     return case.status
 
 
-_LISTED = ("regression", "fix", "not-comparable", "only-a", "only-b")
+def _settle(more: int | None) -> str:
+    return f" (about {more} more samples a side would settle it)" if more else ""
+
+
+def _noise(s: SuiteDiff) -> str:
+    """The suite's paired change over its repeated cases (stratified exact test)."""
+    if s.noise is None:
+        return ""
+    n = s.noise
+    p = (
+        n.p_regression
+        if n.decision == "regression"
+        else n.p_fix
+        if n.decision == "fix"
+        else min(n.p_regression, n.p_fix)
+    )
+    flips = (
+        f"; {len(s.flips)} verdict(s) flipped within noise: {_names(s.flips)}" if s.flips else ""
+    )
+    return (
+        f"over {n.cases} repeated case(s): {n.decision} "
+        f"(paired {n.method} test, one-sided p = {p:.3g}){_settle(n.settle) if n.decision == 'within noise' else ''}{flips}"
+    )
+
+
+_LISTED = ("regression", "flip", "fix", "not-comparable", "only-a", "only-b")
 
 
 def _omitted(report: DiffReport) -> str:
@@ -201,6 +228,8 @@ def print_terminal(report: DiffReport, console: Console) -> None:
         )
         if s.bootstrap:
             console.print(_bootstrap(s), markup=False)
+        if s.noise:
+            console.print(f"{s.suite}: {_noise(s)}", markup=False)
     console.print(_headline(report), markup=False)
 
 
@@ -208,7 +237,7 @@ def print_terminal(report: DiffReport, console: Console) -> None:
 
 
 def to_markdown(report: DiffReport) -> str:
-    icon = "❌" if report.regression_count or report.blocking else "✅"
+    icon = "❌" if report.failed("regressions") else "✅"
     out = [
         f"## evalkit diff: `{report.a}` → `{report.b}`",
         "",
@@ -230,6 +259,8 @@ def to_markdown(report: DiffReport) -> str:
     for s in report.suites:
         if s.bootstrap:
             out += ["", f"{s.suite}: {_bootstrap(s)}"]
+        if s.noise:
+            out += ["", f"{s.suite}: {_noise(s)}"]
         if s.sample_drops:
             out += ["", f"{s.suite}{_drops(s)}"]
     pairs = report.not_comparable
@@ -245,6 +276,7 @@ def to_markdown(report: DiffReport) -> str:
     for title, status, count in (
         ("Regressions", "regression", report.regression_count),
         ("Fixes", "fix", sum(len(s.fixes) for s in report.suites)),
+        ("Flips within noise (not regressions)", "flip", report.flip_count),
     ):
         listed = [c for c in report.cases if c.status == status]
         if not listed:

@@ -139,8 +139,13 @@ def test_statistics_cost_latency_and_repeats() -> None:
     ]
     report = compare(a, b, "old", "new")
     (suite,) = report.suites
-    assert suite.regressions == [f"c{i}" for i in range(6)] and suite.fixes == []
-    assert suite.mcnemar_p == pytest.approx(0.03125)
+    # per case, 3/3 → 1/3 is within noise (one-sided Fisher p = 0.2): verdict flips, not
+    # regressions; the suite's six drops together are a regression beyond noise
+    assert suite.regressions == [] and suite.fixes == []
+    assert suite.flips == [f"c{i}" for i in range(6)]
+    assert suite.noise is not None and suite.noise.decision == "regression"
+    assert suite.noise.p_regression < 0.05
+    assert suite.mcnemar_p == pytest.approx(0.03125)  # over the verdicts that differ
     assert suite.a.cost_per_1000 == pytest.approx(3.0) and suite.b.cost_per_1000 == pytest.approx(
         6.0
     )
@@ -148,9 +153,9 @@ def test_statistics_cost_latency_and_repeats() -> None:
     assert suite.repeat == 3 and suite.bootstrap is not None
     mean, low, high, p = suite.bootstrap
     assert mean == pytest.approx(-0.4) and low < mean < high < 0 and p < 0.05
-    assert report.cases[0].status == "regression" and report.cases[0].d_cost_usd == pytest.approx(
-        0.003
-    )
+    first = report.cases[0]
+    assert first.status == "flip" and first.d_cost_usd == pytest.approx(0.003)
+    assert first.noise_p == pytest.approx(0.2) and first.settle is not None and first.settle > 0
 
 
 def test_output_changes() -> None:
@@ -192,3 +197,31 @@ def test_html_report_renders_in_a_real_browser(repo: Path) -> None:
         timeout=60,
     )
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_a_verdict_flip_within_noise_is_not_a_regression() -> None:
+    """Per case: 10/10 → 0/10 is beyond noise (a regression); 3/3 → 1/3 is not (a flip,
+    with the samples that would settle it). The suite's paired test weighs them together."""
+    a = [result("big", [True] * 10), result("small", [True] * 3)]
+    b = [result("big", [False] * 10), result("small", [True, False, False])]
+    report = compare(a, b, "old", "new")
+    by_case = {c.case: c for c in report.cases}
+    assert by_case["big"].status == "regression" and by_case["big"].noise_p is not None
+    assert by_case["big"].noise_p < 0.001
+    assert by_case["small"].status == "flip" and by_case["small"].settle
+    (suite,) = report.suites
+    assert suite.regressions == ["big"] and suite.flips == ["small"]
+    assert suite.noise is not None and suite.noise.decision == "regression"
+    assert report.failed("regressions")
+    assert "1 verdict(s) flipped within noise" in report.headline()
+
+
+def test_only_flips_within_noise_do_not_fail_the_gate() -> None:
+    a = [result("c", [True] * 3)]
+    b = [result("c", [True, False, False])]
+    report = compare(a, b)
+    assert report.regression_count == 0 and report.flip_count == 1
+    assert not report.failed("regressions")
+    (suite,) = report.suites
+    assert suite.noise is not None and suite.noise.decision == "within noise"
+    assert suite.noise.settle is None or suite.noise.settle > 0

@@ -91,11 +91,12 @@
 
   var STATUS_ORDER = {
     "regressed": 0, "error": 1, "failed": 2, "inconclusive": 3, "not run": 4, "not comparable": 5,
-    "only in A": 6, "only in B": 7, "fixed": 8, "passed": 9
+    "flip within noise": 6, "only in A": 7, "only in B": 8, "fixed": 9, "passed": 10
   };
   var DIFF_STATUS = {
     "regression": "regressed", "fix": "fixed", "pass": "passed", "fail": "failed",
-    "not-comparable": "not comparable", "only-a": "only in A", "only-b": "only in B"
+    "not-comparable": "not comparable", "only-a": "only in A", "only-b": "only in B",
+    "flip": "flip within noise"
   };
 
   function itemId(c) { return c.suite + "::" + c.case + (c.variant ? "[" + c.variant + "]" : ""); }
