@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from ..stats import Verdict, case_verdict, design, samples_to_settle, suite_verdict
 
@@ -191,6 +191,7 @@ class SuiteSummary(BaseModel):
     def failed(self) -> int:
         return self.ran - self.passed - self.inconclusive
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> str:
         """``passed`` | ``failed`` | ``inconclusive``: the share of its cases that passed
@@ -202,6 +203,7 @@ class SuiteSummary(BaseModel):
         )
         return found.verdict.value
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def gate_passed(self) -> bool:
         """Every case ran, and the suite's verdict passes at the gate (an inconclusive one

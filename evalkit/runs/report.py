@@ -44,7 +44,7 @@ def build(
     for result in results:
         verdicts.add(result.outcome())
         figures.add(result)
-        if not result.passed:
+        if not result.passed or result.case_verdict == "inconclusive":
             failures.append(result.tagged_report(remedies))
     summaries = verdicts.summaries()
     rows = []

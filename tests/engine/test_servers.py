@@ -269,9 +269,12 @@ def test_repeats_show_k_of_n_and_count_drops_in_a_diff(
 
     results("a", [2, 2, 2, 5])
     results("b", [0, 0, 0, 5])
-    assert main(["diff", "--runs", "a", "b", "--markdown", str(project.root / "d.md")]) == 0
+    # No case flipped from pass to fail, but three lost samples together: the suite's paired
+    # test calls that a regression beyond noise, and the default --fail-on regressions fails.
+    assert main(["diff", "--runs", "a", "b", "--markdown", str(project.root / "d.md")]) == 1
     out = capsys.readouterr().out
     assert "FAIL 2/5" in out and "FAIL 0/5" in out
+    assert "beyond noise over their cases: s regressed" in out
     assert "3 case(s) with fewer passing samples: c0, c1, c2" in out
     assert "FAIL 2/5 | FAIL 0/5" in (project.root / "d.md").read_text()
 
