@@ -30,8 +30,9 @@ from .errors import (
     TemplateError,
     TransportError,
 )
+from .project.loader import load_suite
 from .project.open import open_project
-from .project.suite import Case, Suite, load_suite
+from .project.suite import Case, Suite
 from .results import CaseResult, CheckResult, SampleResult, SuiteSummary, Verdicts
 from .runs.handwritten import Answer, check
 

@@ -14,7 +14,6 @@ the head side did not pass (a head that passed has no regression, whatever the b
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import sys
@@ -23,262 +22,30 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from pydantic import BaseModel
-
 from ..results import CaseResult, Figures, SuiteFigures
 from ..stats import Change, PairedCounts, mcnemar_exact, paired_bootstrap, wilson
 from ..stats import compare_case as noise_test
 from ..stats import compare_suite as suite_noise_test
+from .changes import output_changes, parsed_output, tool_changes
+from .models import (
+    CaseDiff,
+    DiffReport,
+    NotComparable,
+    Side,
+    SuiteDiff,
+    SuiteNoise,
+)
 
-
-class FieldChange(BaseModel):
-    path: str
-    a: Any = None
-    b: Any = None
-
-
-class CaseDiff(BaseModel):
-    suite: str
-    case: str
-    status: str  # regression, fix, flip, pass, fail, not-comparable, only-a, only-b
-    noise_p: float | None = None  # with repeats: the one-sided Fisher p of the change
-    settle: int | None = None  # a flip within noise: more samples per side that would settle it
-    a_passed: bool | None
-    b_passed: bool | None
-    reason: str | None = None  # why a pair is not comparable
-    a_samples: tuple[int, int] | None = None  # (passing samples, samples)
-    b_samples: tuple[int, int] | None = None
-    changes: list[FieldChange] = []
-    text_diff: str | None = None
-    d_input_tokens: int = 0  # sums over samples
-    d_output_tokens: int = 0
-    d_cost_usd: float | None = None
-    d_latency_ms: float = 0.0  # change of the mean latency per sample
-    tool_changes: list[str] = []  # tool calls added, dropped, or called with other arguments
-    d_turns: int = 0  # change of the first sample's model turns
-    d_ttft_ms: float | None = None  # change of the first sample's time to first token
-
-    @property
-    def samples_dropped(self) -> bool:
-        """Fewer passing samples under B than under A (a drop the verdicts may hide)."""
-        if self.a_samples is None or self.b_samples is None:
-            return False
-        (ka, na), (kb, nb) = self.a_samples, self.b_samples
-        return max(na, nb) > 1 and bool(na and nb) and kb / nb < ka / na
-
-
-class Side(BaseModel):
-    label: str
-    passed: int
-    total: int
-    low: float
-    high: float
-    cost_per_1000: float | None
-    p50_ms: float  # over requests
-    p95_ms: float
-
-    @property
-    def rate(self) -> float:
-        return self.passed / self.total if self.total else 0.0
-
-
-class NotComparable(BaseModel):
-    """A pair with no comparable verdicts, and why; ``blocking``: the head side did not pass,
-    so a regression cannot be ruled out."""
-
-    case: str
-    reason: str
-    blocking: bool
-
-
-class SuiteNoise(BaseModel):
-    """The suite's paired change beyond noise (stratified exact test over its repeated
-    cases, evalkit/stats/paired.py): ``regression`` | ``fix`` | ``within noise``."""
-
-    decision: str
-    p_regression: float
-    p_fix: float
-    method: str
-    cases: int
-    settle: int | None = None  # more samples per case that would settle a change within noise
-
-
-class SuiteDiff(BaseModel):
-    suite: str
-    paired: int
-    a: Side
-    b: Side
-    regressions: list[str]
-    fixes: list[str]
-    not_comparable: list[NotComparable] = []
-    sample_drops: list[str] = []  # cases whose share of passing samples fell
-    mcnemar_p: float
-    repeat: int = 1
-    bootstrap: tuple[float, float, float, float] | None = None  # mean Δ, low, high, p
-    flips: list[str] = []  # verdicts that changed within noise (repeated cases)
-    noise: SuiteNoise | None = None  # with repeats: the paired change of the whole suite
-
-
-class DiffReport(BaseModel):
-    a: str
-    b: str
-    suites: list[SuiteDiff]
-    cases: list[CaseDiff]  # every case, or those a big diff lists (see `omitted`)
-    # cases by status, and "changed": same verdict but another first output or fewer
-    # passing samples
-    counts: dict[str, int] = {}
-    omitted: int = 0  # cases compared but not listed in `cases` (counted in `counts`)
-
-    @property
-    def complete(self) -> bool:
-        """Every case compared is listed in :attr:`cases`."""
-        return self.omitted == 0
-
-    @property
-    def regressions(self) -> list[CaseDiff]:
-        """The regressions listed (:attr:`regression_count` counts them all)."""
-        return [c for c in self.cases if c.status == "regression"]
-
-    @property
-    def regression_count(self) -> int:
-        return sum(len(s.regressions) for s in self.suites)
-
-    @property
-    def not_comparable(self) -> list[tuple[str, NotComparable]]:
-        """Every pair that could not be compared, with its suite."""
-        return [(s.suite, n) for s in self.suites for n in s.not_comparable]
-
-    @property
-    def blocking(self) -> int:
-        """Pairs not comparable whose head side did not pass: a regression cannot be ruled
-        out there, so a gate on this diff cannot pass."""
-        return sum(n.blocking for _, n in self.not_comparable)
-
-    @property
-    def suite_regressions(self) -> list[str]:
-        """Suites whose repeated cases regressed beyond noise taken together (paired)."""
-        return [
-            s.suite for s in self.suites if s.noise is not None and s.noise.decision == "regression"
-        ]
-
-    @property
-    def flip_count(self) -> int:
-        return sum(len(s.flips) for s in self.suites)
-
-    @property
-    def pass_rate_dropped(self) -> bool:
-        return any(s.b.rate < s.a.rate for s in self.suites)
-
-    def failed(self, fail_on: str) -> bool:
-        if fail_on == "none":
-            return False
-        if self.blocking:
-            return True  # a gate that could not compare is not a pass
-        if fail_on == "regressions":
-            return self.regression_count > 0 or bool(self.suite_regressions)
-        if fail_on == "pass-rate":
-            return self.pass_rate_dropped
-        return False
-
-    def headline(self) -> str:
-        """One line: the regressions, and what could not be compared."""
-        count = self.regression_count
-        if count:
-            names = [f"{s.suite}::{case}" for s in self.suites for case in s.regressions]
-            text = f"{count} regression(s) under {self.b}: {_names(names)}"
-        else:
-            text = f"no regressions under {self.b}"
-        if self.suite_regressions:
-            text += f"; beyond noise over their cases: {_names(self.suite_regressions)} regressed"
-        if self.flip_count:
-            text += f"; {self.flip_count} verdict(s) flipped within noise"
-        pairs = self.not_comparable
-        if pairs:
-            text += ("" if count else " among the cases compared") + (
-                f"; {len(pairs)} not comparable: "
-                + _names([f"{suite}::{n.case} ({n.reason})" for suite, n in pairs])
-            )
-        return text
-
-
-def _names(names: list[str], limit: int = 10) -> str:
-    more = f" and {len(names) - limit:,} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out or {prefix: {}}
-    if isinstance(value, list):
-        out = {}
-        for index, item in enumerate(value):
-            out.update(_flatten(item, f"{prefix}[{index}]"))
-        return out or {prefix: []}
-    return {prefix: value}
-
-
-def _parsed(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def output_changes(a: str | None, b: str | None) -> tuple[list[FieldChange], str | None]:
-    """A field-level diff when both outputs are JSON objects or arrays, else a text diff."""
-    if a == b:
-        return [], None
-    pa, pb = _parsed(a), _parsed(b)
-    if isinstance(pa, (dict, list)) and isinstance(pb, (dict, list)):
-        fa, fb = _flatten(pa), _flatten(pb)
-        return [
-            FieldChange(path=k, a=fa.get(k), b=fb.get(k))
-            for k in sorted(set(fa) | set(fb))
-            if fa.get(k) != fb.get(k)
-        ], None
-    lines = difflib.unified_diff(
-        (a or "").splitlines(), (b or "").splitlines(), "A", "B", lineterm="", n=1
-    )
-    return [], "\n".join(lines)
-
-
-def tool_changes(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
-    """Calls only under A (dropped), only under B (added), or with other arguments, paired
-    by tool name in call order."""
-    changes: list[str] = []
-    names = sorted({c.get("name", "") for c in (*a, *b)})
-    for name in names:
-        calls_a = [c.get("arguments") for c in a if c.get("name") == name]
-        calls_b = [c.get("arguments") for c in b if c.get("name") == name]
-        for args_a, args_b in zip(calls_a, calls_b, strict=False):
-            if args_a != args_b:
-                changes.append(f"{name} arguments {json.dumps(args_a)} → {json.dumps(args_b)}")
-        if len(calls_a) > len(calls_b):
-            changes.append(
-                f"{name} dropped"
-                + (f" ({len(calls_a) - len(calls_b)}×)" if len(calls_a) - len(calls_b) > 1 else "")
-            )
-        if len(calls_b) > len(calls_a):
-            changes.append(
-                f"{name} added"
-                + (f" ({len(calls_b) - len(calls_a)}×)" if len(calls_b) - len(calls_a) > 1 else "")
-            )
-    return changes
-
-
-# -- the comparison, streamed --------------------------------------------------------
-#
-# A comparison of 100,000 cases a side must not hold both sides: side A is read into a
-# slim record per case (verdict, k/n, usage, latencies, a digest of its first output and
-# where that output is in a spool file), side B is streamed against it, per-suite
-# statistics are folded as B comes, and only the case diffs a report lists are kept: every
-# one up to ``limit`` per status, the first ``limit`` by suite and case beyond that, with
-# counts for the rest.
+__all__ = [
+    "LIMIT",
+    "CaseDiff",
+    "Comparer",
+    "DiffReport",
+    "SuiteDiff",
+    "compare",
+    "compare_case",
+    "output_changes",
+]
 
 
 @dataclass(slots=True)
@@ -313,7 +80,7 @@ def _digest(text: str | None, calls: Sequence[dict[str, Any]] = ()) -> bytes:
         text = json.dumps(shape, sort_keys=True, default=str) + "\x00" + (text or "")
     if text is None:
         return b""
-    parsed = _parsed(text)
+    parsed = parsed_output(text)
     body = (
         "j" + json.dumps(parsed, sort_keys=True, separators=(",", ":"))
         if isinstance(parsed, (dict, list))

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .diff import CaseDiff, DiffReport, SuiteDiff
+from .models import CaseDiff, DiffReport, SuiteDiff
 
 NAMES = 10  # case names in a headline or a suite's line of sample drops
 BULLETS = 25  # regressions and fixes listed by name in markdown

@@ -15,9 +15,11 @@ from typing import Any
 
 from ..config import Settings, activate_root, find_root, load_settings
 from ..errors import ConfigError
+from .discover import discover
+from .loader import load_suite
 from .plan import Plan, PlannedCase, plan
 from .shard import Shard
-from .suite import Suite, discover, load_suite
+from .suite import Suite
 
 
 @dataclass

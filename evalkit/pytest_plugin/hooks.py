@@ -18,10 +18,10 @@ import pytest
 from ..config import OPTIONS, find_root, load_settings
 from ..errors import ConfigError
 from ..io.redaction import redact
+from ..project.discover import is_suite_file
 from ..project.shard import HELP as SHARD_HELP
 from ..project.shard import METAVAR as SHARD_METAVAR
 from ..project.shard import PYTEST_FLAG as SHARD_FLAG
-from ..project.suite import is_suite_file
 from .fixtures import evalkit_suite
 from .gate import Gate
 from .items import SuiteFile

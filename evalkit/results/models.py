@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import display_path
-from .verdicts import not_run_reason, sample_not_run
+from .verdicts import CaseOutcome, not_run_reason, sample_not_run
 
 
 class CheckResult(BaseModel):
@@ -110,23 +110,6 @@ class SampleResult(BaseModel):
             sum(c.weight * (c.score if c.score is not None else float(c.passed)) for c in gating)
             / total
         )
-
-
-class CaseOutcome(BaseModel):
-    """What the verdicts need of a case: small enough to travel in a pytest report."""
-
-    suite: str
-    case: str = ""
-    variant: str | None = None
-    passed: bool
-    not_run: bool = False
-    why: str | None = None  # why it did not run
-    samples_passed: int = 0
-    samples: int = 0
-    threshold: float = 1.0
-    verdict: str = ""  # passed | failed | inconclusive ("" from results written before)
-    on_inconclusive: str = "fail"
-    confidence: float = 0.95
 
 
 class CaseResult(BaseModel):

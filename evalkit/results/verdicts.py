@@ -26,16 +26,13 @@ at the gate: ``fail`` (the default: a gate that does not know does not pass), ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, computed_field
 
 from ..stats import Verdict, case_verdict, design, samples_to_settle, suite_verdict
-
-if TYPE_CHECKING:
-    from .models import CaseOutcome, CaseResult, CheckResult, SampleResult
 
 NAMED = 10  # not-run cases a suite's line names (the count covers them all)
 
@@ -48,6 +45,44 @@ class _Sample(Protocol):
 
     @property
     def remedy(self) -> str | None: ...
+
+
+class _Judged(_Sample, Protocol):
+    """What a case's verdict reads of each sample: whether it passed."""
+
+    @property
+    def passed(self) -> bool: ...
+
+
+class _Check(Protocol):
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def gates(self) -> bool: ...
+
+
+class _Result(Protocol):
+    """A case result (results/models.py), as the suite verdicts read it."""
+
+    def outcome(self) -> CaseOutcome: ...
+
+
+class CaseOutcome(BaseModel):
+    """What the verdicts need of a case: small enough to travel in a pytest report."""
+
+    suite: str
+    case: str = ""
+    variant: str | None = None
+    passed: bool
+    not_run: bool = False
+    why: str | None = None  # why it did not run
+    samples_passed: int = 0
+    samples: int = 0
+    threshold: float = 1.0
+    verdict: str = ""  # passed | failed | inconclusive ("" from results written before)
+    on_inconclusive: str = "fail"
+    confidence: float = 0.95
 
 
 def sample_not_run(sample: _Sample) -> str | None:
@@ -72,7 +107,7 @@ def not_run_reason(status: str, samples: Iterable[_Sample]) -> str | None:
     return None
 
 
-def sample_passed(checks: Iterable[CheckResult], error: str | None) -> bool:
+def sample_passed(checks: Iterable[_Check], error: str | None) -> bool:
     """A sample passes when it was answered and every gating check passed."""
     return error is None and all(c.passed for c in checks if c.gates)
 
@@ -112,7 +147,7 @@ def gate_passes(verdict: str, on_inconclusive: str) -> bool:
 
 
 def judge_case(
-    samples: list[SampleResult], repeats: Repeats, error: str | None = None
+    samples: Sequence[_Judged], repeats: Repeats, error: str | None = None
 ) -> CaseJudgement:
     """The verdict of a case that ran (see the module's rules). A case-level problem (its
     recording could not be saved) or no sample at all fails it."""
@@ -141,7 +176,7 @@ def judge_case(
     )
 
 
-def case_passed(samples: list[SampleResult], case_threshold: float, error: str | None) -> bool:
+def case_passed(samples: Sequence[_Judged], case_threshold: float, error: str | None) -> bool:
     """A case passes when it ran and its verdict at ``case_threshold`` is passed (fixed
     repeats at 95%: :func:`judge_case` with the suite's settings is the full rule)."""
     if not_run_reason("done", samples) is not None:
@@ -284,7 +319,7 @@ class Verdicts:
         count.every_sample += outcome.samples > 0 and outcome.samples_passed == outcome.samples
         count.repeat = max(count.repeat, outcome.samples)
 
-    def add_all(self, results: Iterable[CaseResult]) -> Verdicts:
+    def add_all(self, results: Iterable[_Result]) -> Verdicts:
         for result in results:
             self.add(result.outcome())
         return self

@@ -18,9 +18,10 @@ from typing import Any
 
 from ..checks import AssertionSpec, CheckContext, Observation, evaluate
 from ..config import Mode, find_root, load_settings
+from ..project.loader import load_suite, parse_assertions
 from ..project.plan import plan_case
 from ..project.recordings import Owner, OwnerMark
-from ..project.suite import Case, Suite, load_suite, parse_assertions
+from ..project.suite import Case, Suite
 from ..prompts import PromptStore
 from ..results import CaseResult
 from .session import Session, ephemeral

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from evalkit.checks import AssertionSpec, Observation, Outcome, evaluate
 from evalkit.config import load_settings
-from evalkit.project.suite import parse_assertions
+from evalkit.project.loader import parse_assertions
 
 WHERE = Path(__file__)
 

@@ -377,7 +377,7 @@ def test_a_yaml_date_in_config_is_a_load_error(project: Project) -> None:
         ),
     )
     with pytest.raises(ConfigError, match="config is not JSON"):
-        from evalkit.project.suite import load_suite
+        from evalkit.project.loader import load_suite
 
         load_suite(project.suite, project_settings(project))
 

@@ -1,6 +1,6 @@
 """The limiter against the testing server's buckets, on a simulated clock.
 
-The server side is the testing server's own ``_Limits`` (OpenAI's buckets and headers); the
+The server side is the testing server's own ``Limits`` (OpenAI's buckets and headers); the
 client side is the real ``RateLimiter``. Requests travel in simulated time, with a jittered
 delay before the server sees them (so they arrive out of the order they were sent, as they
 do from 64 connections) and a latency before the answer comes back. Deterministic (seeded),
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from evalkit.engine.limits import RateLimiter, Ticket
-from evalkit.testing.server import _duration, _Limits
+from evalkit.testing.faults import Limits, reset_text
 
 
 class Clock:
@@ -63,7 +63,7 @@ def simulate(
     ``foreign_per_s`` requests a second come from another client on the same key."""
     clock = Clock()
     rng = random.Random(seed)
-    server = _Limits(rpm, tpm, burst=1.0, clock=clock)
+    server = Limits(rpm, tpm, burst=1.0, clock=clock)
     limiter = RateLimiter(clock=clock, **(configured or {}))
     seq = itertools.count()
     events: list[_Event] = []
@@ -192,7 +192,7 @@ def test_a_configured_limit_is_kept_below_the_account_limit() -> None:
 
 def test_a_full_allowance_server_admits_a_minute_at_once_then_refills_steadily() -> None:
     clock = Clock()
-    limits = _Limits(rpm=600, tpm=None, burst=1.0, clock=clock)
+    limits = Limits(rpm=600, tpm=None, burst=1.0, clock=clock)
     for _ in range(600):
         wait, headers, _ = limits.admit(10)
         assert wait == 0
@@ -210,7 +210,7 @@ def test_a_full_allowance_server_admits_a_minute_at_once_then_refills_steadily()
 
 def test_reset_is_the_time_until_full_and_remaining_rounds_down() -> None:
     clock = Clock()
-    limits = _Limits(rpm=500, tpm=150_000, burst=1.0, clock=clock)
+    limits = Limits(rpm=500, tpm=150_000, burst=1.0, clock=clock)
     _, headers, _ = limits.admit(16)
     assert headers == {
         "x-ratelimit-limit-requests": "500",
@@ -228,7 +228,7 @@ def test_reset_is_the_time_until_full_and_remaining_rounds_down() -> None:
 
 def test_a_server_started_empty_fills_from_its_first_request() -> None:
     clock = Clock()
-    limits = _Limits(rpm=60, tpm=None, burst=0.0, clock=clock)
+    limits = Limits(rpm=60, tpm=None, burst=0.0, clock=clock)
     clock.now += 100  # idle before the first request: nothing accrues
     wait, headers, _ = limits.admit(1)
     assert wait == pytest.approx(1.0) and headers["x-ratelimit-remaining-requests"] == "0"
@@ -245,5 +245,5 @@ def test_a_server_started_empty_fills_from_its_first_request() -> None:
         (3723.5, "1h2m3.5s"),
     ],
 )
-def test_durations_are_written_as_openai_writes_them(seconds: float, text: str) -> None:
-    assert _duration(seconds) == text
+def testreset_texts_are_written_as_openai_writes_them(seconds: float, text: str) -> None:
+    assert reset_text(seconds) == text

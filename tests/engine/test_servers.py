@@ -15,8 +15,8 @@ import pytest
 from evalkit.checks import LoadContext
 from evalkit.cli.main import main
 from evalkit.config import load_settings
+from evalkit.project.loader import load_suite, parse_assertions
 from evalkit.project.plan import plan
-from evalkit.project.suite import load_suite, parse_assertions
 from evalkit.prompts import PromptStore
 from evalkit.results.folder import latest_results
 from evalkit.testing import Faults, Rule, Script, TestingServer

@@ -15,11 +15,11 @@ from evalkit.config import Mode, load_settings
 from evalkit.engine.answerers import Answered, Answerer, Memo
 from evalkit.errors import TemplateError
 from evalkit.project.caselist import CaseList
+from evalkit.project.loader import load_suite
 from evalkit.project.open import open_project
 from evalkit.project.plan import Plan, plan
 from evalkit.project.recordings import Owner
 from evalkit.project.shard import Shard
-from evalkit.project.suite import load_suite
 from evalkit.testing import TestingServer
 from evalkit.wire.request import Request, embedding_request
 from evalkit.wire.response import Response

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.project.suite import load_suite
+from evalkit.project.loader import load_suite
 from evalkit.results.folder import latest_results
 from evalkit.testing import Faults, Rule, Script, TestingServer, ToolCallSpec
 

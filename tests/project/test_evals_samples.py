@@ -77,7 +77,7 @@ def test_evals_rows_for_cases_from(tmp_path: Path) -> None:
 
 def test_evals_rows_load_as_evalkit_cases(tmp_path: Path) -> None:
     """The rows pass evalkit's own case validation, as the suite loader will use them."""
-    from evalkit.project.suite import RawCase
+    from evalkit.project.rawsuite import RawCase
 
     for row, _, _ in evals_rows(write_samples(tmp_path / "s.jsonl", SAMPLES)):
         RawCase.model_validate(row)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.project.suite import is_pinned, load_suite
+from evalkit.project.loader import load_suite
+from evalkit.wire.pinning import is_pinned
 
 from ..conftest import SUITE, Project
 

@@ -6,8 +6,8 @@ import sys
 
 from pydantic import BaseModel
 
+from evalkit.project.loader import load_suite
 from evalkit.project.plan import plan
-from evalkit.project.suite import load_suite
 from evalkit.wire.request import Request, strict_json_schema
 
 from ..conftest import SUITE, Project

@@ -12,7 +12,7 @@ import pytest
 from evalkit.checks import AssertionSpec, Observation, Outcome, evaluate
 from evalkit.config import Settings
 from evalkit.errors import ConfigError
-from evalkit.project.suite import parse_assertions
+from evalkit.project.loader import parse_assertions
 from evalkit.wire.response import Response
 from evalkit.wire.tools import ToolCall
 

@@ -12,7 +12,7 @@ import yaml
 
 from evalkit.cli.main import main
 from evalkit.config import Settings
-from evalkit.project.suite import parse_assertions
+from evalkit.project.loader import parse_assertions
 from evalkit.results.folder import latest_results
 from evalkit.testing import Rule, Script, TestingServer
 

@@ -17,7 +17,7 @@ from evalkit.importers.promptfoo.assertions import AssertionMapper, MapContext
 from evalkit.importers.promptfoo.checkmodule import PACKAGE, CheckModule
 from evalkit.importers.promptfoo.provider_ids import Pins
 from evalkit.importers.report import Origin, Report
-from evalkit.project.suite import parse_assertions
+from evalkit.project.loader import parse_assertions
 
 from ...support import _fresh_generated_modules
 

@@ -28,7 +28,7 @@ from evalkit.checks import AssertionSpec, Observation, evaluate
 from evalkit.config import load_settings
 from evalkit.importers.promptfoo import Pins, import_promptfoo
 from evalkit.importers.writer import write_plan
-from evalkit.project.suite import load_suite
+from evalkit.project.loader import load_suite
 
 from ...support import forget_generated_modules
 

@@ -13,7 +13,7 @@ import pytest
 from evalkit.checks import Observation, evaluate
 from evalkit.config import load_settings
 from evalkit.importers.promptfoo.assertions.jstemplates import TemplateLeftOut, carry
-from evalkit.project.suite import parse_assertions
+from evalkit.project.loader import parse_assertions
 
 HERE = Path(__file__)
 
