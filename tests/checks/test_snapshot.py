@@ -81,15 +81,13 @@ def test_snapshot_update_from_pytest(
     project.write("suites/triage.yaml", SNAP)
     assert main(["record", "--snapshot-update"]) == 0
     change_recorded_summary(project, "outage", "Everything is on fire")
-    failed = pytester.runpytest_subprocess("--evalkit", "suites/")
+    failed = pytester.runpytest("--evalkit", "suites/")
     failed.assert_outcomes(passed=1, failed=1)
     failed.stdout.fnmatch_lines(
         ['*-   "summary": "Site outage"*', '*+   "summary": "Everything is on fire"*']
     )
-    pytester.runpytest_subprocess("--evalkit", "suites/", "--snapshot-update").assert_outcomes(
-        passed=2
-    )
-    pytester.runpytest_subprocess("--evalkit", "suites/").assert_outcomes(passed=2)
+    pytester.runpytest("--evalkit", "suites/", "--snapshot-update").assert_outcomes(passed=2)
+    pytester.runpytest("--evalkit", "suites/").assert_outcomes(passed=2)
 
 
 def test_a_variant_run_never_touches_other_snapshots(

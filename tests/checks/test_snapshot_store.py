@@ -123,7 +123,7 @@ def test_pytest_snapshot_update_keeps_the_snapshot_of_a_case_that_did_not_run(
     assert main(["record", "--snapshot-update"]) == 0
     before = _snapshots(project)
     NOT_RUN[cause](project, monkeypatch)
-    result = pytester.runpytest_subprocess("--evalkit", "suites/", "--snapshot-update")
+    result = pytester.runpytest("--evalkit", "suites/", "--snapshot-update")
     assert result.ret == 1
     out = result.stdout.str()
     assert "triage::refund not run:" in out

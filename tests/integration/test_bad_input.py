@@ -194,7 +194,7 @@ def test_pytest_reports_file_and_line(
 ) -> None:
     project = make_project(pytester.path)
     _apply(project, files)
-    result = pytester.runpytest_subprocess("--evalkit", "suites/")
+    result = pytester.runpytest("--evalkit", "suites/")
     assert result.ret == 2
     out = result.stdout.str()
     assert f"{where}" in out

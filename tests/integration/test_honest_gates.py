@@ -77,7 +77,7 @@ class _Quoting(BaseHTTPRequestHandler):
 
 
 def _leaks(pytester: pytest.Pytester, root: Path, secrets: list[str]) -> str:
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "--evalkit", "suites/", "--evalkit-mode", "live", "--junitxml=j.xml"
     )
     text = result.stdout.str() + result.stderr.str()
@@ -423,7 +423,7 @@ def test_files_that_are_not_utf8(
 def test_malformed_recording_is_a_usage_error_under_pytest(pytester: pytest.Pytester) -> None:
     project = make_project(pytester.path)
     project.write("snapshots/recordings/triage/refund.json", '{"interactions": 5}')
-    result = pytester.runpytest_subprocess("--evalkit", "suites/")
+    result = pytester.runpytest("--evalkit", "suites/")
     assert result.ret == 2
     out = result.stdout.str()
     assert "snapshots/recordings/triage/refund.json: malformed recording" in out
@@ -435,7 +435,7 @@ def test_missing_api_key_is_a_usage_error_under_pytest(
 ) -> None:
     make_project(pytester.path)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    result = pytester.runpytest_subprocess("--evalkit", "suites/", "--evalkit-mode", "record")
+    result = pytester.runpytest("--evalkit", "suites/", "--evalkit-mode", "record")
     assert result.ret == 2
     assert "set OPENAI_API_KEY" in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
@@ -576,7 +576,7 @@ def test_template_errors_have_lines(
 def test_pytest_on_an_empty_suite_file_says_why(pytester: pytest.Pytester) -> None:
     make_project(pytester.path)
     (pytester.path / "suites" / "empty.yaml").write_text("# nothing yet\n")
-    result = pytester.runpytest_subprocess("--evalkit", "suites/empty.yaml")
+    result = pytester.runpytest("--evalkit", "suites/empty.yaml")
     assert result.ret == 2
     assert "the suite file is empty" in result.stdout.str()
 

@@ -133,7 +133,7 @@ def test_on_inconclusive_decides_the_gate_under_pytest(
         "suites/triage.yaml", suite("3", f"case_threshold: 0.6\non_inconclusive: {rule}\n")
     )
     assert record_against(project, noisy(1.0), monkeypatch) == RULES[rule][0]
-    result = pytester.runpytest_subprocess("--evalkit", "suites/", "-p", "no:cacheprovider")
+    result = pytester.runpytest("--evalkit", "suites/", "-p", "no:cacheprovider")
     code, warned = RULES[rule]
     assert result.ret == code
     text = result.stdout.str()

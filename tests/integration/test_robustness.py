@@ -305,9 +305,7 @@ def test_broken_input_under_pytest(
     broken: Path, pytester: pytest.Pytester, mutation: Mutation
 ) -> None:
     mutation.apply(broken)
-    result = pytester.runpytest_subprocess(
-        "--evalkit", str(broken / "suites"), "-p", "no:cacheprovider"
-    )
+    result = pytester.runpytest("--evalkit", str(broken / "suites"), "-p", "no:cacheprovider")
     out = result.stdout.str() + result.stderr.str()
     assert result.ret == 2, out[-1500:]
     assert "Traceback" not in out and mutation.file in out, out[-1500:]

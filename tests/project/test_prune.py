@@ -175,9 +175,7 @@ def test_a_hand_written_test_s_recording_is_its_own_and_pruned_when_the_test_is_
 ) -> None:
     monkeypatch.chdir(reviewed.root)  # pytester moved to its own folder
     reviewed.write("tests/test_hand.py", HANDWRITTEN)
-    result = pytester.runpytest_subprocess(
-        str(reviewed.root / "tests/test_hand.py"), "--evalkit-mode=record"
-    )
+    result = pytester.runpytest(str(reviewed.root / "tests/test_hand.py"), "--evalkit-mode=record")
     assert result.ret == 0, result.stdout.str()
     recording = reviewed.root / "snapshots/recordings/triage/hand-refund.json"
     mark = owner_kind(recording)
@@ -206,14 +204,14 @@ def test_an_older_hand_written_recording_gets_its_marker_when_recorded_again(
     monkeypatch.chdir(reviewed.root)
     reviewed.write("tests/test_hand.py", HANDWRITTEN)
     args = [str(reviewed.root / "tests/test_hand.py")]
-    assert pytester.runpytest_subprocess(*args, "--evalkit-mode=record").ret == 0
+    assert pytester.runpytest(*args, "--evalkit-mode=record").ret == 0
     recording = reviewed.root / "snapshots/recordings/triage/hand-refund.json"
     doc = json.loads(recording.read_text())
     del doc["owner"], doc["test"]  # as evalkit wrote it before markers
     recording.write_text(json.dumps(doc))
-    assert pytester.runpytest_subprocess(*args).ret == 0  # replay writes nothing
+    assert pytester.runpytest(*args).ret == 0  # replay writes nothing
     assert "owner" not in json.loads(recording.read_text())
-    assert pytester.runpytest_subprocess(*args, "--evalkit-mode=record").ret == 0
+    assert pytester.runpytest(*args, "--evalkit-mode=record").ret == 0
     assert owner_kind(recording).owner == "test"
 
 

@@ -26,7 +26,7 @@ def test_a_bad_setting_is_exit_2_without_a_traceback(
     (pytester.path / "afile").write_text("not a folder")
     (pytester.path / "pyproject.toml").write_text(BAD_SETTINGS[name])
     monkeypatch.chdir(pytester.path)
-    result = pytester.runpytest_subprocess("--evalkit", "suites/", "-p", "no:cacheprovider")
+    result = pytester.runpytest("--evalkit", "suites/", "-p", "no:cacheprovider")
     text = result.stdout.str() + result.stderr.str()
     assert result.ret == 2, text
     assert "Traceback" not in text and "INTERNALERROR" not in text
@@ -38,7 +38,7 @@ def test_suites_without_evalkit_get_a_hint(
 ) -> None:
     make_project(pytester.path)
     monkeypatch.chdir(pytester.path)
-    result = pytester.runpytest_subprocess("suites/", "-p", "no:cacheprovider")
+    result = pytester.runpytest("suites/", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result.stdout.fnmatch_lines(["*hint: evalkit suites are YAML files*pytest --evalkit suites/*"])
 
@@ -48,5 +48,5 @@ def test_no_hint_for_a_folder_without_suites(
 ) -> None:
     (pytester.path / "empty").mkdir()
     monkeypatch.chdir(pytester.path)
-    result = pytester.runpytest_subprocess("empty/", "-p", "no:cacheprovider")
+    result = pytester.runpytest("empty/", "-p", "no:cacheprovider")
     assert "hint: evalkit" not in result.stdout.str()

@@ -141,7 +141,7 @@ def test_junitxml_has_per_case_properties(recorded: pytest.Pytester) -> None:
 
 
 def test_xdist(recorded: pytest.Pytester) -> None:
-    result = recorded.runpytest_subprocess("--evalkit", "suites/", "-n", "2")
+    result = recorded.runpytest("--evalkit", "suites/", "-n", "2")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*suite triage: 2/2 cases passed*"])
 

@@ -263,7 +263,7 @@ def test_the_pytest_gate_fails_while_a_case_did_not_run(
     cause: str,
 ) -> None:
     why = _cause(cause, six, monkeypatch)
-    result = pytester.runpytest_subprocess("--evalkit", str(six.root / "suites"))
+    result = pytester.runpytest("--evalkit", str(six.root / "suites"))
     assert result.ret == 1
     out = result.stdout.str()
     assert "1 not run: triage::" in out and f"({why})" in out

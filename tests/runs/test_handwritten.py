@@ -42,7 +42,7 @@ def test_fixture_records_then_replays(
     make_project(pytester.path)
     monkeypatch.chdir(pytester.path)
     pytester.makepyfile(test_user=USER_TEST)
-    recorded = pytester.runpytest_subprocess("test_user.py", "--evalkit-mode", "record")
+    recorded = pytester.runpytest("test_user.py", "--evalkit-mode", "record")
     recorded.assert_outcomes(passed=3, failed=1)
     recorded.stdout.fnmatch_lines(
         [
@@ -53,7 +53,7 @@ def test_fixture_records_then_replays(
     calls = server.stats.requests
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    replayed = pytester.runpytest_subprocess("test_user.py")  # replay is the default
+    replayed = pytester.runpytest("test_user.py")  # replay is the default
     replayed.assert_outcomes(passed=3, failed=1)
     assert server.stats.requests == calls
 
@@ -63,6 +63,6 @@ def test_bad_assertion_in_python_names_the_test_file(pytester: pytest.Pytester) 
     pytester.makepyfile(
         test_bad='import evalkit\n\ndef test_x():\n    evalkit.check("x", {"type": "containz", "value": "x"})\n'
     )
-    result = pytester.runpytest_subprocess("test_bad.py")
+    result = pytester.runpytest("test_bad.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*test_bad.py*unknown assertion type 'containz'*"])

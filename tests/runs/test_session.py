@@ -114,7 +114,7 @@ def test_a_run_pytest_began_resumes_its_transport_failures_from_the_cli(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "--evalkit", str(half_recorded.root / "suites"), "--evalkit-mode=record"
     )
     assert result.ret == 1
