@@ -12,9 +12,9 @@ What users import lives here; everything else is an implementation detail and ma
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Mode, Settings
 from .errors import (
@@ -30,15 +30,41 @@ from .errors import (
     TemplateError,
     TransportError,
 )
-from .project.loader import load_suite
-from .project.open import open_project
-from .project.suite import Case, Suite
-from .results import CaseResult, CheckResult, SampleResult, SuiteSummary, Verdicts
-from .runs.handwritten import Answer, check
 
-Result = CaseResult
+if TYPE_CHECKING:
+    from .project.loader import load_suite
+    from .project.suite import Case, Suite
+    from .results import CaseResult, CheckResult, SampleResult, SuiteSummary, Verdicts
+    from .runs.handwritten import Answer, check
 
-__version__ = "0.1.0"
+    Result = CaseResult
+
+# Imported when first used (PEP 562), so `evalkit` on the command line and the pytest plugin
+# load only the layers a command needs: start-up is a per-run cost every CI job pays.
+_LAZY = {
+    "load_suite": ".project.loader",
+    "Case": ".project.suite",
+    "Suite": ".project.suite",
+    "CaseResult": ".results",
+    "Result": ".results",
+    "CheckResult": ".results",
+    "SampleResult": ".results",
+    "SuiteSummary": ".results",
+    "Verdicts": ".results",
+    "Answer": ".runs.handwritten",
+    "check": ".runs.handwritten",
+}
+
+__version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name], __name__)
+    value = getattr(module, "CaseResult" if name == "Result" else name)
+    globals()[name] = value
+    return value
 
 
 def run(
@@ -50,6 +76,9 @@ def run(
 ) -> list[CaseResult]:
     """Run suites as ``evalkit run`` does (replay by default) and return their results.
     Settings are keyword arguments (``concurrency=4``); nothing is written to a run folder."""
+    import asyncio
+
+    from .project.open import open_project
     from .runs.session import ephemeral
 
     project = open_project(suites, {"mode": mode, **settings})

@@ -6,7 +6,6 @@ import json
 import re
 from typing import Any
 
-import jsonschema
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import AssertionSpec, CheckFailed, Observation, Outcome, preview, register, value_at
@@ -53,6 +52,8 @@ class SchemaArgs(_Args):
     @field_validator("value")
     @classmethod
     def _valid(cls, v: dict[str, Any]) -> dict[str, Any]:
+        import jsonschema  # imported when used: a heavy import at start-up
+
         try:
             jsonschema.Draft202012Validator.check_schema(v)
         except jsonschema.SchemaError as exc:
@@ -148,6 +149,8 @@ def is_json(args: BaseModel, obs: Observation, spec: AssertionSpec) -> Outcome:
 @register("json_schema", SchemaArgs)
 def json_schema(args: SchemaArgs, obs: Observation, spec: AssertionSpec) -> Outcome:
     value = value_at(obs, spec.path) if spec.path else obs.parsed
+    import jsonschema  # imported when used: a heavy import at start-up
+
     errors = sorted(jsonschema.Draft202012Validator(args.value).iter_errors(value), key=str)
     if not errors:
         return Outcome(True, f"output{_where(spec)} matches the JSON Schema")

@@ -7,19 +7,25 @@ Serialisation and diffs are syrupy's (its JSON extension: sorted keys, two-space
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from syrupy.extensions.json import JSONSnapshotExtension
-from syrupy.filters import props
 
 from ..errors import display_path
 from ..wire.response import Response
 from . import AssertionSpec, Check, CheckContext, CheckFailed, Observation, Outcome, register_check
 
-_EXTENSION = JSONSnapshotExtension()
+
+@functools.cache
+def _extension() -> Any:
+    """syrupy's JSON extension, imported when a snapshot is first serialised: syrupy imports
+    pytest, which ``evalkit run`` of a suite without snapshots need not load."""
+    from syrupy.extensions.json import JSONSnapshotExtension
+
+    return JSONSnapshotExtension()
 
 
 class SnapshotArgs(BaseModel):
@@ -37,7 +43,10 @@ def serialize(obs: Observation, args: SnapshotArgs) -> str:
     if obs.tool_calls:
         calls = [{"name": c.name, "arguments": c.parsed, "turn": c.turn} for c in obs.tool_calls]
         data = {"tool_calls": calls, "output": data}
-    return str(_EXTENSION.serialize(data, exclude=props(*args.exclude) if args.exclude else None))
+    from syrupy.filters import props
+
+    exclude = props(*args.exclude) if args.exclude else None
+    return str(_extension().serialize(data, exclude=exclude))
 
 
 @register_check
@@ -68,7 +77,7 @@ class Snapshot(Check):
             )
         if stored == current:
             return Outcome(True, f"output matches {where}")
-        diff = str(_EXTENSION.diff_snapshots(current, stored))
+        diff = str(_extension().diff_snapshots(current, stored))
         return Outcome(
             False,
             f"output differs from the reviewed snapshot {where} (- snapshot, + output); accept with --snapshot-update:\n{diff}",

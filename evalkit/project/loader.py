@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from ..checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, threshold_types
@@ -220,6 +219,8 @@ class SuiteLoader:
                 raise self.fail("a tool needs a `name` (letters, digits, _ and -)", line)
             if not isinstance(parameters, dict):
                 raise self.fail(f"tool {name!r}: parameters must be a JSON Schema object", line)
+            import jsonschema  # imported when used: a heavy import at start-up
+
             try:
                 jsonschema.Draft202012Validator.check_schema(parameters)
             except jsonschema.SchemaError as exc:

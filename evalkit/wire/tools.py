@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from .request import strict_json_schema
@@ -80,6 +79,8 @@ class Tool:
                 where = ".".join(str(p) for p in err["loc"]) or "arguments"
                 return f"{where}: {err['msg']}"
             return None
+        import jsonschema  # imported when used: a heavy import at start-up
+
         errors = sorted(
             jsonschema.Draft202012Validator(self.parameters).iter_errors(value), key=str
         )
