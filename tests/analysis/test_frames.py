@@ -139,5 +139,7 @@ def test_bad_runs_are_one_line_errors(in_example: Example) -> None:
         analysis.cases_df([])
     with pytest.raises(ConfigError, match="a run is a run id or a run folder"):
         analysis.cases_df([3])  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match=r"shard\(s\) 2/2 missing among these runs"):
+        analysis.cases_df([["s1", "base"]])  # as report refuses a union missing a shard
     with pytest.raises(ConfigError, match="no table 'turns'"):
         analysis.table("turns", "base")
