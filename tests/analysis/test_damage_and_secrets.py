@@ -114,7 +114,10 @@ def test_repeats_not_run_and_unknown_prices(tmp_path: Path) -> None:
     old = CaseResult(
         suite="s", case="old", passed=True, samples=[sample(0, True)]
     )  # no verdict kept
-    run = write(tmp_path, [noisy, missing, unpriced, old])
+    batched = sample(0, True)
+    batched.source, batched.rate = "batch", "batch"
+    line = CaseResult(suite="b", case="batched", passed=True, samples=[batched])
+    run = write(tmp_path, [noisy, missing, unpriced, old, line])
     cases = analysis.cases_df(run).set_index("case")
     row = cases.loc["noisy"]
     assert (row.verdict, row.samples, row.samples_passed, row.settle) == ("inconclusive", 5, 4, 40)
@@ -132,7 +135,15 @@ def test_repeats_not_run_and_unknown_prices(tmp_path: Path) -> None:
         "missing": 1,
         "unpriced": 1,
         "old": 1,
+        "batched": 1,
     }
+    requests = analysis.requests_df(run).set_index("case")
+    assert requests.loc["batched"][["kind", "source", "rate"]].tolist() == [
+        "case",
+        "batch",
+        "batch",
+    ]
+    assert not requests.loc["missing"].answered and math.isnan(requests.loc["missing"].latency_ms)
 
 
 def test_no_key_reaches_a_frame_or_an_exported_file(
