@@ -7,7 +7,9 @@ What users import lives here; everything else is an implementation detail and ma
 - results: :class:`CaseResult` (alias :data:`Result`), :class:`SampleResult`,
   :class:`CheckResult`, :class:`SuiteSummary`, :class:`Verdicts`;
 - errors: :class:`EvalkitError` and its tree (see evalkit.errors);
-- the testing server is :mod:`evalkit.testing` (``from evalkit.testing import TestingServer``).
+- the testing server is :mod:`evalkit.testing` (``from evalkit.testing import TestingServer``);
+- runs as pandas DataFrames: :mod:`evalkit.analysis` (``from evalkit import analysis``; not
+  imported here, so the CLI and the pytest plugin do not load pandas).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -46,6 +47,7 @@ class _Key(BaseModel):
 
 
 Key = Callable[[_Key | CaseResult], Hashable]
+_Row = TypeVar("_Row")
 
 
 def by_item(r: _Key | CaseResult) -> Hashable:
@@ -131,17 +133,7 @@ class RunSet:
                     self.found[index] += 1
                 winners[k] = (index, number)
         if not winners and not empty_ok:
-            unreadable = sum(map(len, self.skipped.values()))
-            lines = f" ({unreadable} unreadable line(s))" if unreadable else ""
-            if len(self.paths) == 1:
-                raise ConfigError(
-                    f"no results in this file{lines}: is it a run's results?",
-                    results_file(self.paths[0]),
-                )
-            raise ConfigError(
-                f"no results in any of these runs{lines}: "
-                + ", ".join(display_path(results_file(p)) for p in self.paths)
-            )
+            raise self._no_results()
         wanted: list[set[int]] = [set() for _ in self.paths]
         for index, number in winners.values():
             wanted[index].add(number)
@@ -155,6 +147,47 @@ class RunSet:
                     yield CaseResult.model_validate_json(line)
                 except (ValidationError, ValueError):
                     self.skipped.setdefault(index, []).append(number)
+
+    def each(
+        self, parse: Callable[[str], _Row], key: Callable[[_Row], Hashable]
+    ) -> Iterator[tuple[int, Hashable, _Row]]:
+        """One pass over every readable line of every run, parsed by ``parse``, with its
+        run's index and ``key``, in the order :meth:`union` ranks them (the last of a key
+        wins). For a reader that keeps what it reads anyway (:mod:`evalkit.analysis`'s
+        frames): it keeps the last of each key itself. A line ``parse`` rejects
+        (ValidationError, ValueError) is skipped and reported by :meth:`warnings`, as in
+        :meth:`union`; :meth:`unfinished` reads the cases found; no readable line at all
+        is the same error as :meth:`union`'s."""
+        seen: dict[Hashable, int] = {}
+        self.skipped, self.found = {}, [0] * len(self.paths)
+        for index in range(len(self.paths)):
+            for number, line in self._lines(index):
+                try:
+                    row = parse(line)
+                    k = key(row)
+                except (ValidationError, ValueError):
+                    self.skipped.setdefault(index, []).append(number)
+                    continue
+                if seen.get(k) != index:
+                    self.found[index] += 1
+                    seen[k] = index
+                yield index, k, row
+        if not seen:
+            raise self._no_results()
+
+    def _no_results(self) -> ConfigError:
+        """No readable result at all: an error, never an empty pass."""
+        unreadable = sum(map(len, self.skipped.values()))
+        lines = f" ({unreadable} unreadable line(s))" if unreadable else ""
+        if len(self.paths) == 1:
+            return ConfigError(
+                f"no results in this file{lines}: is it a run's results?",
+                results_file(self.paths[0]),
+            )
+        return ConfigError(
+            f"no results in any of these runs{lines}: "
+            + ", ".join(display_path(results_file(p)) for p in self.paths)
+        )
 
     def warnings(self) -> list[str]:
         """Unreadable lines, after :meth:`union` has been read."""

@@ -19,7 +19,7 @@ from evalkit.cli.main import COMMANDS, EXIT_FAILED, EXIT_INTERRUPTED, build_pars
 from .support import usage_error
 
 REPO = Path(__file__).resolve().parents[2]
-ORDER = ["run", "record", "check", "diff", "report", "init", "lock", "prune", "view", "import",
+ORDER = ["run", "record", "check", "diff", "report", "export", "init", "lock", "prune", "view", "import",
          "estimate", "batch"]  # fmt: skip
 
 
@@ -39,7 +39,7 @@ def test_every_command_module_adds_its_commands_in_help_order() -> None:
 def test_each_command_parses_to_its_own_name() -> None:
     parser = build_parser()
     for argv in (["run"], ["record"], ["check"], ["diff", "a", "b"], ["report", "r"],
-                 ["init"], ["lock"], ["view"], ["import", "promptfoo", "c.yaml"],
+                 ["export", "r"], ["init"], ["lock"], ["view"], ["import", "promptfoo", "c.yaml"],
                  ["estimate"], ["batch", "status", "r"], ["prune"]):  # fmt: skip
         assert parser.parse_args(argv).command == argv[0]
 
