@@ -29,6 +29,7 @@ Signals inside one layer, caught there and never shown as they are:
     BlockError                   a message block was misused in a template (with its line)
     CollectError, CaseFailed     how the pytest front reports a bad suite and a failed case
     InconclusiveCase             the pytest warning of a case left unsettled (on_inconclusive: warn)
+    ModelRetiring                the pytest warning of a model shutting down soon (lifecycle)
     NotCarried (Untranslatable,  an importer cannot carry a piece of another tool's config:
       TemplateLeftOut)           ``what`` it is and the ``fix`` to offer, for its report
     NeedsCase, NotAPath,         the importers' other turns: map per case, not a field path,
@@ -249,3 +250,8 @@ class SchemaUnsupported(Exception):
 class InconclusiveCase(UserWarning):
     """A case whose samples could not settle its verdict, let pass by ``on_inconclusive:
     warn``: pytest shows it in its warnings summary."""
+
+
+class ModelRetiring(UserWarning):
+    """A suite's model shuts down within ``retire_warn_days`` (or its models.json is old):
+    pytest shows it in its warnings summary; shut down or nearer is a collection error."""
