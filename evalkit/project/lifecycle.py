@@ -413,7 +413,10 @@ def refresh(project: Project, suites: Iterable[Suite] | None = None) -> Path:
             name=name, answered_by=listing.answered_by, models=listing.models
         )
     models = ModelsFile(
-        refreshed_at=datetime.now(UTC).replace(microsecond=0),
+        # on the injected day when there is one (EVALKIT_TODAY), so a rehearsal ages it too
+        refreshed_at=datetime.combine(
+            system_today(), datetime.now(UTC).time().replace(microsecond=0), UTC
+        ),
         servers=sorted(listings.values(), key=lambda s: s.name)[:MAX_SERVERS],
     )
     return write_models_file(settings, models)
