@@ -133,7 +133,7 @@ class Use(BaseModel):
     """One place a model is pinned."""
 
     model_config = ConfigDict(frozen=True)
-    kind: Literal["suite", "variant", "check"]
+    kind: Literal["suite", "variant", "check", "server"]
     suite: str
     suite_path: Path
     variant: str | None = None
@@ -151,6 +151,8 @@ class Use(BaseModel):
             return f"suite {self.suite}"
         if self.kind == "variant":
             return f"suite {self.suite}, variant {self.variant}"
+        if self.kind == "server":
+            return "[tool.evalkit.servers] entry"
         return f"suite {self.suite}, {self.check} check"
 
 
@@ -203,6 +205,13 @@ def used_models(project: Project, suites: Iterable[Suite] | None = None) -> list
                     )
                     add(model, use)
     settings = project.settings
+    pyproject = settings.root / "pyproject.toml"
+    for pattern in settings.servers:  # a server entry named after one model pins it too
+        if not any(c in pattern for c in "*?[") and pyproject.is_file():
+            text = read_text(pyproject, "pyproject.toml").splitlines()
+            line = next((i for i, t in enumerate(text, 1) if f'"{pattern}"' in t), None)
+            use = Use(kind="server", suite="", suite_path=pyproject, file=pyproject, line=line)
+            add(pattern, use)
     return [UsedModel(model=m, server=server_of(settings, m), uses=u) for m, u in found.items()]
 
 
@@ -298,6 +307,8 @@ def migration(use: Use, model: str) -> str:
             f"compare it with a current snapshot first: `evalkit diff base model={new} {path} "
             "--mode record`, then re-pin it and re-record (`evalkit record`)"
         )
+    if use.kind == "server":
+        return f"point the entry at a current snapshot (e.g. {new}) once the suites moved"
     if use.kind == "variant":
         return (
             f"add a variant on a current snapshot (e.g. {new}) and compare: `evalkit diff "

@@ -234,3 +234,14 @@ def test_models_json_shape(project: Project, monkeypatch: pytest.MonkeyPatch) ->
     assert set(data) == {"version", "refreshed_at", "servers"}
     listed = {m["id"]: m["shutdown_date"] for m in data["servers"][0]["models"]}
     assert listed[MODEL] == "2027-01-14" and listed["gpt-5.5-2026-04-23"] is None
+
+
+def test_a_server_entry_named_after_a_model_is_a_pin(project: Project) -> None:
+    project.write(
+        "pyproject.toml",
+        '[project]\nname = "demo"\nversion = "0"\n\n[tool.evalkit]\n'
+        f'[tool.evalkit.servers."{JUDGE}"]\napi_key_env = "JUDGE_KEY"\n',
+    )
+    found = {u.model: u for u in used_models(open_project([]))}
+    (use,) = found[JUDGE].uses
+    assert (use.kind, use.where, found[JUDGE].server) == ("server", "pyproject.toml:6", JUDGE)
