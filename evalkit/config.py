@@ -122,6 +122,9 @@ class Settings(BaseModel):
     batch_poll_max_s: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)  # backoff ceiling
     batch_max_requests: int = Field(BATCH_MAX_REQUESTS, ge=1, le=BATCH_MAX_REQUESTS)
     batch_max_bytes: int = Field(BATCH_MAX_BYTES, ge=1024, le=BATCH_MAX_BYTES)
+    # -- models that retire (project/lifecycle.py): days before a shutdown date --
+    retire_warn_days: int = Field(90, ge=0, le=3650)  # `evalkit check` and pytest warn
+    retire_fail_days: int = Field(14, ge=0, le=3650)  # ... and it is an error
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p

@@ -30,6 +30,7 @@ Signals inside one layer, caught there and never shown as they are:
     CollectError, CaseFailed     how the pytest front reports a bad suite and a failed case
     InconclusiveCase             the pytest warning of a case left unsettled (on_inconclusive: warn)
     DamagedRun                   the warning of a frame that left out unreadable lines
+    ModelRetiring                the pytest warning of a model shutting down soon (lifecycle)
     NotCarried (Untranslatable,  an importer cannot carry a piece of another tool's config:
       TemplateLeftOut)           ``what`` it is and the ``fix`` to offer, for its report
     NeedsCase, NotAPath,         the importers' other turns: map per case, not a field path,
@@ -255,3 +256,8 @@ class InconclusiveCase(UserWarning):
 class DamagedRun(UserWarning):
     """A frame of :mod:`evalkit.analysis` left out what it could not read (unreadable lines,
     a run holding fewer cases than it planned), said in ``evalkit report``'s words."""
+
+
+class ModelRetiring(UserWarning):
+    """A suite's model shuts down within ``retire_warn_days`` (or its models.json is old):
+    pytest shows it in its warnings summary; shut down or nearer is a collection error."""

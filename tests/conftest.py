@@ -91,6 +91,16 @@ class Project:
         return sorted((self.root / "snapshots" / "recordings").rglob("*.json"))
 
 
+TODAY = "2026-06-01"  # before every shutdown the bundled table knows by more than 90 days
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see one fixed day, so a pinned model's shutdown date cannot turn a test red
+    when the calendar reaches it (tests/project/test_lifecycle.py moves the day itself)."""
+    monkeypatch.setenv("EVALKIT_TODAY", TODAY)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_imports() -> Iterator[None]:
     """Each test's project has its own ``schemas`` package: forget imports between tests."""

@@ -177,6 +177,37 @@ class Check:
         """An effect once judged (the outcome may change, e.g. a snapshot was accepted)."""
         return outcome
 
+    def models(self, spec: AssertionSpec) -> list[str]:
+        """The models this assertion calls itself (a judge's, an embeddings model), so
+        ``evalkit models`` and ``evalkit check`` know every pin that can retire."""
+        return models_in(spec.args)
+
+
+def models_in(args: Any, depth: int = 0) -> list[str]:
+    """Models named by check arguments: a ``model`` field, or the arguments' own
+    ``called_models()`` (a model used only in some configurations), through nested ones
+    (a multi grader's sub-graders)."""
+    own = getattr(args, "called_models", None)
+    if callable(own):
+        return [m for m in own() if isinstance(m, str) and m]
+    found: list[str] = []
+    if isinstance(args, BaseModel):
+        model = getattr(args, "model", None)
+        if isinstance(model, str) and model:
+            found.append(model)
+        values = [getattr(args, name) for name in type(args).model_fields if name != "model"]
+    elif isinstance(args, dict):
+        values = list(args.values())
+    elif isinstance(args, list | tuple):
+        values = list(args)
+    else:
+        return []
+    if depth < 8:
+        for value in values:
+            if isinstance(value, BaseModel | dict | list | tuple):
+                found += models_in(value, depth + 1)
+    return list(dict.fromkeys(found))
+
 
 CheckFn = Callable[[Any, Observation, AssertionSpec], Outcome]
 

@@ -32,6 +32,7 @@ from ..errors import (
     TransportError,
 )
 from ..io.redaction import redact
+from ..project.lifecycle import shut_down_message
 from ..project.recordings import Owner
 from ..wire import tokens
 from ..wire.request import Request, merge_embeddings
@@ -220,6 +221,8 @@ class LiveClient:
             self.limiter.observe(headers, ticket)
             hint = retry_after(headers)
             error = redact(f"{self._on()}answered {exc.status_code}: {_message(exc)}")
+            if exc.status_code == 404 and _code(exc) == "model_not_found":  # shut down?
+                error = shut_down_message(self.settings, request.model, error)
             quota = _code(exc) == "insufficient_quota"
             rejected = format_rejected(request, _message(exc), self.name)
             if rejected is not None:  # asking again gets the same answer (llama.cpp: a 500)

@@ -9,7 +9,9 @@ have (project/schema_paths.py), request ``params`` the OpenAI API does not know 
 a model served by OpenAI, a warning for other servers: wire/params.py), every case rendered
 under StrictUndefined, recordings missing for the current requests (stale after a prompt
 edit), orphan recordings (a hand-written test's own are not: project/recordings.py
-``owner_kind``), and recorded answers from another model than the pinned one (drift).
+``owner_kind``), recorded answers from another model than the pinned one (drift), and
+models that retire (project/lifecycle.py: a warning within ``retire_warn_days`` of the
+shutdown, an error once shut down or within ``retire_fail_days``, each where it is pinned).
 
 Nothing here prints: :func:`check_project` returns a :class:`CheckReport` (its findings and
 what was checked); the front words it (``cli/check.py``) and chooses the exit code.
@@ -32,6 +34,7 @@ from ..prompts import PromptRef, PromptStore
 from ..wire.params import unknown_param
 from ..wire.pinning import is_pinned
 from ..wire.strict import strict_problems
+from .lifecycle import notices
 from .open import Project, open_project
 from .plan import PlannedCase, plan
 from .recordings import Owner, OwnerMark, RecordingStore, owner_kind, owning_test_exists
@@ -296,6 +299,15 @@ def _orphan(project: Project, suite: str, path: Path) -> str | None:
     return f"orphan recording: suite {suite!r} has no case for it; `evalkit prune --yes` deletes it"
 
 
+def _retiring(project: Project) -> list[Finding]:
+    """Models shut down or shutting down soon, and an old models.json."""
+    try:
+        found = notices(project)
+    except ConfigError as exc:  # a malformed models.json is bad input, as a recording is
+        return [Finding("error", exc.message, exc.file, exc.line, usage=True)]
+    return [Finding(n.level, n.message, n.file, n.line) for n in found]
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """What ``evalkit check`` found: every finding in the order found, and how much was
@@ -341,5 +353,6 @@ def check_project(paths: Sequence[str | Path], *, strict: bool = False) -> Check
         + _paths(project)
         + _params(project)
         + _recordings(project, planned, strict)
+        + _retiring(project)
     )
     return CheckReport(findings, len(project.suites), len(planned))

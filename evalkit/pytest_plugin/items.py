@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from ..errors import CaseFailed, CollectError, ConfigError, InconclusiveCase
+from ..errors import CaseFailed, CollectError, ConfigError, InconclusiveCase, ModelRetiring
 from ..io.redaction import redact
+from ..project.lifecycle import notices
 from ..project.open import Project
 from ..project.plan import PlannedCase
 from ..project.suite import Suite
@@ -38,8 +39,21 @@ class SuiteFile(pytest.File):
                 return
             state.defining += 1
             planned = project.plan_suite(suite, variant, state.shard)
+            retiring = notices(project, [suite])
         except ConfigError as exc:
             raise CollectError(redact(str(exc))) from None
+        errors = [n.text() for n in retiring if n.level == "error"]
+        if errors:  # a shut-down model fails every request: the suite must move first
+            raise CollectError(redact("\n".join(errors)))
+        for notice in retiring:
+            if notice.text() not in state.said:  # the models file's age: once a session
+                state.said.add(notice.text())
+                warnings.warn_explicit(  # shown at the line where the model is pinned
+                    ModelRetiring(redact(notice.message)),
+                    ModelRetiring,
+                    notice.file or str(self.path),
+                    notice.line or 1,
+                )
         yield SuiteNode.from_parent(
             self, name=suite.name, project=project, suite=suite, planned=planned
         )

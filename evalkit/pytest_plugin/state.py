@@ -49,6 +49,7 @@ class State:
     results: dict[str, CaseResult] = field(default_factory=dict)
     lacking: list[Suite] = field(default_factory=list)  # collected, without the variant asked
     defining: int = 0  # suites collected that define it
+    said: set[str] = field(default_factory=set)  # lifecycle warnings given (once each)
 
     def variant_lines(self) -> list[str]:
         """What ``--evalkit-variant`` skipped; a ConfigError when no suite defines it."""

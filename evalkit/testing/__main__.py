@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from datetime import date
 
 from ..errors import ConfigError
+from ..wire.lifecycle import KNOWN_SHUTDOWNS
 from .model import Script
 from .server import Faults, TestingServer
 
@@ -53,7 +55,30 @@ def build(argv: list[str] | None = None) -> TestingServer:
         default=1.0,
         help="share of each per-minute budget available at the first request (OpenAI: 1)",
     )
+    parser.add_argument(
+        "--shutdown",
+        action="append",
+        default=[],
+        metavar="MODEL=YYYY-MM-DD",
+        help="announce a shutdown date in /v1/models (repeatable; default: OpenAI's announced "
+        "dates for the models listed)",
+    )
+    parser.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="requests to models shut down by then answer 404 model_not_found (default: today)",
+    )
     args = parser.parse_args(argv)
+    shutdowns: dict[str, date | str] | None = None
+    if args.shutdown:
+        shutdowns = dict(KNOWN_SHUTDOWNS)
+        for spec in args.shutdown:
+            model, _, day = spec.partition("=")
+            if not model.strip():
+                raise ConfigError(f"--shutdown {spec!r}: write MODEL=YYYY-MM-DD")
+            shutdowns[model.strip()] = _date(day)
     faults = Faults(
         args.error_rate,
         args.hang_rate,
@@ -78,7 +103,16 @@ def build(argv: list[str] | None = None) -> TestingServer:
         batch_fail_rate=args.batch_fail_rate,
         batch_expire_rate=args.batch_expire_rate,
         batch_expire_after_s=args.batch_expire_after_s,
+        shutdowns=shutdowns,
+        today=args.today or date.today(),
     )
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a date: write YYYY-MM-DD") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,13 +22,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..wire import tokens
-from .answer import CREATED, ENDPOINTS, Answerer, require_model
+from .answer import ENDPOINTS, Answerer, require_model
 from .batches import BatchSettings, BatchStore
+from .catalog import DEFAULT_MODELS, Catalog
 from .errors import APIError
 from .faults import Faults, Limits, Stats
 from .files import FileStore, parse_multipart
@@ -158,11 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.split("/")
         try:
             if path == "/v1/models":
-                models = [
-                    {"id": m, "object": "model", "created": CREATED, "owned_by": "evalkit"}
-                    for m in owner.models
-                ]
-                self._send(200, {"object": "list", "data": models}, "req_models")
+                listing = {"object": "list", "data": owner.catalog.listing()}
+                self._send(200, listing, "req_models")
             elif path == "/v1/files":
                 self._send(200, owner.files.list(query), "req_files")
             elif len(parts) == 4 and parts[2] == "files":
@@ -250,6 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             require_model(body)
+            owner.catalog.refuse(body["model"])
             payload = owner.answerer.answer(endpoint, body)
         except APIError as error:
             self._api_error(error)
@@ -404,11 +404,9 @@ class TestingServer:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        models: tuple[str, ...] = (
-            "gpt-4.1-mini-2025-04-14",
-            "gpt-4.1-2025-04-14",
-            "text-embedding-3-small",
-        ),
+        models: tuple[str, ...] = DEFAULT_MODELS,
+        shutdowns: dict[str, date | str] | None = None,  # announced dates (catalog.py)
+        today: date | None = None,  # requests to models shut down by then answer 404
         rpm: int | None = None,
         tpm: int | None = None,
         latency_ms: float = 0.0,
@@ -429,6 +427,7 @@ class TestingServer:
         self.answerer = Answerer(self.model)
         self.api_key = api_key
         self.models = models
+        self.catalog = Catalog(models, shutdowns, today)
         self.limits = Limits(rpm, tpm, burst)  # burst: share of each budget available at start
         self.latency_s = latency_ms / 1000
         self.ttft_s = ttft_ms / 1000  # before the first streamed token

@@ -1,6 +1,8 @@
 """Prices in USD per 1M tokens, for the cost_usd budget, estimates, the cost cap and reports.
 
-These are OpenAI's list prices for standard processing as published in 2025. The Batch API
+These are OpenAI's list prices for standard processing as published in 2025, and, for the
+GPT-5.x snapshots the example moved to, as OpenAI's pricing page listed them in 2026
+(gpt-5.4 and gpt-5.4-mini from March 2026, gpt-5.5 from April 2026). The Batch API
 charges half of each (input, cached input, output) unless an entry says otherwise with
 ``batch_input``, ``batch_cached_input`` or ``batch_output``. A dated snapshot is priced by
 its family (the longest matching name prefix). Teams on other prices (Azure, negotiated, new
@@ -32,6 +34,10 @@ Rate = Literal["standard", "batch"]
 BATCH_DISCOUNT = 0.5  # the Batch API's price relative to the standard one
 
 PRICES: dict[str, Price] = {
+    "gpt-5.5": Price(input=5.00, cached_input=0.50, output=30.00),
+    "gpt-5.4": Price(input=2.50, cached_input=0.25, output=15.00),
+    "gpt-5.4-mini": Price(input=0.75, cached_input=0.075, output=4.50),
+    "gpt-5.2": Price(input=1.75, cached_input=0.175, output=14.00),
     "gpt-5": Price(input=1.25, cached_input=0.125, output=10.00),
     "gpt-5-mini": Price(input=0.25, cached_input=0.025, output=2.00),
     "gpt-5-nano": Price(input=0.05, cached_input=0.005, output=0.40),

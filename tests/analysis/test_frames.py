@@ -83,7 +83,7 @@ def test_case_figures_of_a_tool_suite_and_of_checks_calls(in_example: Example) -
     cases = analysis.cases_df("base").set_index("case")
     order = cases.loc["refund-delivered"]
     assert (order.suite, order.prompt, order.prompt_version) == ("support", "support", "v1")
-    assert order["model"] == "gpt-4.1-mini-2025-04-14" and order["mode"] == "replay"
+    assert order["model"] == "gpt-5.4-mini-2026-03-17" and order["mode"] == "replay"
     assert (order.tool_calls, order.turns) == (2, 3)
     assert order.verdict == "passed" and order.passed and order.samples == 1
     assert (order.interval_lo, order.interval_hi) == (0.05, 1.0)
@@ -104,7 +104,7 @@ def test_requests_are_turns_and_checks_calls(in_example: Example) -> None:
     assert turns.cost_usd.isna().all()  # a tool loop's cost is kept per sample only
     calls = requests[requests.case == "refund-request"].set_index("kind")
     assert sorted(calls.index) == ["case", "judge", "similar"]
-    assert calls.loc["judge"].model == "gpt-4.1-2025-04-14"
+    assert calls.loc["judge"].model == "gpt-5.5-2026-04-23"
     assert calls.loc["similar"].model == "text-embedding-3-small"
     assert math.isnan(calls.loc["judge"].latency_ms)
     assert calls.loc["case"].cost_usd == samples.loc["refund-request"].cost_usd

@@ -27,7 +27,7 @@ __all__ = ["example"]
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "analysis.md"
 BLOCK = re.compile(r"^```(python|text)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 QUESTIONS = "## Three questions, answered from frames"
-BIGGER = "gpt-4.1-2025-04-14"
+BIGGER = "gpt-5.5-2026-04-23"
 SLOWER = {"where-is-my-order": 1.6, "follow-up": 1.35}
 WRONG = {"dashboard-outage": 2, "invoice-copy": 2, "api-errors": 1}  # checks failing
 

@@ -54,6 +54,10 @@ class TextSimilarityArgs(GraderArgs):
     pass_threshold: float | None = None  # required, except inside a multi grader
     model: str = Field(COSINE_MODEL, min_length=1)  # cosine only: the embeddings model
 
+    def called_models(self) -> list[str]:
+        """Only cosine calls a model (``evalkit models`` lists it)."""
+        return [self.model] if self.evaluation_metric == "cosine" else []
+
     @field_validator("input", "reference")
     @classmethod
     def _template(cls, v: str) -> str:
