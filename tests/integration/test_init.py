@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -134,13 +135,14 @@ def test_init_project_installs_evalkit_by_its_own_name(
         assert "pip install -e ." in text and "install evalkit" not in text
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    _lend_dependencies(venv, tmp_path / "lent")
     env = offline_env()
     env["PATH"] = f"{venv / 'bin'}:{os.environ['PATH']}"
     env.pop("PYTHONPATH", None)
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "-e", "."],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "-e", "."],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -148,7 +150,7 @@ def test_init_project_installs_evalkit_by_its_own_name(
     )
     assert install.returncode == 0, install.stderr[-3000:]
     listed = subprocess.run(
-        [str(python), "-m", "pip", "list", "--format", "freeze"],
+        [sys.executable, "-m", "pip", "--python", str(python), "list", "--format", "freeze"],
         env=env,
         capture_output=True,
         text=True,
@@ -240,3 +242,31 @@ def test_no_requirement_anywhere_names_the_unrelated_evalkit() -> None:
     assert "evalkit" not in names, requirements
     template = (TEMPLATE.parent / "init" / "pyproject.toml.tmpl").read_text()
     assert '"evalkit"' not in template and "'evalkit'" not in template
+
+
+def _lend_dependencies(venv: Path, lent: Path) -> None:
+    """The fresh environment sees the packages of the one running these tests, except evalkit
+    itself (linked one by one into ``lent``, named by a .pth file): its install resolves every
+    dependency as already satisfied and builds only what the init project's dependency line
+    names. Without this the test downloads and unpacks pandas, numpy, openai ... (about two
+    minutes, on the network) to learn nothing more: a line naming PyPI's unrelated `evalkit`
+    would still fetch that package, which the test refuses."""
+    lent.mkdir()
+    for site in map(Path, sysconfig.get_paths()["purelib"].split(os.pathsep)):
+        for entry in site.iterdir():
+            name = entry.name.lower()
+            if "evalkit" in name or name.endswith(".pth") or name == "__pycache__":
+                continue
+            if not (lent / entry.name).exists():
+                (lent / entry.name).symlink_to(entry)
+    purelib = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(purelib) / "lent-dependencies.pth").write_text(f"{lent}\n")
