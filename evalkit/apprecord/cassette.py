@@ -141,7 +141,7 @@ def request_key(endpoint: Endpoint, body: dict[str, Any]) -> str:
     return Request.model_construct(endpoint=endpoint, body=body, sample=0).key
 
 
-def test_id(root: Path, file: Path, name: str) -> str:
+def owner_test_id(root: Path, file: Path, name: str) -> str:
     """``tests/test_x.py::test_name[param]``: the test file relative to the project root
     (project/recordings.py reads this to know whether the test is still defined)."""
     try:

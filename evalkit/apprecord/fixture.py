@@ -20,7 +20,7 @@ from ..config import Mode, Settings, find_root, load_settings
 from ..errors import display_path
 from ..io.redaction import redact
 from ..wire.pricing import cost_usd
-from .cassette import recording_path, test_id, write_recording
+from .cassette import owner_test_id, recording_path, write_recording
 from .endpoint import AppEndpoint
 from .recorder import Call, Recorder
 from .upstream import Credentials, Upstream
@@ -181,7 +181,7 @@ def open_app_recorder(
     mode the settings give. Reads the real key and base URL now, before the front points
     the environment at the endpoint. ConfigError: bad settings or an unreadable recording."""
     settings = load_settings(find_root(test_file), overrides)
-    test = test_id(settings.root, test_file, test_name)
+    test = owner_test_id(settings.root, test_file, test_name)
     path = recording_path(settings.snapshots_dir / "recordings", test)
     credentials = Credentials(
         api_key=(os.environ.get("OPENAI_API_KEY") or "").strip() or None,

@@ -128,6 +128,7 @@ def test_extract(evalkit_openai):
         {"type": "equals", "path": "total", "value": 12.5},
         {"type": "output_tokens", "max": 500},
         {"type": "input_tokens", "max": 5000},
+        {"type": "cost_usd", "max": 0.01},
     )
 
 

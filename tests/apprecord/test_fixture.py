@@ -92,8 +92,6 @@ def test_record_once_then_replay_with_no_server_and_no_key(
     sent = upstream.stats.requests
     seen_recording = (app.path / "streams-seen.txt").read_text()
 
-    again = record(app, upstream)  # record again: everything is replayed, nothing sent
-    assert again == files and upstream.stats.requests == sent
     rerecorded = record(app, upstream, "rerecord")  # sent again, the same answers
     assert rerecorded == files and upstream.stats.requests > sent
 
@@ -140,7 +138,7 @@ def test_replay_under_xdist_and_prune_and_check_know_the_files(
 ) -> None:
     files = record(app, upstream)
     offline(monkeypatch)
-    result = app.runpytest_subprocess("tests", "-n", "2", "-p", "no:cacheprovider")
+    result = app.runpytest("tests", "-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=TESTS_RUN)
     assert recordings(app.path) == files
     assert find_unused().unused == []
