@@ -27,6 +27,7 @@ from evalkit.apprecord.upstream import Credentials, Upstream
 from evalkit.config import Mode
 from evalkit.errors import RecordingError
 from evalkit.project.recordings import owner_kind
+from evalkit.testing import TestingServer
 
 MODEL = "gpt-4.1-mini-2025-04-14"
 TEST = "tests/test_x.py::test_one"
@@ -182,3 +183,30 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     recorder = serve(tmp_path, Mode.REPLAY, None)
     with pytest.raises(Exception, match=r"r\.json does not exist; run with --evalkit-mode=record"):
         recorder.answer("embeddings", {"model": "text-embedding-3-small", "input": ["x"]})
+
+
+def test_rerecording_unchanged_calls_gives_the_same_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+
+    def run(mode: Mode, base_url: str) -> bytes:
+        upstream = Upstream(Credentials("sk-test-upstream-0123456789", base_url), 5)
+        recorder = Recorder.open(TEST, path, mode, upstream, "")
+        with AppEndpoint(recorder) as endpoint:
+            client = openai.OpenAI(api_key="unused", base_url=endpoint.base_url)
+            client.chat.completions.create(**chat("hi"))  # type: ignore[call-overload]
+            list(client.chat.completions.create(**chat("hi"), stream=True))  # type: ignore[call-overload]
+            client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
+            client.close()
+        result = recorder.result(passed=True)
+        assert result is not None and not recorder.problems
+        write_recording(path, result)
+        return path.read_bytes()
+
+    with TestingServer(api_key="sk-test-upstream-0123456789") as server:
+        first = run(Mode.RECORD, server.base_url)
+        sent = server.stats.requests
+        assert run(Mode.RERECORD, server.base_url) == first
+        assert server.stats.requests == 2 * sent  # every call was sent again
+        assert run(Mode.RECORD, server.base_url) == first
+        assert server.stats.requests == 2 * sent  # record sends only what is new
+    assert b"sk-test-upstream" not in first
