@@ -116,6 +116,7 @@ import asyncio
 
 import evalkit
 import invoice_app as app
+import pytest
 
 EMAIL = "Invoice from ACME: 12.50 EUR for paper."
 
@@ -162,6 +163,12 @@ def test_async_batch(evalkit_openai):
     tickets = ["login broken", "refund please", "site down"]
     answers = asyncio.run(app.triage_all(evalkit_openai.async_client(), tickets))
     assert len(answers) == 3 and all(answers)
+
+
+@pytest.mark.anyio
+async def test_in_an_async_test(evalkit_openai):
+    answers = await app.triage_all(evalkit_openai.async_client(), ["printer jammed"])
+    assert answers == ["You said: Triage: printer jammed"]
 
 
 def test_caught_error_still_fails(evalkit_openai):
