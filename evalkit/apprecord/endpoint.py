@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,6 +44,7 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False  # keep-alive connections must not hold up stop()
     allow_reuse_address = True
     recorder: Recorder
+    open_connections: set[socket.socket]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up is not the endpoint's error; nothing prints a traceback."""
@@ -55,6 +57,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)
+        super().finish()
 
     def _send(self, status: int, data: bytes, content_type: str, request_id: str | None) -> None:
         self.send_response(status)
@@ -132,6 +142,7 @@ class AppEndpoint:
     def __init__(self, recorder: Recorder):
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.recorder = recorder
+        self._httpd.open_connections = set()
         self._thread: threading.Thread | None = None
 
     @property
@@ -153,6 +164,9 @@ class AppEndpoint:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        for connection in list(self._httpd.open_connections):  # idle keep-alive clients
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._httpd.server_close()
 

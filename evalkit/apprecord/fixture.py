@@ -88,6 +88,15 @@ class AppOpenAI:
         """This test's recording file."""
         return self.recorder.path
 
+    def environment(self) -> dict[str, str]:
+        """What the test's environment gets: ``OPENAI_BASE_URL`` pointing here (for the
+        clients the code builds itself), and a placeholder key in replay or where none is
+        set, so ``OpenAI()`` starts (the endpoint never reads it)."""
+        variables = {"OPENAI_BASE_URL": self.base_url}
+        if self.mode is Mode.REPLAY or not os.environ.get("OPENAI_API_KEY"):
+            variables["OPENAI_API_KEY"] = PLACEHOLDER_KEY
+        return variables
+
     @property
     def calls(self) -> list[Call]:
         """Every call the test made so far, as answered."""

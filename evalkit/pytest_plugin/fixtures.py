@@ -5,7 +5,6 @@ session's mode and recordings, see :mod:`evalkit.runs.handwritten`) and ``evalki
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,6 @@ def evalkit_openai(
     from ``OPENAI_BASE_URL``) whose calls are recorded and replayed under the session's
     mode (see evalkit.apprecord)."""
     from ..apprecord import open_app_recorder
-    from ..apprecord.fixture import PLACEHOLDER_KEY
 
     try:
         name = request.node.nodeid.split("::", 1)[-1]
@@ -73,9 +71,8 @@ def evalkit_openai(
         )
     except ConfigError as exc:
         pytest.fail(redact(str(exc)), pytrace=False)
-    monkeypatch.setenv("OPENAI_BASE_URL", app.base_url)
-    if app.mode.value == "replay" or not os.environ.get("OPENAI_API_KEY"):
-        monkeypatch.setenv("OPENAI_API_KEY", PLACEHOLDER_KEY)
+    for variable, value in app.environment().items():  # undone after the test
+        monkeypatch.setenv(variable, value)
     try:
         yield app
     finally:
