@@ -139,7 +139,7 @@ def serve(tmp_path: Path, mode: Mode, recorded: AppRecording | None) -> Recorder
     path = tmp_path / "r.json"
     if recorded is not None:
         write_recording(path, recorded)
-    upstream = Upstream(Credentials(None, None), 5)
+    upstream = Upstream(Credentials(None, None), 60)
     return Recorder.open(TEST, path, mode, upstream, "run with --evalkit-mode=record")
 
 
@@ -189,7 +189,7 @@ def test_rerecording_unchanged_calls_gives_the_same_bytes(tmp_path: Path) -> Non
     path = tmp_path / "r.json"
 
     def run(mode: Mode, base_url: str) -> bytes:
-        upstream = Upstream(Credentials("sk-test-upstream-0123456789", base_url), 5)
+        upstream = Upstream(Credentials("sk-test-upstream-0123456789", base_url), 60)
         recorder = Recorder.open(TEST, path, mode, upstream, "")
         with AppEndpoint(recorder) as endpoint:
             client = openai.OpenAI(api_key="unused", base_url=endpoint.base_url)
