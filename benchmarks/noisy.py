@@ -122,10 +122,8 @@ def run(runs: int, cases: int) -> None:
         os.environ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # replay needs no server
         replay_code = quiet(["run"])
         replayed = latest(root)
-    print(
-        f"{runs} independent runs x {cases} cases per model; repeat {{min: 3, max: 30}}, "
-        "case_threshold 0.8, confidence 0.95"
-    )
+    print(f"{runs} independent runs x {cases} cases per model; repeat {{min: 3, max: 30}}, "
+          "case_threshold 0.8, confidence 0.95")
     print(f"{'model':<12}{'rate':>6}  {'verdicts':<44}{'wrong':>7}{'inconcl.':>10}{'mean n':>8}")
     for name, rate in RATES.items():
         counts = verdicts[name]
