@@ -15,9 +15,10 @@ from typing import Any
 
 from ..config import Settings, activate_root, find_root, load_settings
 from ..errors import ConfigError
-from .discover import discover
+from .discover import discover, is_suite_file
 from .loader import load_suite
 from .plan import Plan, PlannedCase, plan
+from .recordings import app_recordings
 from .shard import Shard
 from .suite import Suite
 
@@ -95,6 +96,8 @@ def open_project(
     """Settings from the project root of the first path (else the cwd), then every suite."""
     targets = [Path(p) for p in paths or []]
     project = Project.at(targets[0] if targets else Path.cwd(), overrides)
+    if not targets and _tests_only(project.settings):
+        return project  # a project of application tests only (the evalkit_openai fixture)
     files = discover(targets, project.settings)
     if not files:
         where = ", ".join(map(str, targets)) or str(project.settings.suites_dir)
@@ -102,3 +105,11 @@ def open_project(
     for path in files:
         project.add(path)
     return project
+
+
+def _tests_only(settings: Settings) -> bool:
+    """No suite folder, or none in it, but the evalkit_openai fixture's recordings."""
+    suites = settings.suites_dir
+    if suites.is_dir() and any(is_suite_file(p) for p in suites.rglob("*.y*ml")):
+        return False
+    return bool(app_recordings(settings.snapshots_dir / "recordings"))

@@ -7,7 +7,7 @@ Every owner is known before anything is called unused:
   first, while the case has a ``snapshot`` check) and ``outputs/<suite>/@<variant>/...``
   (checks/snapshot_store.py names them);
 - hand-written tests (the ``evalkit_suite`` fixture) and the ``evalkit_openai`` fixture's
-  per-test files: their recordings say so (project/recordings.py ``owner_kind``), and they
+  per-test files (``recordings/app/<test file>/<test>.json``): their recordings say so (project/recordings.py ``owner_kind``), and they
   are kept while the test they name is still defined; a hand-written test's snapshots sit
   next to its recording (same suite, same id) and share its fate.
 
@@ -29,7 +29,7 @@ from ..errors import ConfigError, RecordingError, display_path
 from ..io.files import slug
 from .open import Project, open_project
 from .plan import Plan
-from .recordings import OwnerMark, owner_kind, owning_test_exists
+from .recordings import OwnerMark, app_recordings, owner_kind, owning_test_exists
 
 Kind = Literal["recording", "snapshot"]
 
@@ -149,6 +149,15 @@ def find_unused(paths: Sequence[str | Path] = ()) -> PruneReport:
             )
             report.unused.append(Unused(path, "recording", why))
         _snapshots(outputs / folder, suite, owner, tests[folder], report)
+    for path in app_recordings(recordings) if every else []:  # the evalkit_openai fixture's
+        mark = _mark(path, report)
+        if (
+            mark is not None
+            and mark.owner == "test"
+            and owning_test_exists(root, mark.test) is False
+        ):
+            why = f"the test that owned it ({mark.test}) is no longer defined"
+            report.unused.append(Unused(path, "recording", why))
     return report
 
 

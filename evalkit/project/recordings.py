@@ -31,6 +31,9 @@ from ..wire.request import Endpoint, Request
 from ..wire.response import BODY_LIST, Response
 
 FORMAT = "evalkit-recording/1"
+# The `evalkit_openai` fixture's files: recordings/app/<test file>/<test>.json (nested, so
+# never mistaken for a suite's case files, which sit directly in recordings/<suite>/).
+APP_FOLDER = "app"
 
 
 class Owner(NamedTuple):
@@ -97,6 +100,14 @@ def owning_test_exists(root: Path, test: str | None) -> bool | None:
         return None
     pattern = rf"^[ \t]*(async[ \t]+)?def[ \t]+{re.escape(match['name'])}[ \t]*\("
     return bool(re.search(pattern, text, re.M))
+
+
+def app_recordings(recordings: Path) -> list[Path]:
+    """The `evalkit_openai` fixture's files under ``recordings`` (snapshots/recordings)."""
+    folder = recordings / APP_FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.json") if p.parent != folder and p.is_file())
 
 
 class RecordedRequest(BaseModel):

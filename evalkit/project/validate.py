@@ -37,7 +37,14 @@ from ..wire.strict import strict_problems
 from .lifecycle import notices
 from .open import Project, open_project
 from .plan import PlannedCase, plan
-from .recordings import Owner, OwnerMark, RecordingStore, owner_kind, owning_test_exists
+from .recordings import (
+    Owner,
+    OwnerMark,
+    RecordingStore,
+    app_recordings,
+    owner_kind,
+    owning_test_exists,
+)
 from .schema_paths import path_problem
 
 
@@ -279,6 +286,15 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
                             case.line,
                         )
                     )
+    for path in app_recordings(store.folder):  # the evalkit_openai fixture's, one per test
+        try:
+            mark = owner_kind(path)
+        except RecordingError as exc:
+            findings.append(Finding("error", exc.message, display_path(path), usage=True))
+            continue
+        if mark.owner == "test" and owning_test_exists(project.settings.root, mark.test) is False:
+            orphan = _orphan(project, "", path)
+            findings.append(Finding("warning", orphan or "", display_path(path)))
     return findings
 
 

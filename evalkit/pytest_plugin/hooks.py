@@ -22,7 +22,7 @@ from ..project.discover import is_suite_file
 from ..project.shard import HELP as SHARD_HELP
 from ..project.shard import METAVAR as SHARD_METAVAR
 from ..project.shard import PYTEST_FLAG as SHARD_FLAG
-from .fixtures import evalkit_suite
+from .fixtures import evalkit_openai, evalkit_suite, pytest_runtest_makereport
 from .gate import Gate
 from .items import SuiteFile
 from .state import STATE, State
@@ -152,11 +152,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 __all__ = [
+    "evalkit_openai",
     "evalkit_suite",
     "pytest_addoption",
     "pytest_collect_file",
     "pytest_collection_finish",
     "pytest_configure",
     "pytest_report_collectionfinish",
+    "pytest_runtest_makereport",
     "pytest_unconfigure",
 ]

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..checks import AssertionSpec, CheckContext, Observation, evaluate
 from ..config import Mode, find_root, load_settings
@@ -95,11 +95,20 @@ class SuiteHandle:
         return Answer(sample.output or "", result, self.suite)
 
 
-def check(answer: Answer | str, *assertions: Any) -> None:
+class Observed(Protocol):
+    """What application code returned, with its calls' usage (``evalkit_openai.answer``)."""
+
+    def observation(self) -> Observation: ...
+
+
+def check(answer: Answer | Observed | str, *assertions: Any) -> None:
     """Apply evalkit checks to an answer (or any text); raise AssertionError with every
     failure's message. For an :class:`Answer`, ``schema`` uses the suite's schema and the
-    budgets use the call's usage."""
-    if isinstance(answer, Answer):
+    budgets use the call's usage; for an application's answer (``evalkit_openai.answer``)
+    the budgets use the usage its recorded calls report."""
+    if not isinstance(answer, (Answer, str)):
+        settings, obs = load_settings(find_root(Path.cwd())), answer.observation()
+    elif isinstance(answer, Answer):
         settings, schema = answer.suite.settings, answer.suite.base.schema_model
         sample = answer.result.samples[0]
         obs = Observation(
