@@ -7,7 +7,6 @@ Serialisation and diffs are syrupy's (its JSON extension: sorted keys, two-space
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.filters import props
 
 from ..errors import display_path
+from ..io.jsonfile import loads_value
 from ..wire.response import Response
 from . import AssertionSpec, Check, CheckContext, CheckFailed, Observation, Outcome, register_check
 
@@ -31,7 +31,7 @@ def serialize(obs: Observation, args: SnapshotArgs) -> str:
     """The output as syrupy serialises it: parsed JSON when it is JSON, else the text; with
     tool calls, the trajectory too (each call's name and arguments, then the answer)."""
     try:
-        data: Any = json.loads(obs.text)
+        data: Any = loads_value(obs.text)
     except (ValueError, RecursionError):
         data = obs.text
     if obs.tool_calls:

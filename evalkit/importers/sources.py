@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io.jsonfile import loads_bounded
 from ..io.yamlfile import LineDict, LineList, parse_yaml
 from .report import Origin
 
@@ -72,15 +73,11 @@ def load_structured(path: Path, origin: Origin) -> Any:
     """A YAML or JSON file with line numbers (JSON is read as YAML where it can be)."""
     text = read_text(path, origin)
     if path.suffix.lower() == ".json":
+        data = loads_bounded(text, path)  # JSON's own rules and bounds first
         try:
-            return parse_yaml(text, path)
+            return parse_yaml(text, path)  # the same data, with lines
         except ConfigError:
-            try:
-                return json.loads(text)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"invalid JSON: {exc}", path, getattr(exc, "lineno", None)
-                ) from None
+            return data
     return parse_yaml(text, path)
 
 
@@ -97,10 +94,7 @@ def jsonl_rows(path: Path, origin: Origin) -> list[Row]:
     for number, text in enumerate(read_text(path, origin).splitlines(), 1):
         if not text.strip():
             continue
-        try:
-            rows.append(Row(json.loads(text), Origin(path, number)))
-        except ValueError as exc:
-            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+        rows.append(Row(loads_bounded(text, path, number, what="this line"), Origin(path, number)))
     return rows
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io.jsonfile import loads_bounded
 from ..wire.messages import ROLES
 
 MATCHES = ("exact", "starts_with", "includes")
@@ -76,10 +77,7 @@ def read_samples(path: Path) -> list[Sample]:
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
-        try:
-            row = json.loads(raw)
-        except ValueError as exc:
-            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+        row = loads_bounded(raw, path, number, what="this line")
         if not isinstance(row, dict) or "input" not in row or "ideal" not in row:
             raise ConfigError(
                 'a sample is {"input": ..., "ideal": ...}; this line lacks one', path, number
@@ -188,12 +186,12 @@ def is_evals_samples(path: Path) -> bool:
         with path.open(encoding="utf-8") as handle:
             for raw in handle:
                 if raw.strip():
-                    row = json.loads(raw)
+                    row = loads_bounded(raw, path)
                     return (
                         isinstance(row, dict)
                         and {"input", "ideal"} <= set(row)
                         and "vars" not in row
                     )
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, ConfigError):
         return False
     return False

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -30,6 +31,7 @@ from ..results.folder import (
     RunMeta,
     find_run,
     has_meta,
+    parse_line,
     read_meta,
     results_file,
     run_name,
@@ -37,7 +39,7 @@ from ..results.folder import (
 
 
 class _Key(BaseModel):
-    """What the first pass reads of a line (the rest is skipped by the JSON parser)."""
+    """What the first pass keeps of a line (read within the bounds of a results line)."""
 
     model_config = ConfigDict(extra="ignore")
     suite: str
@@ -112,8 +114,8 @@ class RunSet:
                 "(or report one shard alone)"
             )
 
-    def _lines(self, index: int) -> Iterator[tuple[int, str]]:
-        return ResultsFile(results_file(self.paths[index])).lines()
+    def _records(self, index: int) -> Iterator[tuple[int, str, Any]]:
+        return ResultsFile(results_file(self.paths[index])).records()
 
     def union(self, key: Key = by_item, *, empty_ok: bool = False) -> Iterator[CaseResult]:
         """Each case's last result across the runs (``key`` says what a case is). No result
@@ -121,10 +123,12 @@ class RunSet:
         winners: dict[Hashable, tuple[int, int]] = {}
         self.skipped, self.found = {}, [0] * len(self.paths)
         for index in range(len(self.paths)):
-            for number, line in self._lines(index):
+            for number, _, data in self._records(index):
                 try:
-                    k = key(_Key.model_validate_json(line))
-                except (ValidationError, ValueError):
+                    if isinstance(data, ConfigError):
+                        raise data
+                    k = key(_Key.model_validate(data))
+                except (ValidationError, ConfigError):
                     self.skipped.setdefault(index, []).append(number)
                     continue
                 if winners.get(k, (-1, 0))[0] != index:
@@ -148,12 +152,13 @@ class RunSet:
         del winners
         for index in range(len(self.paths)):
             numbers = wanted[index]
-            for number, line in self._lines(index):
+            path = results_file(self.paths[index])
+            for number, line in ResultsFile(path).lines():
                 if number not in numbers:
                     continue
                 try:
-                    yield CaseResult.model_validate_json(line)
-                except (ValidationError, ValueError):
+                    yield CaseResult.model_validate(parse_line(line, path, number))
+                except (ValidationError, ConfigError):
                     self.skipped.setdefault(index, []).append(number)
 
     def warnings(self) -> list[str]:
