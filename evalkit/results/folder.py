@@ -27,7 +27,7 @@ from ..config import Mode
 from ..errors import ConfigError, display_path
 from ..io.files import AppendLog, atomic_write, inside, safe_name
 from ..io.jsonfile import MAX_DEPTH, load_bounded, loads_bounded
-from ..io.redaction import Redactor
+from ..io.redaction import Redactor, redact
 from .models import CaseResult
 
 META = "run.json"
@@ -82,7 +82,7 @@ def new_run_id() -> str:
 
 def write_meta(folder: Path, meta: RunMeta) -> None:
     try:
-        atomic_write(folder / META, meta.model_dump_json(indent=2) + "\n")
+        atomic_write(folder / META, redact(meta.model_dump_json(indent=2) + "\n"))
     except OSError as exc:
         raise ConfigError(
             f"cannot write the run's metadata: {exc.strerror or exc}", folder
@@ -306,7 +306,7 @@ def read_batches(folder: Path, model: type[_M]) -> _M | None:
 def write_batches(folder: Path, state: BaseModel) -> None:
     path = folder / BATCHES
     try:
-        atomic_write(path, state.model_dump_json(indent=1) + "\n")
+        atomic_write(path, redact(state.model_dump_json(indent=1) + "\n"))
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the batch state: {exc.strerror or exc}; the batches keep running "
