@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io import files
 from ..io.jsonfile import loads_bounded
 from ..io.yamlfile import LineDict, LineList, parse_yaml
 from .report import Origin
@@ -63,10 +64,8 @@ def _has_function_suffix(ref: str) -> bool:
 
 
 def read_text(path: Path, origin: Origin) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", origin.file, origin.line) from None
+    """A file a config refers to, read as UTF-8 (a regular file only: never a FIFO)."""
+    return files.read_text(path, "the file")
 
 
 def load_structured(path: Path, origin: Origin) -> Any:
@@ -102,7 +101,7 @@ def csv_rows(path: Path, origin: Origin) -> list[Row]:
     """CSV rows as dicts of strings, each with the line it starts on."""
     rows: list[Row] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with files.open_text(path, "the file", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None:
                 return []

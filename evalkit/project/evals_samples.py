@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io.files import open_text, read_text
 from ..io.jsonfile import loads_bounded
 from ..wire.messages import ROLES
 
@@ -69,10 +70,7 @@ def read_samples(path: Path) -> list[Sample]:
     """Every sample of a samples.jsonl file; ConfigError with the line for a bad one."""
     if not path.is_file():
         raise ConfigError(f"samples file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the samples: {exc}", path) from None
+    text = read_text(path, "samples file")
     samples: list[Sample] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
@@ -183,7 +181,7 @@ def is_evals_samples(path: Path) -> bool:
     if path.suffix.lower() != ".jsonl" or not path.is_file():
         return False
     try:
-        with path.open(encoding="utf-8") as handle:
+        with open_text(path, "samples file") as handle:
             for raw in handle:
                 if raw.strip():
                     row = loads_bounded(raw, path)

@@ -25,7 +25,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, RecordingError
-from ..io.files import atomic_write, inside, read_text, slug
+from ..io.files import atomic_write, inside, is_regular, read_text, slug
 from ..io.jsonfile import load_bounded
 from ..io.redaction import redact
 from ..wire.request import Endpoint, Request
@@ -214,7 +214,8 @@ class RecordingStore:
         """The case's recorded interactions by request key (read once, then cached)."""
         if owner not in self._cache:
             path = self.path(owner)
-            self._cache[owner] = read_recording(path).interactions if path.is_file() else {}
+            present = is_regular(path, "the recording")  # a FIFO there is refused, not "none"
+            self._cache[owner] = read_recording(path).interactions if present else {}
         return self._cache[owner]
 
     def get(self, owner: Owner, request: Request) -> Response | None:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import Mode
 from ..errors import ConfigError, display_path
-from ..io.files import AppendLog, atomic_write, inside, safe_name
+from ..io.files import AppendLog, atomic_write, inside, open_text, safe_name
 from ..io.jsonfile import MAX_DEPTH, load_bounded, loads_bounded
 from ..io.redaction import Redactor, redact
 from .models import CaseResult
@@ -213,9 +213,9 @@ class ResultsFile:
         """Every non-blank line with its number, as written (the one place a results file
         is opened: a torn last line is the one that does not end in a newline)."""
         try:
-            handle = self.path.open(encoding="utf-8", errors="replace", newline="")
-        except OSError as exc:
-            raise ConfigError(f"cannot read results: {exc.strerror or exc}", self.path) from None
+            handle = open_text(self.path, "results", errors="replace")
+        except ConfigError as exc:
+            raise ConfigError(exc.message, self.path) from None
         with handle:
             for number, line in enumerate(handle, 1):
                 if line.strip():
