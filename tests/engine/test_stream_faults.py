@@ -52,7 +52,7 @@ class _Flaky(BaseHTTPRequestHandler):
             events = [_chunk({"role": "assistant", "content": ""}, None), cls.event]
         else:
             events = [_chunk({"role": "assistant", "content": REPLY}, None), _chunk({}, "stop")]
-        self.wfile.write("".join(events + ["data: [DONE]\n\n"]).encode())
+        self.wfile.write("".join([*events, "data: [DONE]\n\n"]).encode())
         self.close_connection = True
 
     def log_message(self, *args: object) -> None:
