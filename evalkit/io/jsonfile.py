@@ -61,16 +61,26 @@ def _constant(token: str) -> Any:
 
 
 def deeper_than(data: Any, limit: int) -> bool:
-    """Whether parsed JSON nests more than ``limit`` arrays and objects deep (walked with a
-    list, not recursion, so any depth can be measured)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        node, level = stack.pop()
-        if level > limit:
+    """Whether parsed JSON nests more than ``limit`` arrays and objects deep: walked a level
+    at a time with lists, not recursion, so any depth can be measured."""
+    level = [data] if type(data) in (dict, list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, level + 1) for c in children if isinstance(c, (dict, list)))
+        below = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+        level = below
     return False
+
+
+# made once: ``json.loads`` with hooks would build a decoder per call
+_DECODER = json.JSONDecoder(parse_float=_float, parse_int=_int, parse_constant=_constant)
 
 
 def _line_of(text: str, token: str) -> int | None:
@@ -109,7 +119,7 @@ def loads_bounded(
         except UnicodeDecodeError as exc:
             raise fail(f"is not UTF-8 (byte {exc.start}): save it as UTF-8") from None
     try:
-        data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant)
+        data = _DECODER.decode(text)
     except _OutOfRange as exc:
         raise fail(f"holds {exc}", _line_of(text, exc.token)) from None
     except RecursionError:
