@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .io.files import read_text
+from .io.redaction import remember as remember_secret_names
 from .io.yamlfile import located_error
 from .wire.pricing import Price
 from .wire.request import Structured
@@ -78,6 +79,8 @@ class Server(BaseModel):
             raise ValueError(
                 "api_key_env names an environment variable (LOCAL_KEY), not a key itself"
             )
+        if value is not None:
+            remember_secret_names([value])  # its value is masked everywhere from now on
         return value
 
 

@@ -26,6 +26,8 @@ Signals inside one layer, caught there and never shown as they are:
     ArgumentError                a check's arguments are wrong (``key`` names the argument)
     StreamBroken                 a stream ended before its last event: the request is retried
     MalformedResponse            a 200 whose body is not the endpoint's JSON: retried
+    BadJSON                      text that is not JSON within io/jsonfile's bounds (a model's
+                                 output, a server's line): a ValueError its reader handles
     BlockError                   a message block was misused in a template (with its line)
     CollectError, CaseFailed     how the pytest front reports a bad suite and a failed case
     InconclusiveCase             the pytest warning of a case left unsettled (on_inconclusive: warn)
@@ -54,7 +56,7 @@ def display_path(path: str | Path) -> str:
     """A path as users typed it: relative to the current folder when inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         return str(path)
 
 
@@ -194,6 +196,17 @@ class StreamBroken(Exception):
 
 class MalformedResponse(Exception):
     """A 200 whose body is not the JSON the endpoint returns."""
+
+
+class BadJSON(ValueError):
+    """Text that is not JSON within the bounds of evalkit/io/jsonfile.py (malformed, nested
+    too deeply, too large, a number out of range), where no file is to blame: a model's
+    output, a server's line. A ValueError, so a reader that treats unparsable text as "not
+    JSON" treats these the same way."""
+
+    def __init__(self, message: str, file: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.file, self.line = file, line
 
 
 class BlockError(Exception):

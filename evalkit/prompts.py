@@ -27,7 +27,7 @@ from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import BlockError, ConfigError, LockError, TemplateError
-from .io.files import atomic_write, read_text
+from .io.files import atomic_write, is_regular, read_bytes, read_text, resolved
 from .wire.messages import MAX_IMAGE_BYTES, ROLES, ImagePart, Message, Part, image_type
 
 _SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
@@ -141,19 +141,23 @@ class MessageExtension(Extension):
 
 def _load_image(path: str, collector: _Collector, lineno: int) -> ImagePart:
     base = collector.base or Path.cwd()
-    full = (base / path).resolve()
-    root = (collector.root or base).resolve()
+    try:
+        full = resolved(base / path, "image")
+        root = resolved(collector.root or base, "project")
+    except ConfigError as exc:
+        raise BlockError(exc.message, lineno) from None
     if full != root and root not in full.parents:
         raise BlockError(f"image {path!r} is outside the project ({root}): keep it inside", lineno)
-    try:
-        data = full.read_bytes()
-    except OSError as exc:
+    try:  # a regular file only: a FIFO here would hang check, run and pytest
+        data = read_bytes(full, f"image {path!r}", limit=MAX_IMAGE_BYTES)
+    except ConfigError as exc:
+        why = exc.message.split(": ", 1)[-1]  # "No such file", "it is a FIFO ..., not a file"
         raise BlockError(
-            f"image {path!r} cannot be read ({exc.strerror or exc}); paths are relative to the suite",
+            f"image {path!r} is larger than 20 MB"
+            if why.startswith("larger than")
+            else f"image {path!r} cannot be read ({why}); paths are relative to the suite",
             lineno,
         ) from None
-    if len(data) > MAX_IMAGE_BYTES:
-        raise BlockError(f"image {path!r} is larger than 20 MB", lineno)
     kind = image_type(data)
     if kind is None:
         raise BlockError(f"image {path!r} is not a PNG, JPEG, WebP or GIF file", lineno)
@@ -246,7 +250,7 @@ class PromptStore:
     def require(self, ref: PromptRef) -> Path:
         """The template's path, or a ConfigError that lists what exists."""
         path = self.path(ref)
-        if path.is_file():
+        if is_regular(path, f"prompt {ref}"):
             return path
         if (self.folder / ref.name).is_dir():
             known = ", ".join(self.versions(ref.name)) or "none"
@@ -335,10 +339,7 @@ class PromptStore:
 
     def digest(self, ref: PromptRef) -> str:
         if ref not in self._digests:
-            try:
-                data = self.require(ref).read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"cannot read prompt {ref}: {exc.strerror}") from None
+            data = read_bytes(self.require(ref), f"prompt {ref}")
             self._digests[ref] = "sha256:" + hashlib.sha256(data).hexdigest()
         return self._digests[ref]
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import RecordingError
 from ..io.files import atomic_write, inside, read_text, slug
+from ..io.jsonfile import loads_bounded
 from ..io.redaction import redact
 from ..project.recordings import APP_FOLDER
 from ..wire.request import Endpoint, Request
@@ -173,12 +174,14 @@ def read_recording(path: Path) -> AppRecording | None:
             path,
         )
     text = read_text(path, "recording")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise RecordingError(
-            f"not JSON ({exc}); re-record this test with --evalkit-mode=rerecord", path
-        ) from None
+    data = loads_bounded(
+        text,
+        path,
+        max_bytes=MAX_FILE_BYTES,
+        error=RecordingError,
+        what="the recording",
+        fix="; re-record this test with --evalkit-mode=rerecord",
+    )
     try:
         recording = AppRecording.model_validate(data)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import EvalkitError
+from ..io.jsonfile import loads_value
 from ..io.redaction import redact
 from ..wire.request import Endpoint
 from .cassette import Answer
@@ -117,8 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._unknown("POST")
             return
         try:
-            body = json.loads(raw or b"{}")
-        except (ValueError, RecursionError):
+            body = loads_value(raw or b"{}")
+        except ValueError:
             body = None
         if not isinstance(body, dict):
             self._json(400, _error("the request body is not a JSON object", "evalkit_body"))

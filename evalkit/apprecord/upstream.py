@@ -10,13 +10,13 @@ SDK retries what is worth retrying (429, 5xx, dropped connections) itself.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import openai
 
 from ..errors import ApiCallError, ConfigError
+from ..io.jsonfile import loads_value
 from ..io.redaction import redact
 from .cassette import Answer, Event
 
@@ -123,7 +123,7 @@ def read_events(response: Any) -> list[Event]:
 
 def _event(name: str | None, text: str) -> Event:
     try:
-        data = json.loads(text)
+        data = loads_value(text)
     except ValueError:
         data = None
     return Event(event=name, data=data if isinstance(data, (dict, list)) else text)

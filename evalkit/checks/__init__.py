@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
 from ..errors import ArgumentError, CheckFailed
+from ..io.jsonfile import loads_value
 from ..prompts import PromptStore
 from ..wire.request import Request, Structured
 from ..wire.response import Response
@@ -75,7 +76,7 @@ class Observation:
         """The output as JSON, or raises :class:`CheckFailed` when it is not JSON."""
         if self._parsed is _MISSING:
             try:
-                self._parsed = json.loads(self.text)
+                self._parsed = loads_value(self.text)
             except (TypeError, ValueError, RecursionError) as exc:
                 raise CheckFailed(f"output is not JSON ({exc}): {preview(self.text)}") from None
         return self._parsed

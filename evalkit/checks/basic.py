@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..io.jsonfile import loads_value
 from . import AssertionSpec, CheckFailed, Observation, Outcome, preview, register, value_at
 
 
@@ -140,7 +141,7 @@ def is_json(args: BaseModel, obs: Observation, spec: AssertionSpec) -> Outcome:
         return Outcome(False, f"expected JSON, got {exc}")
     if spec.path and isinstance(value, str):
         try:
-            json.loads(value)
+            loads_value(value)
         except ValueError as exc:
             return Outcome(False, f"expected JSON{_where(spec)}, got {preview(value)} ({exc})")
     return Outcome(True, f"expected JSON{_where(spec)}, got JSON")

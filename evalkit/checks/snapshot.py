@@ -8,13 +8,13 @@ Serialisation and diffs are syrupy's (its JSON extension: sorted keys, two-space
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import display_path
+from ..io.jsonfile import loads_value
 from ..wire.response import Response
 from . import AssertionSpec, Check, CheckContext, CheckFailed, Observation, Outcome, register_check
 
@@ -37,7 +37,7 @@ def serialize(obs: Observation, args: SnapshotArgs) -> str:
     """The output as syrupy serialises it: parsed JSON when it is JSON, else the text; with
     tool calls, the trajectory too (each call's name and arguments, then the answer)."""
     try:
-        data: Any = json.loads(obs.text)
+        data: Any = loads_value(obs.text)
     except (ValueError, RecursionError):
         data = obs.text
     if obs.tool_calls:

@@ -7,6 +7,7 @@ import difflib
 import json
 from typing import Any
 
+from ..io.jsonfile import loads_value
 from .models import FieldChange
 
 
@@ -28,7 +29,7 @@ def parsed_output(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
+        return loads_value(text)
     except (ValueError, RecursionError):
         return None
 

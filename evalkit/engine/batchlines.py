@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from ..io.jsonfile import loads_value
 from ..io.redaction import redact
 from ..wire.request import Endpoint, Request
 from ..wire.response import BODY_LIST, Response
@@ -83,7 +84,7 @@ class ResultLine:
 def read_result(line: str, endpoint: Endpoint, batch_id: str, source: str) -> ResultLine | None:
     """One result line, or None when it is not one (server text: read defensively)."""
     try:
-        data = json.loads(line)
+        data = loads_value(line)
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str):

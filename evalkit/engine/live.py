@@ -12,7 +12,6 @@ Error texts come from servers: they are redacted before anything keeps them.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import time
@@ -31,6 +30,7 @@ from ..errors import (
     MalformedResponse,
     TransportError,
 )
+from ..io.jsonfile import loads_value
 from ..io.redaction import redact
 from ..project.lifecycle import shut_down_message
 from ..project.recordings import Owner
@@ -346,7 +346,7 @@ class Live(Answerer):
 
 def _decode(request: Request, content: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(content)
+        body = loads_value(content)
     except (ValueError, RecursionError) as exc:
         raise MalformedResponse(f"not JSON ({exc}): {content[:80]!r}") from None
     if not isinstance(body, dict) or not isinstance(body.get(BODY_LIST[request.endpoint]), list):

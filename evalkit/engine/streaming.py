@@ -3,7 +3,10 @@
 Checks, recordings and replay never care whether a case streamed: a stream is read to its
 end, its deltas joined into the same body shape (text, tool calls, finish reason, usage),
 and the time to the first token is kept beside it. A stream that breaks before its end
-raises, and nothing half-assembled is kept.
+raises, and nothing half-assembled is kept. So does one that sends an event that is not
+JSON (the SDK's ``json.loads`` of an SSE ``data:`` line) or not of the event's shape: a
+:class:`StreamBroken`, which the live engine retries like a dropped connection, never a
+JSONDecodeError or AttributeError out of the run.
 """
 
 from __future__ import annotations
@@ -24,8 +27,21 @@ def _dump(value: Any) -> Any:
 async def read_chat(
     chunks: AsyncIterator[Any], started: float
 ) -> tuple[dict[str, Any], float | None]:
-    """Chat Completions chunks → a ``chat.completion`` body, and the ms to the first token.
-    Reads the SDK's chunk objects by attribute (no per-chunk dump: a stream has many)."""
+    """Chat Completions chunks → a ``chat.completion`` body, and the ms to the first token."""
+    try:
+        return await _read_chat(chunks, started)
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        raise StreamBroken(f"the stream sent a malformed event ({_why(exc)})") from None
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:120]}"
+
+
+async def _read_chat(
+    chunks: AsyncIterator[Any], started: float
+) -> tuple[dict[str, Any], float | None]:
+    """Reads the SDK's chunk objects by attribute (no per-chunk dump: a stream has many)."""
     head: dict[str, Any] = {}
     content: list[str] = []
     refusal: list[str] = []
@@ -96,6 +112,15 @@ async def read_responses(
     events: AsyncIterator[Any], started: float
 ) -> tuple[dict[str, Any], float | None]:
     """Responses API events → the final response body (from its last event)."""
+    try:
+        return await _read_responses(events, started)
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        raise StreamBroken(f"the stream sent a malformed event ({_why(exc)})") from None
+
+
+async def _read_responses(
+    events: AsyncIterator[Any], started: float
+) -> tuple[dict[str, Any], float | None]:
     ttft: float | None = None
     async for event in events:
         kind = getattr(event, "type", "")

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io import files
+from ..io.jsonfile import loads_bounded
 from ..io.yamlfile import LineDict, LineList, parse_yaml
 from .report import Origin
 
@@ -62,25 +64,19 @@ def _has_function_suffix(ref: str) -> bool:
 
 
 def read_text(path: Path, origin: Origin) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", origin.file, origin.line) from None
+    """A file a config refers to, read as UTF-8 (a regular file only: never a FIFO)."""
+    return files.read_text(path, "the file")
 
 
 def load_structured(path: Path, origin: Origin) -> Any:
     """A YAML or JSON file with line numbers (JSON is read as YAML where it can be)."""
     text = read_text(path, origin)
     if path.suffix.lower() == ".json":
+        data = loads_bounded(text, path)  # JSON's own rules and bounds first
         try:
-            return parse_yaml(text, path)
+            return parse_yaml(text, path)  # the same data, with lines
         except ConfigError:
-            try:
-                return json.loads(text)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"invalid JSON: {exc}", path, getattr(exc, "lineno", None)
-                ) from None
+            return data
     return parse_yaml(text, path)
 
 
@@ -97,10 +93,7 @@ def jsonl_rows(path: Path, origin: Origin) -> list[Row]:
     for number, text in enumerate(read_text(path, origin).splitlines(), 1):
         if not text.strip():
             continue
-        try:
-            rows.append(Row(json.loads(text), Origin(path, number)))
-        except ValueError as exc:
-            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+        rows.append(Row(loads_bounded(text, path, number, what="this line"), Origin(path, number)))
     return rows
 
 
@@ -108,7 +101,7 @@ def csv_rows(path: Path, origin: Origin) -> list[Row]:
     """CSV rows as dicts of strings, each with the line it starts on."""
     rows: list[Row] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with files.open_text(path, "the file", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None:
                 return []

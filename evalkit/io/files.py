@@ -5,7 +5,10 @@ Three rules live in this one module so no caller has to remember them:
 - a name that becomes a path (a run id, a suite or case name, a prompt name) is checked or
   slugged so it stays inside its folder (`safe_name`, `slug`, `inside`);
 - text is read as UTF-8 or refused with ``file: not UTF-8`` (`read_text`), never a raw
-  UnicodeDecodeError;
+  UnicodeDecodeError; only a regular file is read (`read_bytes`, `open_text`): a FIFO,
+  a device or a socket where a file is expected is refused at once, never waited on
+  (``stat`` first, then an ``O_NONBLOCK`` open checked again with ``fstat``), and a
+  symlink loop is a ConfigError, never a RuntimeError (`resolved`);
 - a file is written whole or not at all, through a uniquely named temporary file in the same
   folder (`atomic_write`), so a crash never leaves a torn file and two writers never share a
   temporary name; an append-only log starts every record on a clean line (`AppendLog`).
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -28,14 +33,96 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
-def read_text(path: Path, what: str = "file") -> str:
-    """A text file's content; a ConfigError naming the file when it is unreadable or not UTF-8."""
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def open_regular(path: Path, what: str = "file") -> io.BufferedReader:
+    """``path`` opened for reading in binary, when it is a regular file: anything else (a
+    folder, a FIFO that would block until a writer comes, a device that never ends) is a
+    ConfigError naming it, raised before any read."""
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise ConfigError(f"cannot read {what}: it is a folder", path) from None
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(
+                path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+            )
+            try:
+                kind = _not_regular(os.fstat(fd).st_mode)  # swapped after the stat?
+                if kind is None:
+                    if hasattr(os, "set_blocking"):
+                        os.set_blocking(fd, True)
+                    return os.fdopen(fd, "rb")
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
     except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+    raise ConfigError(f"cannot read {what}: it is {kind}, not a file", path)
+
+
+def is_regular(path: Path, what: str = "file") -> bool:
+    """Whether a regular file is at ``path`` (False: nothing, or a folder there). A FIFO, a
+    device or a socket is a ConfigError saying so, rather than "not found" or a read that
+    never returns."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # absent, or a symlink loop (a reader says which)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return stat.S_ISREG(mode)
+    raise ConfigError(f"cannot read {what}: it is {_not_regular(mode)}, not a file", path)
+
+
+def read_bytes(path: Path, what: str = "file", limit: int | None = None) -> bytes:
+    """A regular file's bytes (see :func:`open_regular`); ``limit``: refuse a larger one
+    before reading it."""
+    with open_regular(path, what) as handle:
+        if limit is not None and os.fstat(handle.fileno()).st_size > limit:
+            raise ConfigError(f"cannot read {what}: larger than {limit:,} bytes", path)
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+
+
+def open_text(
+    path: Path, what: str = "file", errors: str = "strict", encoding: str = "utf-8"
+) -> io.TextIOWrapper:
+    """A regular file opened as text, line endings as written (see :func:`open_regular`)."""
+    return io.TextIOWrapper(open_regular(path, what), encoding=encoding, errors=errors, newline="")
+
+
+def resolved(path: Path, what: str = "path") -> Path:
+    """``path`` resolved; a symlink loop (or a link chain too long) is a ConfigError."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # pathlib's word for ELOOP
+        raise ConfigError(
+            f"{what} {path} is a symlink loop (a link that leads back to itself): "
+            "remove or fix the link"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be resolved: {exc.strerror or exc}") from None
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """A text file's content; a ConfigError naming the file when it is unreadable, not a
+    regular file, or not UTF-8."""
+    data = read_bytes(path, what)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -58,11 +145,11 @@ def safe_name(name: str, what: str) -> str:
 
 def inside(folder: Path, path: Path, what: str = "path") -> Path:
     """``path`` resolved, or a ConfigError when it leaves ``folder`` (``..``, absolute, links)."""
-    resolved = path.resolve()
-    root = folder.resolve()
-    if resolved != root and root not in resolved.parents:
+    root = resolved(folder, "folder")
+    target = resolved(path, what)
+    if target != root and root not in target.parents:
         raise ConfigError(f"{what} {path} is outside {folder}: keep it inside that folder")
-    return resolved
+    return target
 
 
 @functools.lru_cache(maxsize=65536)

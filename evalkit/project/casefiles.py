@@ -7,12 +7,12 @@ only split the file into rows and say where each row starts, so every error name
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..io.files import read_text
+from ..io.jsonfile import loads_bounded
 from ..io.yamlfile import LineList
 
 
@@ -29,10 +29,7 @@ def jsonl_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
     for number, text in enumerate(read_text(path, "cases file").splitlines(), 1):
         if not text.strip():
             continue
-        try:
-            rows.append((json.loads(text), path, number))
-        except (ValueError, RecursionError) as exc:
-            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+        rows.append((loads_bounded(text, path, number, what="this line"), path, number))
     return rows
 
 
@@ -76,12 +73,9 @@ def csv_rows(path: Path) -> list[tuple[Any, Path, int | None]]:
                     row["description"] = value
                 elif column == "assert":
                     if value:
-                        try:
-                            row["assert"] = json.loads(value)
-                        except ValueError as exc:
-                            raise ConfigError(
-                                f"the assert column must hold a JSON list: {exc}", path, line
-                            ) from None
+                        row["assert"] = loads_bounded(
+                            value, path, line, what="the assert column (a JSON list)"
+                        )
                 elif column.startswith("expect."):
                     row["expect"][column.removeprefix("expect.")] = value
                 else:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..io.files import is_regular, open_text
 
 
 def is_suite_file(path: Path, named: bool = False) -> bool:
@@ -14,13 +15,13 @@ def is_suite_file(path: Path, named: bool = False) -> bool:
     if path.suffix.lower() not in (".yaml", ".yml"):
         return False
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        with open_text(path, "suite", errors="replace") as handle:
             for raw in handle:
-                line = raw.strip()
+                line = raw.strip().removeprefix("\ufeff")
                 if line and not line.startswith("#") and line != "---":
                     return not line.startswith("- ") and line != "-"
-    except OSError:
-        return False
+    except ConfigError:
+        return named  # named: read as a suite, and refused there with why (a FIFO, a folder)
     return named
 
 
@@ -31,7 +32,7 @@ def discover(paths: list[Path], settings: Settings) -> list[Path]:
     for target in targets:
         if target.is_dir():
             found += sorted(p for p in target.rglob("*") if p.is_file() and is_suite_file(p))
-        elif target.is_file():
+        elif is_regular(target, "suite"):
             found.append(target)
         else:
             raise ConfigError(f"no such suite file or folder: {target}")

@@ -18,11 +18,12 @@ Never a bare ``evalkit``: that name resolves to someone else's package.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from ..io.jsonfile import loads_value
 
 DISTRIBUTION = "pytest-evalkit"
 """The name on PyPI (``pip install pytest-evalkit``)."""
@@ -82,7 +83,7 @@ def _from_direct_url(text: str) -> Requirement | None:
     """PEP 610: ``{"url": ..., "vcs_info": {...}}``, ``{"url": ..., "archive_info": ...}`` or
     ``{"url": "file://...", "dir_info": {"editable": true}}``."""
     try:
-        data = json.loads(text)
+        data = loads_value(text)
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("url"), str):

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..io.files import open_text, read_text
+from ..io.jsonfile import loads_bounded
 from ..wire.messages import ROLES
 
 MATCHES = ("exact", "starts_with", "includes")
@@ -68,18 +70,12 @@ def read_samples(path: Path) -> list[Sample]:
     """Every sample of a samples.jsonl file; ConfigError with the line for a bad one."""
     if not path.is_file():
         raise ConfigError(f"samples file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the samples: {exc}", path) from None
+    text = read_text(path, "samples file")
     samples: list[Sample] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
-        try:
-            row = json.loads(raw)
-        except ValueError as exc:
-            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+        row = loads_bounded(raw, path, number, what="this line")
         if not isinstance(row, dict) or "input" not in row or "ideal" not in row:
             raise ConfigError(
                 'a sample is {"input": ..., "ideal": ...}; this line lacks one', path, number
@@ -185,15 +181,15 @@ def is_evals_samples(path: Path) -> bool:
     if path.suffix.lower() != ".jsonl" or not path.is_file():
         return False
     try:
-        with path.open(encoding="utf-8") as handle:
+        with open_text(path, "samples file") as handle:
             for raw in handle:
                 if raw.strip():
-                    row = json.loads(raw)
+                    row = loads_bounded(raw, path)
                     return (
                         isinstance(row, dict)
                         and {"input", "ideal"} <= set(row)
                         and "vars" not in row
                     )
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, ConfigError):
         return False
     return False

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..config import Server, Settings
 from ..errors import ConfigError, display_path
 from ..io.files import atomic_write, read_text
+from ..io.jsonfile import loads_bounded
 from ..io.yamlfile import LineDict, line_of, load_yaml
 from ..wire.lifecycle import (
     SUGGESTED,
@@ -101,11 +102,7 @@ def read_models_file(settings: Settings) -> ModelsFile | None:
     if path.stat().st_size > MAX_BYTES:
         raise ConfigError(f"bigger than {MAX_BYTES // 1024 // 1024} MB: {fix}", path, 1)
     text = read_text(path, "models file")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        line = getattr(exc, "lineno", 1)
-        raise ConfigError(f"not JSON ({exc}): {fix}", path, line) from None
+    data = loads_bounded(text, path, 1, max_bytes=MAX_BYTES, what="the models file", fix=f": {fix}")
     try:
         return ModelsFile.model_validate(data)
     except ValidationError as exc:

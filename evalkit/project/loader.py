@@ -16,6 +16,7 @@ from ..checks import REGISTRY, ArgumentError, AssertionSpec, LoadContext, thresh
 from ..checks.python import import_object
 from ..config import Settings, activate_root, find_root, load_settings
 from ..errors import ConfigError
+from ..io.files import is_regular, resolved
 from ..io.yamlfile import LineDict, LineList, load_yaml, located_error
 from ..prompts import PromptRef, PromptStore
 from ..wire.pinning import is_pinned, pin_hint
@@ -27,6 +28,7 @@ from .rawsuite import (
     RawCase,
     RawCasesFrom,
     RawSuite,
+    RawTool,
     RawVariant,
 )
 from .suite import Case, Suite, Target
@@ -208,19 +210,28 @@ class SuiteLoader:
                 )
             tool = Tool.from_model(model)
         elif isinstance(entry, dict):
-            unknown = set(entry) - {"name", "description", "parameters", "strict"}
+            unknown = set(entry) - set(RawTool.model_fields)
             if unknown:
                 raise self.fail(f"tool: unknown field {sorted(unknown)[0]!r}", line)
-            name, parameters = (
-                entry.get("name"),
-                entry.get("parameters", {"type": "object", "properties": {}}),
-            )
-            if not isinstance(name, str):
+            if not isinstance(entry.get("name"), str):
                 raise self.fail("a tool needs a `name` (letters, digits, _ and -)", line)
-            if not isinstance(parameters, dict):
+            name = entry["name"]
+            if not isinstance(entry.get("parameters", {}), dict):
                 raise self.fail(f"tool {name!r}: parameters must be a JSON Schema object", line)
             import jsonschema  # imported when used: a heavy import at start-up
 
+            try:
+                raw = RawTool.model_validate(entry)
+            except ValidationError as exc:
+                error = located_error(exc, entry, self.path, prefix=f"tool {name!r}: ", line=line)
+                raise ConfigError(
+                    error.message.replace(
+                        "Input should be a valid boolean", "must be true or false"
+                    ),
+                    error.file,
+                    error.line,
+                ) from None
+            parameters = raw.parameters
             try:
                 jsonschema.Draft202012Validator.check_schema(parameters)
             except jsonschema.SchemaError as exc:
@@ -228,10 +239,10 @@ class SuiteLoader:
                     f"tool {name!r}: invalid JSON Schema: {exc.message}", line
                 ) from None
             tool = Tool(
-                name=name,
-                description=str(entry.get("description") or ""),
+                name=raw.name,
+                description=raw.description or "",
                 parameters=dict(parameters),
-                strict=bool(entry.get("strict", False)),
+                strict=raw.strict,
             )
         else:
             raise self.fail(
@@ -442,8 +453,8 @@ class SuiteLoader:
         from .evals_samples import evals_rows, is_evals_samples
 
         ref = spec.cases_from
-        path = (self.path.parent / ref).resolve()
-        if not path.is_file():
+        path = resolved(self.path.parent / ref, "cases_from file")
+        if not is_regular(path, "cases file"):
             raise self.fail(
                 f"cases_from file not found: {path} (paths are relative to the suite file)", line
             )

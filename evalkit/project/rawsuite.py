@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..wire.request import Api, Structured
 
@@ -31,6 +40,17 @@ class Budget(_Strict):
 
 
 ToolChoice = Literal["auto", "required", "none"] | dict[str, str]
+
+
+class RawTool(_Strict):
+    """An inline tool: a mapping with a name and a JSON Schema. Types are strict, so
+    ``strict: "false"`` (a string, truthy in Python) is an error at its line, never a tool
+    sent as strict; and a description is text, never a list turned into its repr."""
+
+    name: StrictStr
+    description: StrictStr | None = None
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    strict: StrictBool = False
 
 
 class RawToolResult(_Strict):

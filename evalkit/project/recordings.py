@@ -25,7 +25,8 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, RecordingError
-from ..io.files import atomic_write, inside, read_text, slug
+from ..io.files import atomic_write, inside, is_regular, read_text, slug
+from ..io.jsonfile import load_bounded
 from ..io.redaction import redact
 from ..wire.request import Endpoint, Request
 from ..wire.response import BODY_LIST, Response
@@ -68,10 +69,9 @@ def owner_kind(source: Path | Mapping[str, Any]) -> OwnerMark:
     """Who owns a recording file (a path, or its parsed top level). A file that cannot be
     read, or a marker of another shape, is a RecordingError: its owner is unknown."""
     if isinstance(source, Path):
-        try:
-            data = json.loads(read_text(source, "recording"))
-        except (ValueError, RecursionError):
-            raise RecordingError("not JSON: its owner is unknown", source) from None
+        data = load_bounded(
+            source, error=RecordingError, what="the recording", fix=": its owner is unknown"
+        )
     else:
         data = source
     if not isinstance(data, Mapping):
@@ -110,6 +110,39 @@ def app_recordings(recordings: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.json") if p.parent != folder and p.is_file())
 
 
+_RERECORD = "; re-record this case"
+_TOKEN_COUNTS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
+MAX_TOKENS = 10**9  # tokens one answer could report: far above any context window
+
+
+def _check_usage(value: Any, where: str = "usage") -> None:
+    """A recorded ``usage`` is an object whose token counts are whole numbers from 0 to
+    ``MAX_TOKENS``: budgets and costs are read from it, so a list, a string or ``1e300``
+    there would replay as a pass at zero (or infinite) cost."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be an object of token counts, not {type(value).__name__}")
+    for key, count in value.items():
+        if isinstance(count, dict) and key.endswith("_details"):
+            _check_usage(count, f"{where}.{key}")
+        elif key in _TOKEN_COUNTS and (
+            isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_TOKENS
+        ):
+            raise ValueError(
+                f"{where}.{key} must be a whole number of tokens from 0 to {MAX_TOKENS:,}, "
+                f"not {str(count)[:40]!r}"
+            )
+
+
 class RecordedRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     endpoint: Endpoint
@@ -136,6 +169,7 @@ class Interaction(BaseModel):
             key = BODY_LIST[request.endpoint]
             if not isinstance(value.get(key), list):
                 raise ValueError(f"a {request.endpoint} response needs a {key!r} list")
+        _check_usage(value.get("usage"))
         return value
 
 
@@ -149,11 +183,7 @@ class RecordingFile(BaseModel):
 
 def read_recording(path: Path) -> RecordingFile:
     """A recording file, validated; RecordingError says what is wrong."""
-    text = read_text(path, "recording")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise RecordingError(f"not JSON ({exc}); re-record this case", path) from None
+    data = load_bounded(path, error=RecordingError, what="the recording", fix=_RERECORD)
     try:
         return RecordingFile.model_validate(data)
     except ValidationError as exc:
@@ -195,7 +225,8 @@ class RecordingStore:
         """The case's recorded interactions by request key (read once, then cached)."""
         if owner not in self._cache:
             path = self.path(owner)
-            self._cache[owner] = read_recording(path).interactions if path.is_file() else {}
+            present = is_regular(path, "the recording")  # a FIFO there is refused, not "none"
+            self._cache[owner] = read_recording(path).interactions if present else {}
         return self._cache[owner]
 
     def get(self, owner: Owner, request: Request) -> Response | None:

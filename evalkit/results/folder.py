@@ -14,7 +14,6 @@ writer of it, are here and nowhere else.
 
 from __future__ import annotations
 
-import json
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -26,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import Mode
 from ..errors import ConfigError, display_path
-from ..io.files import AppendLog, atomic_write, inside, read_text, safe_name
-from ..io.redaction import Redactor
+from ..io.files import AppendLog, atomic_write, inside, open_text, safe_name
+from ..io.jsonfile import MAX_DEPTH, load_bounded, loads_bounded
+from ..io.redaction import Redactor, redact
 from .models import CaseResult
 
 META = "run.json"
@@ -36,6 +36,11 @@ BATCHES = "batches.json"
 SPEND = "spend.jsonl"
 
 _M = TypeVar("_M", bound=BaseModel)
+
+# A results line nests a case's samples, turns and tool calls around a model's JSON (whose
+# own depth evalkit bounds when it parses it: evalkit/io/jsonfile.py).
+LINE_DEPTH = MAX_DEPTH + 16
+LINE_BYTES = 16 * 1024 * 1024
 
 
 class RunMeta(BaseModel):
@@ -77,7 +82,7 @@ def new_run_id() -> str:
 
 def write_meta(folder: Path, meta: RunMeta) -> None:
     try:
-        atomic_write(folder / META, meta.model_dump_json(indent=2) + "\n")
+        atomic_write(folder / META, redact(meta.model_dump_json(indent=2) + "\n"))
     except OSError as exc:
         raise ConfigError(
             f"cannot write the run's metadata: {exc.strerror or exc}", folder
@@ -153,11 +158,12 @@ def safe_name_ok(name: str) -> bool:
 
 def read_meta(folder: Path) -> RunMeta:
     path = folder / META
-    text = read_text(path, "run metadata")
+    fix = ": this run cannot be resumed; start a new one"
+    data = load_bounded(path, what="the run metadata", fix=fix, max_bytes=1024 * 1024)
     try:
-        return RunMeta.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as exc:
-        problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        return RunMeta.model_validate(data)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"]
         raise ConfigError(
             f"unreadable run metadata ({problem}): this run cannot be resumed; start a new one",
             path,
@@ -207,20 +213,31 @@ class ResultsFile:
         """Every non-blank line with its number, as written (the one place a results file
         is opened: a torn last line is the one that does not end in a newline)."""
         try:
-            handle = self.path.open(encoding="utf-8", errors="replace", newline="")
-        except OSError as exc:
-            raise ConfigError(f"cannot read results: {exc.strerror or exc}", self.path) from None
+            handle = open_text(self.path, "results", errors="replace")
+        except ConfigError as exc:
+            raise ConfigError(exc.message, self.path) from None
         with handle:
             for number, line in enumerate(handle, 1):
                 if line.strip():
                     yield number, line
 
-    def __iter__(self) -> Iterator[CaseResult]:
-        self.skipped = []
+    def records(self) -> Iterator[tuple[int, str, Any]]:
+        """Every non-blank line with its number and its JSON, or the ConfigError saying
+        why it is not JSON within the bounds (too deep, too large, a number out of range)."""
         for number, line in self.lines():
             try:
-                yield CaseResult.model_validate_json(line)
-            except (ValidationError, ValueError):
+                yield number, line, parse_line(line, self.path, number)
+            except ConfigError as exc:
+                yield number, line, exc
+
+    def __iter__(self) -> Iterator[CaseResult]:
+        self.skipped = []
+        for number, _, data in self.records():
+            try:
+                if isinstance(data, ConfigError):
+                    raise data
+                yield CaseResult.model_validate(data)
+            except (ValidationError, ConfigError):
                 self.skipped.append(number)
 
     def latest(self) -> list[CaseResult]:
@@ -239,6 +256,13 @@ class ResultsFile:
             return None
         shown = ", ".join(map(str, self.skipped[:10])) + (" ..." if len(self.skipped) > 10 else "")
         return f"{display_path(self.path)}: skipped {len(self.skipped)} unreadable line(s): {shown}"
+
+
+def parse_line(line: str, path: Path | None = None, number: int | None = None) -> Any:
+    """A results line's JSON within the bounds, or a ConfigError at ``path:number``."""
+    return loads_bounded(
+        line, path, number, max_depth=LINE_DEPTH, max_bytes=LINE_BYTES, what="the results line"
+    )
 
 
 def read_results(path: Path) -> Iterator[CaseResult]:
@@ -267,22 +291,22 @@ def read_batches(folder: Path, model: type[_M]) -> _M | None:
     path = folder / BATCHES
     if not path.is_file():
         return None
-    text = read_text(path, "batch state")
+    fix = (
+        ": the run cannot re-attach to its batches; list them with the SDK "
+        "(client.batches.list) or start a new run"
+    )
+    data = load_bounded(path, what="the batch state", fix=fix)
     try:
-        return model.model_validate(json.loads(text))
-    except (ValueError, ValidationError, RecursionError) as exc:
-        problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise ConfigError(
-            f"unreadable batch state ({problem}): the run cannot re-attach to its batches; "
-            "list them with the SDK (client.batches.list) or start a new run",
-            path,
-        ) from None
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"]
+        raise ConfigError(f"unreadable batch state ({problem}){fix}", path) from None
 
 
 def write_batches(folder: Path, state: BaseModel) -> None:
     path = folder / BATCHES
     try:
-        atomic_write(path, state.model_dump_json(indent=1) + "\n")
+        atomic_write(path, redact(state.model_dump_json(indent=1) + "\n"))
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the batch state: {exc.strerror or exc}; the batches keep running "
@@ -300,8 +324,8 @@ def spent_in(folder: Path) -> float:
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             try:
-                value = json.loads(line).get("usd")
-            except (ValueError, AttributeError, RecursionError):
+                value = loads_bounded(line, path, max_depth=4, max_bytes=4096).get("usd")
+            except (ConfigError, AttributeError):
                 continue
             if isinstance(value, (int, float)) and 0 <= value < float("inf"):
                 total += value

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 
 from ..checks import AssertionSpec, CheckContext, Observation, evaluate
 from ..config import Mode, find_root, load_settings
+from ..io.jsonfile import loads_value
 from ..project.loader import load_suite, parse_assertions
 from ..project.plan import plan_case
 from ..project.recordings import Owner, OwnerMark
@@ -37,7 +37,7 @@ class Answer:
 
     @property
     def json(self) -> Any:
-        return json.loads(self.text)
+        return loads_value(self.text)
 
     @property
     def passed(self) -> bool:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -31,6 +31,7 @@ from ..results.folder import (
     RunMeta,
     find_run,
     has_meta,
+    parse_line,
     read_meta,
     results_file,
     run_name,
@@ -38,7 +39,7 @@ from ..results.folder import (
 
 
 class _Key(BaseModel):
-    """What the first pass reads of a line (the rest is skipped by the JSON parser)."""
+    """What the first pass keeps of a line (read within the bounds of a results line)."""
 
     model_config = ConfigDict(extra="ignore")
     suite: str
@@ -114,6 +115,9 @@ class RunSet:
                 "(or report one shard alone)"
             )
 
+    def _records(self, index: int) -> Iterator[tuple[int, str, Any]]:
+        return ResultsFile(results_file(self.paths[index])).records()
+
     def _lines(self, index: int) -> Iterator[tuple[int, str]]:
         return ResultsFile(results_file(self.paths[index])).lines()
 
@@ -123,10 +127,12 @@ class RunSet:
         winners: dict[Hashable, tuple[int, int]] = {}
         self.skipped, self.found = {}, [0] * len(self.paths)
         for index in range(len(self.paths)):
-            for number, line in self._lines(index):
+            for number, _, data in self._records(index):
                 try:
-                    k = key(_Key.model_validate_json(line))
-                except (ValidationError, ValueError):
+                    if isinstance(data, ConfigError):
+                        raise data
+                    k = key(_Key.model_validate(data))
+                except (ValidationError, ConfigError):
                     self.skipped.setdefault(index, []).append(number)
                     continue
                 if winners.get(k, (-1, 0))[0] != index:
@@ -140,12 +146,13 @@ class RunSet:
         del winners
         for index in range(len(self.paths)):
             numbers = wanted[index]
-            for number, line in self._lines(index):
+            path = results_file(self.paths[index])
+            for number, line in ResultsFile(path).lines():
                 if number not in numbers:
                     continue
                 try:
-                    yield CaseResult.model_validate_json(line)
-                except (ValidationError, ValueError):
+                    yield CaseResult.model_validate(parse_line(line, path, number))
+                except (ValidationError, ConfigError):
                     self.skipped.setdefault(index, []).append(number)
 
     def each(

@@ -8,14 +8,13 @@ the folder name, also orders runs named by hand (``--run-id head``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import display_path
-from ..results.folder import is_run_folder, meta_file, results_file
+from ..errors import ConfigError, display_path
+from ..results.folder import is_run_folder, meta_file, parse_line, results_file
 from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
 from .models import History, HistoryRun, SuiteStats
 
@@ -42,8 +41,8 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
     with handle:
         for line in handle:
             try:
-                data = json.loads(line)
-            except ValueError:
+                data = parse_line(line)
+            except ConfigError:
                 continue
             if not isinstance(data, dict):
                 continue
@@ -86,8 +85,8 @@ def run_time(folder: Path, tail: int = 65536) -> str:
         chunk = ""
     for line in chunk.splitlines()[-50:]:
         try:
-            data = json.loads(line)
-        except ValueError:
+            data = parse_line(line)
+        except ConfigError:
             continue
         stamp = data.get("finished_at") if isinstance(data, dict) else None
         if isinstance(stamp, str) and stamp > latest:

@@ -9,7 +9,6 @@ is a usage error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, display_path
+from ..io.jsonfile import load_bounded
 from ..results import CaseResult, percentile
 from ..results.folder import RESULTS, ResultsFile, meta_file, results_file
 from ..results.verdicts import not_run_reason
@@ -101,18 +101,16 @@ def read_results_file(path: Path) -> tuple[list[ViewCase], list[CaseResult], lis
     skipped: list[Skipped] = []
     shown = display_path(path)
     try:
-        lines = list(ResultsFile(path).lines())
+        records = list(ResultsFile(path).records())
     except ConfigError as exc:
         return [], [], [Skipped(file=shown, line=0, reason=exc.message)]
-    for number, line in lines:
+    for number, line, data in records:
         index = number - 1
-        try:
-            data = json.loads(line)
-        except ValueError:
+        if isinstance(data, ConfigError):
             why = (
                 "cut short (a crash mid-write?); `evalkit run --resume` runs that case again"
                 if not line.endswith("\n")
-                else "not valid JSON"
+                else data.message
             )
             skipped.append(Skipped(file=shown, line=number, reason=why))
             continue
@@ -139,11 +137,9 @@ def _read_meta(folder: Path, notes: list[str]) -> dict[str, Any]:
         notes.append(f"{display_path(path)} is missing: the run's settings are unknown")
         return {}
     try:
-        meta = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except ValueError as exc:
-        notes.append(
-            f"{display_path(path)}: not valid JSON ({exc}); the run's settings are unknown"
-        )
+        meta = load_bounded(path, what="the run metadata", max_bytes=1024 * 1024)
+    except ConfigError as exc:
+        notes.append(f"{exc}; the run's settings are unknown")
         return {}
     if not isinstance(meta, dict):
         notes.append(f"{display_path(path)}: not a JSON object; the run's settings are unknown")

@@ -6,6 +6,7 @@ block or open a comment (``<``, ``>``, ``&`` and the two JavaScript line separat
 ``\\uXXXX`` escapes, which JSON.parse reads back unchanged), and the page's script renders it
 with DOM text nodes only. A Content-Security-Policy allows only the page's own two scripts (by
 hash) and no network at all, so even a string that slipped through could not run or fetch.
+Every secret evalkit knows of is removed from the data (evalkit/io/redaction.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from functools import cache
 from importlib.resources import files
 
+from ..io.redaction import redact
 from .models import Payload
 
 _ASSETS = files("evalkit.view") / "assets"
@@ -57,7 +59,9 @@ def _hash(script: str) -> str:
 def render(payload: Payload) -> str:
     """The page for ``payload``."""
     uplot_js, viewer_js = _script_safe("uPlot.iife.min.js"), _script_safe("viewer.js")
-    data = json_for_script(payload.model_dump_json(exclude_none=True))
+    # a results line written before a key was known to evalkit may hold it: redact here,
+    # where every page (view, report --html, diff --html) is made
+    data = json_for_script(redact(payload.model_dump_json(exclude_none=True)))
     slots = {
         "CSP": f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
         f"script-src {_hash(uplot_js)} {_hash(viewer_js)}; base-uri 'none'; form-action 'none'",

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..io.jsonfile import loads_value
 from .request import strict_json_schema
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -68,7 +69,7 @@ class Tool:
         """What is wrong with a call's arguments (parsed and checked against the schema);
         None when they are valid."""
         try:
-            value = json.loads(arguments)
+            value = loads_value(arguments)
         except (ValueError, RecursionError) as exc:
             return f"arguments are not JSON ({exc})"
         if self.model is not None:
@@ -107,7 +108,7 @@ class ToolCall:
     def parsed(self) -> Any:
         """The arguments as JSON, or the raw text when they are not JSON."""
         try:
-            return json.loads(self.arguments)
+            return loads_value(self.arguments)
         except (ValueError, RecursionError):
             return self.arguments
 

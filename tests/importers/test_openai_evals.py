@@ -166,7 +166,7 @@ def test_samples_of_different_shapes_use_the_messages_template(
         (['{"input": "x"}'], "samples.jsonl:1: a sample is"),
         (
             ['{"input": "x", "ideal": "y"}', "not json"],
-            "samples.jsonl:2: invalid JSON on this line",
+            "samples.jsonl:2: this line is not JSON",
         ),
         (['{"input": 5, "ideal": "y"}'], "samples.jsonl:1: `input` must be a string or a list"),
         (

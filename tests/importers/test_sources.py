@@ -33,7 +33,7 @@ def test_rows_keep_their_lines(tmp_path: Path) -> None:
     assert [(r.value["q"], r.origin.line) for r in rows] == [("multi\nline", 2), ("second", 4)]
     jsonl = tmp_path / "t.jsonl"
     jsonl.write_text('{"a": 1}\n\n{"a": 2}\nnope\n')
-    with pytest.raises(ConfigError, match=r"t\.jsonl:4: invalid JSON"):
+    with pytest.raises(ConfigError, match=r"t\.jsonl:4: this line is not JSON"):
         jsonl_rows(jsonl, Origin(jsonl))
     jsonl.write_text('{"a": 1}\n\n{"a": 2}\n')
     assert [r.origin.line for r in jsonl_rows(jsonl, Origin(jsonl))] == [1, 3]

@@ -94,7 +94,7 @@ BAD = [
             "suites/cases/more.jsonl": '{"id": "a", "vars": {"body": "x"}}\n{"id": "b", "vars": \n',
         },
         "suites/cases/more.jsonl:2",
-        "invalid JSON",
+        "this line is not JSON",
     ),
     (
         "unimportable-schema",

@@ -510,7 +510,7 @@ def test_garbage_run_json_cannot_be_resumed(
     folder.mkdir(parents=True)
     (folder / "run.json").write_text("[not, an, object")
     assert main(["run", "--resume", "g"]) == 2
-    assert "unreadable run metadata" in capsys.readouterr().err
+    assert "the run metadata is not JSON" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://host/v1", "http://:99999/v1"])

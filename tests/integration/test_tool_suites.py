@@ -360,3 +360,29 @@ def test_variants_may_change_tools_and_tool_choice(project: Project) -> None:
     suite = load_suite(project.suite)
     assert suite.variants["forced"].tool_choice == {"name": "lookup_order"}
     assert suite.variants["none"].tools == ()
+
+
+@pytest.mark.parametrize(
+    ("field", "fragment"),
+    [
+        ('strict: "false"', "strict: must be true or false"),
+        ("strict: 1", "strict: must be true or false"),
+        ("strict: yes please", "strict: must be true or false"),
+        ("description: [a, b]", "description: Input should be a valid string"),
+        ("name: 5", "a tool needs a `name`"),
+    ],
+)
+def test_an_inline_tool_of_the_wrong_types_is_an_error_at_its_line(
+    project: Project, capsys: pytest.CaptureFixture[str], field: str, fragment: str
+) -> None:
+    write(project)
+    text = project.suite.read_text()
+    start = text.index("  - {name: escalate")
+    line = text[:start].count("\n") + 1
+    name = "" if field.startswith("name") else "name: escalate, "
+    entry = "  - {" + name + field + ", parameters: {type: object, properties: {}}}\n"
+    end = text.index("\n", start) + 1
+    project.suite.write_text(text[:start] + entry + text[end:])
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"suites/triage.yaml:{line}:") and fragment in err, err

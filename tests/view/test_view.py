@@ -333,7 +333,7 @@ def test_a_torn_results_file_shows_what_is_readable_and_names_the_skipped_lines(
     loaded = load_run(folder)
     assert len(loaded.view.cases) == 7
     assert [(s.line, s.reason.split(" (")[0]) for s in loaded.view.skipped] == [
-        (3, "not valid JSON"),
+        (3, "the results line is not JSON"),
         (4, "not a case result"),
         (10, "cut short"),
     ]
@@ -361,7 +361,7 @@ def test_run_folders_that_are_not_quite_runs(tmp_path: Path) -> None:
 
     bad_meta = write_run(tmp_path / "bad-meta", head_cases()[:1])
     (bad_meta / "run.json").write_text("{oops")
-    assert "not valid JSON" in load_run(bad_meta).view.notes[0]
+    assert "run metadata is not JSON" in load_run(bad_meta).view.notes[0]
 
     empty = tmp_path / "empty"
     empty.mkdir()

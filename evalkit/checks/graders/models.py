@@ -24,7 +24,6 @@ The model is pinned like a judge's. Each call is recorded and replayed like any 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -40,6 +39,7 @@ from pydantic import (
 )
 
 from ...config import Settings
+from ...io.jsonfile import loads_value
 from ...wire.messages import Message
 from ...wire.request import Request, Wire, build_request
 from ...wire.response import Response
@@ -265,7 +265,7 @@ def _answer(response: Response, model: str) -> Any:
     if text.startswith("```"):
         text = text.strip("`").removeprefix("json").strip()
     try:
-        return json.loads(text)
+        return loads_value(text)
     except (ValueError, RecursionError):
         raise CheckFailed(
             f"grader model {model} answered no JSON: {preview(text, 120)!r}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
+from ...io.jsonfile import loads_value
 from ...io.yamlfile import LineList
 from ...wire.messages import ROLES
 from ..report import Origin
@@ -232,7 +233,7 @@ class PromptReader(Part):
         stripped = text.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             try:
-                data = json.loads(stripped)
+                data = loads_value(stripped)
             except ValueError:
                 data = None
             if (

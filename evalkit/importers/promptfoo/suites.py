@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ...errors import ConfigError
+from ...io.jsonfile import loads_value
 from ...io.yamlfile import LineDict
 from ...prompts import PromptRef
 from ..report import Origin
@@ -276,7 +277,7 @@ class SuiteBuilder(Part):
             value = all_vars[source]
             if isinstance(value, str):
                 try:
-                    value = json.loads(value)
+                    value = loads_value(value)
                 except ValueError:
                     self.report.leave_out(
                         spec.origin,

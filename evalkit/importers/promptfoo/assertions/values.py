@@ -9,7 +9,6 @@ assertion types reads its values through it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jinja2
@@ -18,6 +17,7 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ....errors import NeedsCase, NotCarried
+from ....io.jsonfile import loads_value
 from ...report import Report
 from ...sources import plain
 from .. import nunjucks
@@ -81,7 +81,7 @@ class ValueReader:
         text = target.read_text(encoding="utf-8")
         try:
             if target.suffix.lower() == ".json":
-                return json.loads(text)
+                return loads_value(text)
             if target.suffix.lower() in (".yaml", ".yml"):
                 return yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as exc:
@@ -96,7 +96,7 @@ class ValueReader:
             value = self.load_file(value, ctx)
         if isinstance(value, str):
             try:
-                value = json.loads(value) if value.strip() else None
+                value = loads_value(value) if value.strip() else None
             except ValueError:
                 try:
                     value = yaml.safe_load(value)

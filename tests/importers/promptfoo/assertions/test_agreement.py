@@ -187,9 +187,9 @@ def test_each_edge_is_written_as_the_check_it_names(edges: list[Imported]) -> No
     assert len(natives) >= 30 and len(kept) >= 20
 
 
-def test_json_reading_is_the_one_difference_left(tmp_path: Path) -> None:
-    """Said in the README: Python's JSON reader takes NaN, which JSON.parse refuses, so the
-    native equals passes where promptfoo's code throws."""
+def test_json_with_nan_fails_as_json_parse_throws(tmp_path: Path) -> None:
+    """evalkit's JSON reader refuses NaN as JSON.parse does (evalkit/io/jsonfile.py), so the
+    native equals fails where promptfoo's code throws."""
     row = {
         "id": "nan",
         "value": "JSON.parse(output).a === 'x'",
@@ -208,7 +208,8 @@ def test_json_reading_is_the_one_difference_left(tmp_path: Path) -> None:
     suite = load_suite(next((tmp_path / "p/suites").glob("*.yaml")), load_settings(tmp_path / "p"))
     (spec,) = [s for s in suite.cases[0].asserts if not s.implicit]
     assert (spec.type, spec.path) == ("equals", "a")
-    assert evaluate(spec, Observation(text=row["output"])).passed  # node: SyntaxError, a fail
+    outcome = evaluate(spec, Observation(text=row["output"]))
+    assert not outcome.passed and "NaN" in outcome.message  # node: SyntaxError, a fail
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
