@@ -19,7 +19,7 @@ from types import ModuleType
 
 from ..errors import EvalkitError
 from ..io.redaction import redact
-from . import batch, check, diff, estimate, imports, init, lock, prune, report, view
+from . import batch, calibrate, check, diff, estimate, imports, init, lock, prune, report, view
 from . import run as run_command
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser
 
@@ -38,6 +38,7 @@ COMMANDS: dict[str, ModuleType] = {
     "run": run_command,
     "record": run_command,
     "check": check,
+    "calibrate": calibrate,
     "diff": diff,
     "report": report,
     "init": init,
