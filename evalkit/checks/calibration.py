@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +272,20 @@ class CalibrationRecord(BaseModel):
         return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
 
+_NOTE = re.compile(r"\[calibration ([^:\]]+): ([^\]]+)\]")
+
+
+def note(judge: str, text: str) -> str:
+    """The calibration as a judge check's message carries it, next to the verdict:
+    ``[calibration refund: judge agreement 0.92 (n=50, kappa 0.81)]``."""
+    return f"[calibration {judge}: {text}]"
+
+
+def notes_in(message: str) -> list[tuple[str, str]]:
+    """The ``(judge, text)`` notes a check message carries (reports list them)."""
+    return [(m.group(1), m.group(2)) for m in _NOTE.finditer(message)]
+
+
 def record_path(snapshots_dir: Path, suite: str, judge: str) -> Path:
     return snapshots_dir / "calibrations" / slug(suite) / f"{slug(judge)}.json"
 
@@ -379,6 +394,8 @@ __all__ = [
     "JudgeIdentity",
     "Label",
     "LabelSet",
+    "note",
+    "notes_in",
     "read_labels",
     "read_record",
     "record_path",

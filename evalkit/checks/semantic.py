@@ -37,7 +37,7 @@ from . import (
     register_check,
     value_at,
 )
-from .calibration import CalibrationStatus, JudgeIdentity, LabelSet, read_labels, status
+from .calibration import CalibrationStatus, JudgeIdentity, LabelSet, note, read_labels, status
 
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 BUILTIN_JUDGE = PromptRef("judge", "v1")
@@ -297,13 +297,17 @@ class Judge(Check):
             return Outcome(False, f"{outcome.message}; its calibration cannot be read here")
         found = self.calibration(spec, obs.suite, ctx.settings, ctx.prompts)
         assert found is not None
+        judge = args.label_set.judge_id
+        line = found.record.line() if found.record is not None else "no calibration"
+        said = line if found.ok else f"{found.state}: {line}"
         if args.min_agreement is not None and not found.ok:
             # an uncalibrated gate never passes, whatever it said
             return Outcome(
-                False, f"{found.message} (its verdict: {outcome.message})", outcome.score
+                False,
+                f"{found.message} (its verdict: {outcome.message}) {note(judge, said)}",
+                outcome.score,
             )
-        said = found.message if found.ok else f"calibration {found.state}: run `evalkit calibrate`"
-        return Outcome(outcome.passed, f"{outcome.message} [{said}]", outcome.score)
+        return Outcome(outcome.passed, f"{outcome.message} {note(judge, said)}", outcome.score)
 
     def decide(self, spec: AssertionSpec, fetched: Sequence[Response]) -> Outcome:
         """The judge's own verdict on what it was asked (no calibration read), or

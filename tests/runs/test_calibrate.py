@@ -142,9 +142,17 @@ def test_calibration_measures_what_the_labels_imply_and_replays(
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     assert main(["record"]) == 0
     passed, message = judge_check(judged)
-    assert passed and f"[judge agreement 0.80 (n=10, kappa {KAPPA:.2f})]" in message
+    assert (
+        passed
+        and f"[calibration refund: judge agreement 0.80 (n=10, kappa {KAPPA:.2f})]" in message
+    )
     capsys.readouterr()
     assert main(["check"]) == 0, capsys.readouterr()
+    latest = max((judged.root / ".evalkit" / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert main(["report", str(latest), "--markdown", "report.md"]) == 0
+    line = f"triage: refund: judge agreement 0.80 (n=10, kappa {KAPPA:.2f})"
+    assert f"judge calibration: {line}" in capsys.readouterr().out
+    assert f"- {line}" in (judged.root / "report.md").read_text()
 
 
 def test_an_edited_rubric_makes_the_calibration_stale(
@@ -213,7 +221,7 @@ def test_a_judge_without_a_bar_reports_its_calibration(
     assert main(["calibrate", "--mode", "record"]) == 0
     assert main(["record"]) == 0
     passed, message = judge_check(judged)
-    assert passed and "[judge agreement 0.80 (n=10" in message
+    assert passed and "[calibration refund: judge agreement 0.80 (n=10" in message
 
 
 def test_calibration_stays_within_the_cost_cap(
