@@ -26,13 +26,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, display_path
 from ..io.files import atomic_write, read_text, slug
 from ..stats.agreement import Agreement
+
+if TYPE_CHECKING:
+    from ..results import CaseResult
 
 MAX_LABELS_BYTES = 32 * 1024 * 1024
 MAX_LABELS = 20_000
@@ -286,6 +289,17 @@ def notes_in(message: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in _NOTE.finditer(message)]
 
 
+def judge_notes(result: CaseResult) -> list[str]:
+    """``"suite: judge: judge agreement ..."`` for each judge note in a result's checks."""
+    out: dict[str, None] = {}
+    for sample in result.samples:
+        for check in sample.checks:
+            if check.type.startswith(("judge", "not judge")):
+                for judge, text in notes_in(check.message):
+                    out[f"{result.suite}: {judge}: {text}"] = None
+    return list(out)
+
+
 def record_path(snapshots_dir: Path, suite: str, judge: str) -> Path:
     return snapshots_dir / "calibrations" / slug(suite) / f"{slug(judge)}.json"
 
@@ -394,6 +408,7 @@ __all__ = [
     "JudgeIdentity",
     "Label",
     "LabelSet",
+    "judge_notes",
     "note",
     "notes_in",
     "read_labels",

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..checks.calibration import notes_in
+from ..checks.calibration import judge_notes
 from ..results import CaseResult, Figures, SuiteSummary, Verdicts
 
 
@@ -48,11 +48,7 @@ def build(
     for result in results:
         verdicts.add(result.outcome())
         figures.add(result)
-        for sample in result.samples:
-            for check in sample.checks:
-                if check.type.startswith(("judge", "not judge")):
-                    for judge, text in notes_in(check.message):
-                        judges[f"{result.suite}: {judge}: {text}"] = None
+        judges.update(dict.fromkeys(judge_notes(result)))
         if not result.passed or result.case_verdict == "inconclusive":
             failures.append(result.tagged_report(remedies))
     summaries = verdicts.summaries()

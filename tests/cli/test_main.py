@@ -19,7 +19,7 @@ from evalkit.cli.main import COMMANDS, EXIT_FAILED, EXIT_INTERRUPTED, build_pars
 from .support import usage_error
 
 REPO = Path(__file__).resolve().parents[2]
-ORDER = ["run", "record", "check", "diff", "report", "init", "lock", "prune", "view", "import",
+ORDER = ["run", "record", "check", "calibrate", "diff", "report", "init", "lock", "prune", "view", "import",
          "estimate", "batch"]  # fmt: skip
 
 
@@ -100,7 +100,7 @@ def test_the_entry_points_reach_main() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "evalkit.cli", "--help"], capture_output=True, text=True
     )
-    assert shown.returncode == 0 and "{run,record,check,diff,report," in shown.stdout
+    assert shown.returncode == 0 and "{run,record,check,calibrate,diff,report," in shown.stdout
     bad = subprocess.run([sys.executable, "-m", "evalkit.cli"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.splitlines()[-1] == (

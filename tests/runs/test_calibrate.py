@@ -153,6 +153,14 @@ def test_calibration_measures_what_the_labels_imply_and_replays(
     line = f"triage: refund: judge agreement 0.80 (n=10, kappa {KAPPA:.2f})"
     assert f"judge calibration: {line}" in capsys.readouterr().out
     assert f"- {line}" in (judged.root / "report.md").read_text()
+    # and a diff of two runs shows each side's
+    assert main(["run"]) == 0
+    runs = sorted((judged.root / ".evalkit" / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+    capsys.readouterr()
+    assert main(["diff", "--runs", str(runs[-2]), str(runs[-1]), "--markdown", "diff.md"]) == 0
+    printed = capsys.readouterr().out
+    assert f"judge calibration: {runs[-1].name}: {line}" in printed
+    assert f"- {runs[-2].name}: {line}" in (judged.root / "diff.md").read_text()
 
 
 def test_an_edited_rubric_makes_the_calibration_stale(
