@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, display_path
 from ..io.files import inside
 from ..prompts import PromptRef, PromptStore
 from ..wire.pinning import is_pinned, pin_hint
@@ -215,6 +215,12 @@ class Judge(Check):
             if not where.name.lower().endswith(".jsonl"):
                 raise ArgumentError(
                     f"labels {args.labels!r}: a labels file is JSONL (name it *.jsonl)", "labels"
+                )
+            if not where.is_file():
+                raise ArgumentError(
+                    f"labels file {display_path(where)} does not exist: label outputs in "
+                    "`evalkit view` (download labels) and save the file there",
+                    "labels",
                 )
             args._labels = read_labels(where)  # a bad line stops the load at its line
             args._suite_path = ctx.path

@@ -202,7 +202,12 @@ async def _answer(
             return answered
 
     try:
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        answered = list(await asyncio.gather(*(one(r) for r in requests)))
+        if session.engine.mode.calls_api and not any(isinstance(a, CaseError) for a in answered):
+            # recorded again whole: what earlier rubrics or labels asked goes
+            keys = {r.key for r in requests if isinstance(r, Request)}
+            session.engine.store.keep_only(item.owner, keys)
+        return answered
     finally:
         answerer.done(item.owner)  # keep what was recorded, whatever happened
 

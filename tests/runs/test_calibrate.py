@@ -58,6 +58,7 @@ JUDGED = SUITE.replace(
     "         labels: calibration/refund.jsonl, min_agreement: 0.7}\n",
 )
 RECORD = Path("snapshots/calibrations/triage/refund.json")
+RECORDING = Path("snapshots/calibrations/triage/refund.recording.json")
 
 
 def labels_text(rows: list[tuple[str, str, str, str]] = LABELS) -> str:
@@ -184,8 +185,11 @@ def test_an_edited_rubric_makes_the_calibration_stale(
     assert not passed
     assert "its calibration is stale (rubric changed" in message
     assert "judge gpt-4.1-2025-04-14 passed the rubric" in message  # it said pass; still fails
-    # recalibrated: current again
+    # recalibrated: current again, and its recording holds only the current calls
     assert main(["calibrate", "--mode", "record"]) == 0
+    recording = json.loads((judged.root / RECORDING).read_text())
+    assert len(recording["interactions"]) == 10
+    assert all(RUBRIC + " clearly" in json.dumps(e) for e in recording["interactions"].values())
     assert main(["record"]) == 0
 
 
@@ -287,6 +291,12 @@ def test_labels_stay_inside_the_project_and_a_bar_needs_labels(
     )
     assert main(["check"]) == 2
     assert "is outside" in said(capsys)
+    judged.write("suites/triage.yaml", JUDGED.replace("refund.jsonl", "missing.jsonl"))
+    assert main(["check"]) == 2
+    assert (
+        "suites/triage.yaml:15: labels file suites/calibration/missing.jsonl does not exist"
+        in said(capsys)
+    )
     judged.write("suites/triage.yaml", JUDGED.replace("labels: calibration/refund.jsonl, ", ""))
     assert main(["check"]) == 2
     assert "suites/triage.yaml:15: min_agreement needs `labels:`" in said(capsys)
