@@ -206,6 +206,13 @@ class Judge(Check):
                 "the judge against)",
                 "min_agreement",
             )
+        if args.min_agreement is not None and spec.negate:
+            raise ArgumentError(
+                "a judge with min_agreement cannot take `not: true` (an uncalibrated judge "
+                "must fail, and `not` would turn that into a pass): word the rubric the other "
+                "way round",
+                "min_agreement",
+            )
         if args.labels:
             base = ctx.path.parent if ctx.path is not None else ctx.settings.root
             try:

@@ -291,6 +291,9 @@ def test_labels_stay_inside_the_project_and_a_bar_needs_labels(
     )
     assert main(["check"]) == 2
     assert "is outside" in said(capsys)
+    judged.write("suites/triage.yaml", JUDGED.replace("{type: judge,", "{type: judge, not: true,"))
+    assert main(["check"]) == 2
+    assert "a judge with min_agreement cannot take `not: true`" in said(capsys)
     judged.write("suites/triage.yaml", JUDGED.replace("refund.jsonl", "missing.jsonl"))
     assert main(["check"]) == 2
     assert (
