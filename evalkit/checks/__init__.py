@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,6 +103,7 @@ class LoadContext:
     has_schema: bool = True  # the suite (or one of its variants) names an output schema
     tools: frozenset[str] = frozenset()  # the names of the tools its targets offer
     streams: bool = False  # some target streams its answers
+    path: Path | None = None  # the suite file (files an assertion names are relative to it)
 
 
 @dataclass

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import ConfigError
+from ..config import Settings
+from ..errors import ConfigError, display_path
+from ..io.files import inside
 from ..prompts import PromptRef, PromptStore
 from ..wire.pinning import is_pinned, pin_hint
 from ..wire.request import Request, Structured, build_request, embedding_request
@@ -35,6 +37,7 @@ from . import (
     register_check,
     value_at,
 )
+from .calibration import CalibrationStatus, JudgeIdentity, LabelSet, note, read_labels, status
 
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 BUILTIN_JUDGE = PromptRef("judge", "v1")
@@ -64,6 +67,16 @@ class JudgeArgs(BaseModel):
     # sent as given; the default bounds the verdict's length (and so its cost under a cap,
     # and a local server that would otherwise write until its context is full)
     params: dict[str, Any] = Field(default_factory=lambda: dict(JUDGE_PARAMS))
+    # human verdicts on real outputs (JSONL, relative to the suite), and the agreement with
+    # them the judge must have shown (`evalkit calibrate`) before its verdicts gate anything
+    labels: str | None = None
+    min_agreement: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    _labels: LabelSet | None = PrivateAttr(None)  # read when the suite loads
+    _suite_path: Path | None = PrivateAttr(None)
+
+    @property
+    def label_set(self) -> LabelSet | None:
+        return self._labels
 
 
 class Verdict(BaseModel):
@@ -187,6 +200,67 @@ class Judge(Check):
             raise ArgumentError(f"judge prompt: {exc}", "prompt") from None
         except ConfigError as exc:
             raise ArgumentError(f"judge prompt: {exc}", "prompt") from None
+        if args.min_agreement is not None and not args.labels:
+            raise ArgumentError(
+                "min_agreement needs `labels:` (a JSONL file of human verdicts to calibrate "
+                "the judge against)",
+                "min_agreement",
+            )
+        if args.min_agreement is not None and spec.negate:
+            raise ArgumentError(
+                "a judge with min_agreement cannot take `not: true` (an uncalibrated judge "
+                "must fail, and `not` would turn that into a pass): word the rubric the other "
+                "way round",
+                "min_agreement",
+            )
+        if args.labels:
+            base = ctx.path.parent if ctx.path is not None else ctx.settings.root
+            try:
+                where = inside(ctx.settings.root, base / args.labels, "labels file")
+            except ConfigError as exc:
+                raise ArgumentError(exc.message, "labels") from None
+            if not where.name.lower().endswith(".jsonl"):
+                raise ArgumentError(
+                    f"labels {args.labels!r}: a labels file is JSONL (name it *.jsonl)", "labels"
+                )
+            if not where.is_file():
+                raise ArgumentError(
+                    f"labels file {display_path(where)} does not exist: label outputs in "
+                    "`evalkit view` (download labels) and save the file there",
+                    "labels",
+                )
+            args._labels = read_labels(where)  # a bad line stops the load at its line
+            args._suite_path = ctx.path
+
+    def identity(self, spec: AssertionSpec, prompts: PromptStore) -> JudgeIdentity:
+        """What the judge's calibration measured (checks/calibration.py)."""
+        args: JudgeArgs = spec.args
+        store, ref = _judge_store(args, prompts)
+        return JudgeIdentity(
+            model=args.model,
+            rubric=args.rubric,
+            prompt=str(ref),
+            prompt_digest=store.digest(ref),
+            params=args.params,
+            threshold=spec.threshold,
+            path=spec.path,
+        )
+
+    def calibration(
+        self, spec: AssertionSpec, suite: str, settings: Settings, prompts: PromptStore
+    ) -> CalibrationStatus | None:
+        """Where the judge's calibration stands; None for a judge without labels."""
+        args: JudgeArgs = spec.args
+        if args.label_set is None:
+            return None
+        return status(
+            snapshots_dir=settings.snapshots_dir,
+            suite=suite,
+            suite_path=args._suite_path,
+            identity=self.identity(spec, prompts),
+            labels=args.label_set,
+            min_agreement=args.min_agreement,
+        )
 
     @staticmethod
     def _variables(
@@ -223,6 +297,34 @@ class Judge(Check):
         fetched: Sequence[Response],
         ctx: CheckContext | None,
     ) -> Outcome:
+        args: JudgeArgs = spec.args
+        try:
+            outcome = self.decide(spec, fetched)
+        except CheckFailed as exc:
+            outcome = Outcome(False, str(exc))
+        if args.label_set is None:
+            return outcome
+        if ctx is None:
+            if args.min_agreement is None:
+                return outcome
+            return Outcome(False, f"{outcome.message}; its calibration cannot be read here")
+        found = self.calibration(spec, obs.suite, ctx.settings, ctx.prompts)
+        assert found is not None
+        judge = args.label_set.judge_id
+        line = found.record.line() if found.record is not None else "no calibration"
+        said = line if found.ok else f"{found.state}: {line}"
+        if args.min_agreement is not None and not found.ok:
+            # an uncalibrated gate never passes, whatever it said
+            return Outcome(
+                False,
+                f"{found.message} (its verdict: {outcome.message}) {note(judge, said)}",
+                outcome.score,
+            )
+        return Outcome(outcome.passed, f"{outcome.message} {note(judge, said)}", outcome.score)
+
+    def decide(self, spec: AssertionSpec, fetched: Sequence[Response]) -> Outcome:
+        """The judge's own verdict on what it was asked (no calibration read), or
+        CheckFailed when it gave none; ``evalkit calibrate`` compares this with the labels."""
         args: JudgeArgs = spec.args
         if len(fetched) != 1:
             raise CheckFailed("judge: no verdict was fetched (run it through a suite)")

@@ -19,7 +19,21 @@ from types import ModuleType
 
 from ..errors import EvalkitError
 from ..io.redaction import redact
-from . import batch, check, diff, estimate, export, imports, init, lock, models, prune, report, view
+from . import (
+    batch,
+    calibrate,
+    check,
+    diff,
+    estimate,
+    export,
+    imports,
+    init,
+    lock,
+    models,
+    prune,
+    report,
+    view,
+)
 from . import run as run_command
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser
 
@@ -39,6 +53,7 @@ COMMANDS: dict[str, ModuleType] = {
     "record": run_command,
     "check": check,
     "models": models,
+    "calibrate": calibrate,
     "diff": diff,
     "report": report,
     "export": export,

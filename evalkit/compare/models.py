@@ -107,6 +107,8 @@ class DiffReport(BaseModel):
     # passing samples
     counts: dict[str, int] = {}
     omitted: int = 0  # cases compared but not listed in `cases` (counted in `counts`)
+    # each side's judge calibrations as its checks said them: "B: triage: refund: judge ..."
+    judges: list[str] = []
 
     @property
     def complete(self) -> bool:

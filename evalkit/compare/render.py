@@ -230,6 +230,8 @@ def print_terminal(report: DiffReport, console: Console) -> None:
             console.print(_bootstrap(s), markup=False)
         if s.noise:
             console.print(f"{s.suite}: {_noise(s)}", markup=False)
+    for judge in report.judges:
+        console.print(f"judge calibration: {judge}", markup=False)
     console.print(_headline(report), markup=False)
 
 
@@ -315,6 +317,11 @@ def to_markdown(report: DiffReport) -> str:
         "",
         "</details>",
         "",
+    ]
+    if report.judges:
+        out += ["Judges (agreement with human labels):", ""]
+        out += [f"- {j}" for j in report.judges] + [""]
+    out += [
         "Pass-rate intervals are Wilson 95%; the p-value is an exact McNemar test on the cases whose verdict changed.",
     ]
     return "\n".join(out) + "\n"

@@ -283,6 +283,7 @@ class SuiteLoader:
             has_schema=self.has_schema,
             tools=frozenset(self.tool_names),
             streams=self.streams,
+            path=self.path,
         )
 
     def assertion(self, raw: Any, seq: Any, index: int, file: Path | None = None) -> AssertionSpec:

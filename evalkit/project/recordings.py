@@ -270,6 +270,17 @@ class RecordingStore:
         entries[request.key] = entry
         self._dirty.add(owner)
 
+    def keep_only(self, owner: Owner, keys: set[str]) -> int:
+        """Drop the owner's entries whose request key is not in ``keys`` (a recording whose
+        every request is known, like a calibration's); how many were dropped."""
+        entries = self.entries(owner)
+        stale = [key for key in entries if key not in keys]
+        for key in stale:
+            del entries[key]
+        if stale:
+            self._dirty.add(owner)
+        return len(stale)
+
     def forget(self, owner: Owner) -> str | None:
         """Save a finished case and drop it from memory (a long run holds only what is in
         flight). Returns what went wrong when the file could not be written."""

@@ -9,9 +9,10 @@ have (project/schema_paths.py), request ``params`` the OpenAI API does not know 
 a model served by OpenAI, a warning for other servers: wire/params.py), every case rendered
 under StrictUndefined, recordings missing for the current requests (stale after a prompt
 edit), orphan recordings (a hand-written test's own are not: project/recordings.py
-``owner_kind``), recorded answers from another model than the pinned one (drift), and
-models that retire (project/lifecycle.py: a warning within ``retire_warn_days`` of the
-shutdown, an error once shut down or within ``retire_fail_days``, each where it is pinned).
+``owner_kind``), recorded answers from another model than the pinned one (drift), models
+that retire (project/lifecycle.py: a warning within ``retire_warn_days`` of the shutdown, an
+error once shut down or within ``retire_fail_days``, each where it is pinned), and judges
+whose calibration against human labels is missing, stale or below ``min_agreement``.
 
 Nothing here prints: :func:`check_project` returns a :class:`CheckReport` (its findings and
 what was checked); the front words it (``cli/check.py``) and chooses the exit code.
@@ -298,6 +299,57 @@ def _recordings(project: Project, planned: list[PlannedCase], strict: bool) -> l
     return findings
 
 
+def _calibrations(project: Project) -> list[Finding]:
+    """Judges with ``labels:`` (checks/calibration.py): one with ``min_agreement`` whose
+    calibration is missing, stale or below the bar is an error (exit 2, as its check would
+    fail the run); one without it warns when its calibration is stale or missing."""
+    from ..checks import REGISTRY
+    from ..checks.semantic import Judge
+
+    judge = REGISTRY["judge"]
+    assert isinstance(judge, Judge)
+    findings: list[Finding] = []
+    for suite in project.suites:
+        seen: dict[str, tuple[object, int | None]] = {}
+        for case in suite.cases:
+            for spec in case.asserts:
+                if spec.type != "judge" or spec.args.label_set is None:
+                    continue
+                identity = judge.identity(spec, suite.prompts)
+                name = spec.args.label_set.judge_id
+                key = (identity, spec.args.min_agreement)
+                if name in seen:
+                    if seen[name][0] != key:
+                        findings.append(
+                            Finding(
+                                "error",
+                                f"{suite.name}: two different judges are both named {name!r} "
+                                f"by their labels files (the other at line {seen[name][1]}): "
+                                "give each judge its own labels file",
+                                display_path(case.file),
+                                spec.line,
+                                usage=True,
+                            )
+                        )
+                    continue
+                seen[name] = (key, spec.line)
+                found = judge.calibration(spec, suite.name, project.settings, suite.prompts)
+                if found is None or found.ok:
+                    continue
+                gates = spec.args.min_agreement is not None
+                findings.append(
+                    Finding(
+                        "error" if gates else "warning",
+                        f"{suite.name}: {found.message}"
+                        + ("; its check fails every run until then" if gates else ""),
+                        display_path(case.file),
+                        spec.line,
+                        usage=gates,
+                    )
+                )
+    return findings
+
+
 def _orphan(project: Project, suite: str, path: Path) -> str | None:
     """Why a recording no case of its suite owns is an orphan, or None when a test that is
     still defined owns it (recordings.owner_kind: the one rule)."""
@@ -370,5 +422,6 @@ def check_project(paths: Sequence[str | Path], *, strict: bool = False) -> Check
         + _params(project)
         + _recordings(project, planned, strict)
         + _retiring(project)
+        + _calibrations(project)
     )
     return CheckReport(findings, len(project.suites), len(planned))

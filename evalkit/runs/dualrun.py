@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..checks.calibration import judge_notes
 from ..compare.diff import LIMIT, Comparer, DiffReport
 from ..project.open import open_project
 from ..results import CaseResult
@@ -34,12 +35,14 @@ def run_both(
     session = ephemeral(project.settings, "diff")
     comparer = Comparer(a, b, limit=None if keep else limit)
     sides: list[list[CaseResult]] = [[], []]
+    judges: dict[str, None] = {}
 
     def feeder(
-        add: Callable[[CaseResult], None], kept: list[CaseResult]
+        add: Callable[[CaseResult], None], kept: list[CaseResult], label: str
     ) -> Callable[[CaseResult], None]:
         def on_result(result: CaseResult) -> None:
             add(result)
+            judges.update(dict.fromkeys(f"{label}: {n}" for n in judge_notes(result)))
             if keep:
                 kept.append(result)
 
@@ -47,10 +50,12 @@ def run_both(
 
     async def both() -> None:
         try:
-            await session.run(feeder(comparer.add_a, sides[0]), plans[0], close=False)
-            await session.run(feeder(comparer.add_b, sides[1]), plans[1], close=False)
+            await session.run(feeder(comparer.add_a, sides[0], a), plans[0], close=False)
+            await session.run(feeder(comparer.add_b, sides[1], b), plans[1], close=False)
         finally:
             await session.aclose()
 
     asyncio.run(both())
-    return comparer.finish(), sides
+    report = comparer.finish()
+    report.judges = list(judges)
+    return report, sides

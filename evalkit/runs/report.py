@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..checks.calibration import judge_notes
 from ..results import CaseResult, Figures, SuiteSummary, Verdicts
 
 
@@ -32,6 +33,8 @@ class RunReport(BaseModel):
     figures: list[SuiteFigureRow]
     failures: list[str]
     warnings: list[str] = []
+    # each judge's calibration as its checks said it: "triage: refund: judge agreement ..."
+    judges: list[str] = []
 
 
 def build(
@@ -41,9 +44,11 @@ def build(
     remedies: Mapping[str, str] | None = None,
 ) -> tuple[RunReport, Figures]:
     verdicts, figures, failures = Verdicts(), Figures(), []
+    judges: dict[str, None] = {}
     for result in results:
         verdicts.add(result.outcome())
         figures.add(result)
+        judges.update(dict.fromkeys(judge_notes(result)))
         if not result.passed or result.case_verdict == "inconclusive":
             failures.append(result.tagged_report(remedies))
     summaries = verdicts.summaries()
@@ -69,6 +74,7 @@ def build(
         figures=rows,
         failures=failures,
         warnings=list(warnings),
+        judges=list(judges),
     )
     return report, figures
 
@@ -82,6 +88,8 @@ def print_terminal(report: RunReport, figures: Figures, console: Console) -> Non
         console.print(failure, markup=False)
     for summary in report.suites:
         console.print(summary.line(), markup=False)
+    for judge in report.judges:
+        console.print(f"judge calibration: {judge}", markup=False)
 
 
 def to_markdown(report: RunReport) -> str:
@@ -105,6 +113,9 @@ def to_markdown(report: RunReport) -> str:
     if not_run:
         out += ["", "### Not run (no verdict: the gate fails until they run)", ""]
         out += [f"- `{s.name}`: {s.not_run_names()}" for s in not_run]
+    if report.judges:
+        out += ["", "### Judges (agreement with human labels)", ""]
+        out += [f"- {j}" for j in report.judges]
     if report.failures:
         out += ["", "### Failures", ""]
         for failure in report.failures:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..checks.calibration import judge_notes
 from ..compare.diff import Comparer, DiffReport
 from ..errors import ConfigError, display_path
 from ..project.shard import Shard
@@ -234,8 +235,13 @@ def compare_runs(base: RunSet, head: RunSet, limit: int | None) -> DiffReport:
     """``evalkit diff --runs BASE... -- HEAD...``: each side's union, streamed through a
     :class:`Comparer` (side A into slim records, side B compared line by line)."""
     comparer = Comparer(base.label, head.label, limit=limit)
+    judges: dict[str, None] = {}
     for result in base.union(by_case):
         comparer.add_a(result)
+        judges.update(dict.fromkeys(f"{base.label}: {n}" for n in judge_notes(result)))
     for result in head.union(by_case):
         comparer.add_b(result)
-    return comparer.finish()
+        judges.update(dict.fromkeys(f"{head.label}: {n}" for n in judge_notes(result)))
+    report = comparer.finish()
+    report.judges = list(judges)
+    return report

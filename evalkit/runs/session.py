@@ -31,6 +31,7 @@ from ..engine.run import Engine
 from ..io.redaction import Redactor
 from ..project.open import Project, open_project
 from ..project.plan import Plan, PlannedCase
+from ..project.recordings import RecordingStore
 from ..project.shard import Shard
 from ..results import CaseResult, Figures, SuiteSummary, Verdicts
 from ..results.folder import (
@@ -100,13 +101,15 @@ class Session:
         create: bool = False,
         replace: bool = False,
         keep: bool = True,
+        store: RecordingStore | None = None,
     ) -> Session:
         """A session for ``settings``: its engine (the only place one is made), and its run
         folder (``folder`` to reopen one; ``create`` to make it now, else at the first
-        :meth:`run`; with ``keep=False`` none: results are only handed on)."""
+        :meth:`run`; with ``keep=False`` none: results are only handed on; ``store``: the
+        recordings, when not the project's own, e.g. the calibrations')."""
         session = cls(
             settings,
-            Engine(settings),
+            Engine(settings, store=store),
             meta,
             folder,
             redact=Redactor(settings.secret_names()),  # compiled once: it runs per item

@@ -8,10 +8,13 @@
 - :mod:`.paired`: per case and per suite, a regression or fix beyond noise (``evalkit
   diff``); the exact McNemar test and the seeded paired bootstrap.
 - :mod:`.distributions`: the exact binomial, hypergeometric and beta functions under them.
+- :mod:`.agreement`: a judge against human labels: agreement, Cohen's kappa, TPR and TNR
+  with intervals (``evalkit calibrate``).
 
 Pure standard library; nothing here imports the rest of evalkit.
 """
 
+from .agreement import Agreement, Confusion, Kappa, cohens_kappa
 from .intervals import (
     Interval,
     clopper_pearson,
@@ -54,12 +57,15 @@ from .verdict import (
 )
 
 __all__ = [
+    "Agreement",
     "CaseChange",
     "CaseVerdict",
     "Change",
+    "Confusion",
     "Decision",
     "Design",
     "Interval",
+    "Kappa",
     "Operating",
     "PairedCounts",
     "Step",
@@ -71,6 +77,7 @@ __all__ = [
     "clopper_pearson",
     "clopper_pearson_lower",
     "clopper_pearson_upper",
+    "cohens_kappa",
     "compare_case",
     "compare_suite",
     "design",

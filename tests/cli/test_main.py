@@ -19,7 +19,7 @@ from evalkit.cli.main import COMMANDS, EXIT_FAILED, EXIT_INTERRUPTED, build_pars
 from .support import usage_error
 
 REPO = Path(__file__).resolve().parents[2]
-ORDER = ["run", "record", "check", "models", "diff", "report", "export", "init", "lock", "prune", "view", "import",
+ORDER = ["run", "record", "check", "models", "calibrate", "diff", "report", "export", "init", "lock", "prune", "view", "import",
          "estimate", "batch"]  # fmt: skip
 
 
@@ -40,7 +40,7 @@ def test_each_command_parses_to_its_own_name() -> None:
     parser = build_parser()
     for argv in (["run"], ["record"], ["check"], ["diff", "a", "b"], ["report", "r"],
                  ["export", "r"], ["init"], ["lock"], ["view"], ["import", "promptfoo", "c.yaml"],
-                 ["estimate"], ["batch", "status", "r"], ["prune"], ["models"]):  # fmt: skip
+                 ["estimate"], ["batch", "status", "r"], ["prune"], ["models"], ["calibrate"]):  # fmt: skip
         assert parser.parse_args(argv).command == argv[0]
 
 
@@ -100,7 +100,9 @@ def test_the_entry_points_reach_main() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "evalkit.cli", "--help"], capture_output=True, text=True
     )
-    assert shown.returncode == 0 and "{run,record,check,models,diff,report," in shown.stdout
+    assert (
+        shown.returncode == 0 and "{run,record,check,models,calibrate,diff,report," in shown.stdout
+    )
     bad = subprocess.run([sys.executable, "-m", "evalkit.cli"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.splitlines()[-1] == (

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from evalkit.checks.calibration import read_labels
 from evalkit.view import render_comparison, render_run, render_view
 from evalkit.view.browser import CHROMIUM, FLAGS
 
-from .test_view import XSS, base_cases, case, head_cases, sample, write_run
+from .test_view import XSS, base_cases, billing, case, check, head_cases, sample, write_run
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'"
@@ -440,3 +441,108 @@ def test_suite_and_variant_names_are_not_cut_at_1400px(viewer: Viewer, tmp_path:
         "cells => cells.filter(c => c.textContent === 'invoice-extraction').length",
     )
     assert shown > 0 and clipped == 0
+
+
+# -- review: labels for calibrating a judge (a reviewer marks outputs, downloads them) ----
+
+JUDGE_NOTE = "[calibration refund: judge agreement 0.80 (n=10, kappa 0.58)]"
+
+
+@pytest.fixture
+def review_page(tmp_path: Path) -> Path:
+    cases = [
+        *head_cases(),
+        case(
+            "judged",
+            True,
+            [
+                sample(
+                    "Customer wants a refund",
+                    True,
+                    [check(0, "judge", True, "judge gpt-4.1 passed the rubric 'x' " + JUDGE_NOTE)],
+                )
+            ],
+            vars={"body": "refund please"},
+        ),
+    ]
+    out = tmp_path / "run.html"
+    out.write_text(render_run(write_run(tmp_path / "head", cases)))
+    return out
+
+
+def pick(page: Any, key: str) -> None:
+    page.click(f"#case-list .row[data-key='{key}']")
+    page.wait_for_function("k => document.getElementById('case-title').textContent === k", arg=key)
+
+
+def test_review_marks_notes_and_a_labels_file(
+    viewer: Viewer, review_page: Path, tmp_path: Path
+) -> None:
+    page = viewer.open(review_page)
+    assert page.is_disabled("#download-labels")
+
+    pick(page, "triage::judged")
+    assert JUDGE_NOTE in page.inner_text("#detail")  # the calibration next to the verdict
+    page.click("#review-pass")  # one click
+    assert page.inner_text("#review-status") == "labelled pass"
+    assert page.inner_text("#download-labels") == "download labels (1)"
+    page.click("#review-pass")  # a second click takes it back
+    assert page.inner_text("#review-status") == "not labelled"
+    assert page.is_disabled("#download-labels")
+    page.click("#review-fail")
+    page.fill("#review-note", "asks, but the summary is wrong")
+
+    # the keyboard: n focuses the note, Escape leaves it, p and f mark
+    pick(page, "triage::injection")
+    page.keyboard.press("n")
+    page.keyboard.type("tries to inject <b>markup</b>")
+    page.keyboard.press("Escape")
+    page.keyboard.press("f")
+    assert page.inner_text("#review-status") == "labelled fail"
+    assert page.evaluate("window.__pwned") is None
+
+    pick(page, "triage::flaky")  # a repeated case: the shown sample is the one labelled
+    page.click(".sample-tab[data-sample='2']")
+    page.keyboard.press("p")
+    assert page.inner_text("#download-labels") == "download labels (3)"
+
+    pick(page, "triage::outage")  # an error has no output to label
+    assert "no output to label" in page.inner_text("#detail")
+    page.keyboard.press("p")
+    assert page.inner_text("#download-labels") == "download labels (3)"
+
+    with page.expect_download() as download:
+        page.click("#download-labels")
+    saved = tmp_path / "labels.jsonl"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "triage-labels.jsonl"
+    lines = [json.loads(line) for line in saved.read_text().splitlines()]
+    assert lines == [
+        {
+            "case": "judged",
+            "output": "Customer wants a refund",
+            "label": "fail",
+            "note": "asks, but the summary is wrong",
+            "vars": {"body": "refund please"},
+        },
+        {
+            "case": "injection",
+            "output": XSS,
+            "label": "fail",
+            "note": "tries to inject <b>markup</b>",
+            "vars": {"body": XSS},
+        },
+        {
+            "case": "flaky",
+            "output": billing(),  # sample 2's, not sample 1's
+            "label": "pass",
+            "note": "",
+        },
+    ]
+    # the file is what a judge's labels: reads
+    labels = read_labels(saved)
+    assert [(line, label.case, label.label) for line, label in labels.labels] == [
+        (1, "judged", "fail"),
+        (2, "injection", "fail"),
+        (3, "flaky", "pass"),
+    ]

@@ -255,7 +255,9 @@
       timer = setTimeout(function () { S.q = value; applyFilters(); }, 120);
     } });
     ui.count = el("span", { id: "count", class: "muted" });
-    var filters = el("div", { class: "filters" }, ui.chips, ui.suiteSelect, ui.checkSelect, ui.search, ui.count);
+    ui.download = el("button", { id: "download-labels", class: "labels-button", disabled: true,
+      title: "save every pass/fail mark as a labels file (JSONL) for a judge's `labels:`", onclick: downloadLabels }, "download labels (0)");
+    var filters = el("div", { class: "filters" }, ui.chips, ui.suiteSelect, ui.checkSelect, ui.search, ui.count, ui.download);
     ui.head = el("div", { class: "list-head", role: "row" });
     ui.body = el("div", { class: "list-body", role: "rowgroup" });
     ui.list = el("div", { class: "list", id: "case-list", role: "grid", tabindex: "0", "aria-label": "cases",
@@ -772,6 +774,7 @@
     if (sample.error) out.appendChild(section("Error", fold(sample.error, "error"), "error-part"));
     if (sample.messages !== undefined && sample.messages !== null) out.appendChild(section("Messages", renderMessages(sample.messages)));
     if (Array.isArray(sample.turns) && sample.turns.length) out.appendChild(section("Turns", renderTurns(sample.turns)));
+    if (opts.review) out.appendChild(reviewPart(opts.review.c, opts.review.i, sample));
     out.appendChild(section("Output", renderValue(sample.output, opts.changed), "output-part"));
     if (Array.isArray(sample.tool_calls) && sample.tool_calls.length) out.appendChild(section("Tool calls", renderToolCalls(sample.tool_calls)));
     out.appendChild(section("Checks", checkTable(sample, opts.other)));
@@ -893,7 +896,7 @@
         add(ui.detail, el("p", { class: "muted" }, "no sample was run"));
         return;
       }
-      var tabs = sampleTabs(samples.length, firstFailing(samples), function (i) { return renderSample(samples[i]); });
+      var tabs = sampleTabs(samples.length, firstFailing(samples), function (i) { return renderSample(samples[i], { review: { c: c, i: i } }); });
       markSampleTabs(tabs, null, c);
       add(ui.detail, tabs);
       return;
@@ -936,6 +939,95 @@
     markSampleTabs(tabs2, a, b);
     add(ui.detail, tabs2);
   }
+
+  // -- review: human labels for calibrating a judge -------------------------------------
+  // A reviewer marks a sample's output pass or fail with a note (one click each, or the
+  // keys p, f and n) and downloads the marks as a labels file: one JSON object a line,
+  // {"case", "output", "label", "note", "vars"?}, the format a judge's `labels:` reads
+  // (`evalkit calibrate`). Nothing leaves the page: the file is a Blob the browser saves.
+
+  var LABELS = {};  // key -> {case, suite, output, label, note, vars}
+  var LABEL_ORDER = [];
+  function labelKey(c, i) { return S.view.kind + S.view.index + "|" + itemId(c) + "|" + i; }
+  function labelFor(c, i, sample) {
+    var key = labelKey(c, i);
+    if (!LABELS[key]) {
+      LABELS[key] = { case: c.case, suite: c.suite, output: sample.output, label: null, note: "", vars: isObj(c.vars) ? c.vars : null };
+      LABEL_ORDER.push(key);
+    }
+    return LABELS[key];
+  }
+  function labelled() { return LABEL_ORDER.map(function (k) { return LABELS[k]; }).filter(function (l) { return l.label; }); }
+  function labelsText() {
+    return labelled().map(function (l) {
+      var line = { case: l.case, output: l.output, label: l.label, note: l.note };
+      if (l.vars && Object.keys(l.vars).length) line.vars = l.vars;
+      return JSON.stringify(line) + "\n";
+    }).join("");
+  }
+  function labelsName() {
+    var suites = {};
+    labelled().forEach(function (l) { suites[l.suite] = true; });
+    var names = Object.keys(suites);
+    return (names.length === 1 ? names[0].replace(/[^A-Za-z0-9_.-]+/g, "-") + "-" : "") + "labels.jsonl";
+  }
+  function updateDownload() {
+    var n = labelled().length;
+    ui.download.textContent = "download labels (" + n + ")";
+    ui.download.disabled = n === 0;
+  }
+  function downloadLabels() {
+    if (!labelled().length) return;
+    var url = URL.createObjectURL(new Blob([labelsText()], { type: "application/x-ndjson" }));
+    var link = el("a", { href: url, download: labelsName(), hidden: true });
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+  function reviewPart(c, i, sample) {
+    if (typeof sample.output !== "string") return section("Review", el("p", { class: "muted" }, "no output to label"), "review-part");
+    var key = labelKey(c, i);
+    var current = LABELS[key];
+    var status = el("span", { class: "review-status", id: "review-status" });
+    var note = el("textarea", { id: "review-note", rows: 2, placeholder: "note (n): why it passes or fails", "aria-label": "review note" });
+    note.value = current ? current.note : "";
+    var pass = el("button", { class: "review-pass", id: "review-pass", title: "the output passes (p)" }, "pass (p)");
+    var fail = el("button", { class: "review-fail", id: "review-fail", title: "the output fails (f)" }, "fail (f)");
+    function show() {
+      var l = LABELS[key];
+      var said = l && l.label ? l.label : "";
+      pass.setAttribute("aria-pressed", String(said === "pass"));
+      fail.setAttribute("aria-pressed", String(said === "fail"));
+      status.textContent = said ? "labelled " + said : "not labelled";
+    }
+    function mark(label) {
+      var l = labelFor(c, i, sample);
+      l.label = l.label === label ? null : label;  // a second click takes the mark back
+      l.note = note.value;
+      show();
+      updateDownload();
+    }
+    pass.addEventListener("click", function () { mark("pass"); });
+    fail.addEventListener("click", function () { mark("fail"); });
+    note.addEventListener("input", function () { labelFor(c, i, sample).note = note.value; });
+    note.addEventListener("keydown", function (e) { if (e.key === "Escape") { note.blur(); ui.list.focus(); } });
+    var part = section("Review", el("div", { class: "review" }, pass, fail, status, note), "review-part");
+    part.__mark = mark;
+    show();
+    return part;
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    var tag = e.target && e.target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    if (e.key !== "p" && e.key !== "f" && e.key !== "n") return;
+    var part = ui.detail.querySelector(".review-part");
+    if (!part || !part.__mark) return;
+    e.preventDefault();
+    if (e.key === "n") part.querySelector("textarea").focus();
+    else part.__mark(e.key === "p" ? "pass" : "fail");
+  });
 
   // -- history ------------------------------------------------------------------------
 
