@@ -9,6 +9,7 @@ pytest plugin its options from :data:`OPTIONS`, so names, choices and help canno
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import os
 import sys
 import tomllib
@@ -302,8 +303,45 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
     return settings
 
 
+_ACTIVATED: list[str] = []  # project roots made importable in this process, in order
+
+
 def activate_root(root: Path) -> None:
-    """Make the project importable, so ``schema:`` and ``python`` checks resolve."""
+    """Make the project importable, so ``schema:`` and ``python`` checks resolve.
+
+    A process that opens a second project (a test session, a notebook, ``evalkit diff`` of two
+    checkouts) must not resolve ``schemas.support`` from the first one's cached ``schemas``
+    package: the new root goes first on ``sys.path`` and modules imported from the other
+    roots are forgotten (objects already loaded keep working; new imports read this root)."""
     text = str(root)
-    if text not in sys.path:
-        sys.path.insert(0, text)
+    if sys.path and sys.path[0] == text:
+        return
+    if text in sys.path:
+        sys.path.remove(text)
+    sys.path.insert(0, text)
+    others = {r for r in _ACTIVATED if r != text}
+    if others:
+        for name, module in list(sys.modules.items()):
+            if name == "evalkit" or name.startswith("evalkit."):
+                continue
+            if any(_owner(place) in others for place in _places(module)):
+                del sys.modules[name]
+        importlib.invalidate_caches()
+    if text not in _ACTIVATED:
+        _ACTIVATED.append(text)
+
+
+def _places(module: object) -> list[str]:
+    file = getattr(module, "__file__", None) or ""
+    return [p for p in [file, *map(str, getattr(module, "__path__", None) or [])] if p]
+
+
+def _owner(place: str) -> str | None:
+    """The most specific import root holding ``place``: a project root, or a folder such as
+    site-packages inside it (a virtualenv in the project's folder is not the project)."""
+    best: str | None = None
+    for entry in [*sys.path, *_ACTIVATED]:
+        inside = entry and place.startswith(entry.rstrip(os.sep) + os.sep)
+        if inside and (best is None or len(entry) > len(best)):
+            best = entry
+    return best

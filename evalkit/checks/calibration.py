@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, display_path
 from ..io.files import atomic_write, read_text, slug
+from ..io.jsonfile import loads_bounded
 from ..stats.agreement import Agreement
 
 if TYPE_CHECKING:
@@ -102,10 +103,7 @@ def _read_cached(path: Path, mtime_ns: int, size: int) -> LabelSet:
             raise ConfigError(
                 f"more than {MAX_LABELS} labels: split the file, or label a sample", path, number
             )
-        try:
-            raw = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise ConfigError(f"invalid JSON on this line: {exc}", path, number) from None
+        raw = loads_bounded(text, path, number, what="this line")
         if not isinstance(raw, dict):
             raise ConfigError(
                 'a label is a JSON object: {"case", "output", "label": "pass"|"fail", "note"}',

@@ -264,7 +264,7 @@ def test_replay_without_recordings_writes_nothing(
         ('{"case": "a", "output": "x", "label": "yes"}', 'label must be "pass" or "fail"'),
         ('{"case": "a", "output": "x"}', "missing field 'label'"),
         ('{"case": "a", "output": "x", "label": "pass", "lable": 1}', "unknown field 'lable'"),
-        ("not json", "invalid JSON on this line"),
+        ("not json", "this line is not JSON"),
         ('["a"]', "a label is a JSON object"),
         (
             '{"case": "refund", "output": "'
