@@ -29,8 +29,8 @@ TWO_COMMANDS = """\
 # 1. Run the example suite from its committed recordings: no API key, no network.
 python -m pip install -e . && python -m pytest --evalkit suites/
 
-# 2. Run evalkit's own tests.
-python -m pip install -e '.[dev]' && python -m pytest
+# 2. Run evalkit's own tests (both cores: about 2½ minutes on 2).
+python -m pip install -e '.[dev]' && python -m pytest -n 2
 """
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
@@ -173,3 +173,9 @@ def test_slug_and_link_helpers_find_what_github_would() -> None:
     assert anchors(DOCS / "guides" / "prompts.md") >= {"templates", "the-lock"}
     page = DOCS / "getting-started" / "first-suite.md"
     assert "../guides/prompts.md#the-lock" in relative_links(page)
+
+
+def test_ci_runs_the_readme_s_test_command() -> None:
+    # CI proves what a newcomer types: the README's second command, as written.
+    command = TWO_COMMANDS.strip().splitlines()[-1].split("&& ", 1)[1]
+    assert f"\n{command}\n" in (ROOT / ".ci" / "run").read_text()
