@@ -134,6 +134,17 @@ def parse_yaml(text: str, path: str | Path) -> Any:
         ):
             problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise ConfigError(f"YAML syntax error: {problem}", path, line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: NUL, other controls
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        )
+        raise ConfigError(
+            f"character U+{code:04X} is not allowed in YAML: delete it (control characters "
+            "other than tab and newline cannot appear, even in quotes)",
+            path,
+            line,
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", path, None) from None
 
