@@ -546,3 +546,22 @@ def test_review_marks_notes_and_a_labels_file(
         (2, "injection", "fail"),
         (3, "flaky", "pass"),
     ]
+
+
+def test_outputs_and_tool_arguments_nested_thousands_deep_do_not_break_the_page(
+    viewer: Viewer, tmp_path: Path
+) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    cases = head_cases()
+    refund = next(c for c in cases if c["case"] == "refund")
+    refund["samples"][0]["output"] = deep
+    turn = refund["samples"][0]["turns"][0]
+    turn["tool_results"] = [{"name": "lookup_order", "result": '{"a": ' * 3000 + "1" + "}" * 3000}]
+    out = tmp_path / "run.html"
+    out.write_text(render_run(write_run(tmp_path / "head", cases)))
+    page = viewer.open(out)
+    page.click("[data-key='triage::refund']")
+    page.wait_for_selector("#detail .output-part")
+    shown = page.locator("#detail").inner_text()
+    assert "nested deeper than 32 levels: not shown" in shown
+    assert not viewer.errors, viewer.errors

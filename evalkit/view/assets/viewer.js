@@ -584,6 +584,7 @@
 
   /* Pretty JSON whose leaf lines carry their path (evalkit.compare.diff's notation: a.b[0].c), so
    * the fields a comparison found changed are highlighted. */
+  var MAX_JSON_DEPTH = 32;
   function jsonTree(value, changed) {
     var pre = el("pre", { class: "json" });
     function line(depth, path, parts) {
@@ -600,6 +601,11 @@
     function walk(v, depth, path, keyLabel, comma) {
       var prefix = keyLabel === null ? [] : [el("span", { class: "jkey" }, JSON.stringify(keyLabel)), ": "];
       var tail = comma ? "," : "";
+      if ((Array.isArray(v) || isObj(v)) && depth >= MAX_JSON_DEPTH) {
+        // An output nested thousands deep would overflow the page's stack: cut, and say so.
+        line(depth, path, prefix.concat([el("span", { class: "muted" }, "\u2026 nested deeper than " + MAX_JSON_DEPTH + " levels: not shown"), tail]));
+        return;
+      }
       if (Array.isArray(v) || isObj(v)) {
         var entries = Array.isArray(v) ? v.map(function (x, i) { return [i, x]; }) : Object.keys(v).map(function (k) { return [k, v[k]]; });
         var open = Array.isArray(v) ? "[" : "{", close = Array.isArray(v) ? "]" : "}";
