@@ -16,6 +16,7 @@ Three rules live in this one module so no caller has to remember them:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -24,7 +25,6 @@ import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO
 
 from ..errors import ConfigError
 
@@ -177,28 +177,40 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 class AppendLog:
-    """An append-only text file of one record per line, flushed after each record.
+    """An append-only text file of one record per line, each written at once (unbuffered).
 
     A crash can leave a torn last line; before appending, the log makes sure the file ends
     at a line boundary, so the torn record stays a single unreadable line (reported by the
-    reader) and never swallows the next one.
+    reader) and never swallows the next one. A write the system refuses partway (a full disk,
+    a file-size limit) is cut back to where the record began and raised: the file holds whole
+    records only.
     """
 
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: IO[str] = path.open("a+", encoding="utf-8", newline="\n")
+        self._handle = path.open("a+b", buffering=0)
         end = self._handle.seek(0, os.SEEK_END)
         if end:
-            with path.open("rb") as raw:
-                raw.seek(end - 1)
-                if raw.read(1) != b"\n":
-                    self._handle.write("\n")
-                    self._handle.flush()
+            self._handle.seek(end - 1)
+            if self._handle.read(1) != b"\n":
+                self._append(b"\n")
 
     def write(self, line: str) -> None:
-        self._handle.write(line.replace("\n", " ") + "\n")
-        self._handle.flush()  # survives a crash or Ctrl-C of this process
+        self._append((line.replace("\n", " ") + "\n").encode("utf-8"))
+
+    def _append(self, data: bytes) -> None:
+        fd = self._handle.fileno()
+        start = os.fstat(fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                written = self._handle.write(view)
+                view = view[written or 0 :]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
 
     def close(self) -> None:
         self._handle.close()

@@ -189,7 +189,14 @@ class RunWriter:
             ) from None
 
     def write(self, result: CaseResult) -> None:
-        self._log.write(self.redact(result.model_dump_json()))
+        try:
+            self._log.write(self.redact(result.model_dump_json()))
+        except OSError as exc:  # a full disk, a file-size limit: the run cannot keep results
+            raise ConfigError(
+                f"cannot write results: {exc.strerror or exc}; the cases written before are "
+                "kept whole: free the space, then `evalkit run --resume` runs the rest",
+                self.path,
+            ) from None
 
     def close(self) -> None:
         self._log.close()
