@@ -19,6 +19,7 @@ from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
 from .models import History, HistoryRun, SuiteStats
 
 DEFAULT_LIMIT = 30
+MAX_FLAKY = 1000  # cases the page names as flaky in the history
 
 
 def _mtime(path: Path) -> str:
@@ -29,15 +30,20 @@ def _mtime(path: Path) -> str:
     return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
 
 
-def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
-    """The run's time and per-suite statistics (last line per case wins, torn lines skipped)."""
+Verdicts = dict[str, tuple[str, str]]  # case key → (its first request's key, its verdict)
+
+
+def _read(folder: Path) -> tuple[str, list[SuiteStats], Verdicts]:
+    """The run's time, per-suite statistics and each case's verdict with the request it was
+    given (last line per case wins, torn lines skipped)."""
     latest: dict[str, Row] = {}
+    verdicts: Verdicts = {}
     finished = ""
     results = results_file(folder)
     try:
         handle = results.open(encoding="utf-8", errors="replace")
     except OSError:
-        return _mtime(meta_file(folder)), []
+        return _mtime(meta_file(folder)), [], {}
     with handle:
         for line in handle:
             try:
@@ -49,15 +55,40 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats]]:
             row = row_of_json(data)
             if row is None:
                 continue
-            key = f"{data.get('suite')}::{data.get('case')}[{data.get('variant')}]"
+            key = case_key(data.get("suite"), data.get("case"), data.get("variant"))
             latest[key] = row
+            samples = data.get("samples")
+            first = samples[0] if isinstance(samples, list) and samples else None
+            request = first.get("request_key") if isinstance(first, dict) else None
+            if isinstance(request, str) and request and row.verdict != "not run":
+                verdicts[key] = (request, str(row.verdict))
             stamp = data.get("finished_at")
             if isinstance(stamp, str) and stamp > finished:
                 finished = stamp
     return (
         finished or _mtime(meta_file(folder)) or _mtime(results),
         stats_of_rows(latest.values(), split="mixed"),
+        verdicts,
     )
+
+
+def case_key(suite: object, case: object, variant: object) -> str:
+    """How the history names a case (the page's rows use the same key)."""
+    return f"{suite}::{case}[{variant if variant is not None else ''}]"
+
+
+def flaky_in_history(runs: Sequence[Verdicts], limit: int = MAX_FLAKY) -> list[str]:
+    """Cases whose verdict changed between runs that sent them the identical request (same
+    canonical request hash): the model, not the prompt, changed its mind. A changed request
+    (an edited prompt, another model) is a change, not flakiness."""
+    seen: dict[tuple[str, str], str] = {}
+    flaky: set[str] = set()
+    for verdicts in runs:
+        for key, (request, verdict) in verdicts.items():
+            before = seen.setdefault((key, request), verdict)
+            if before != verdict:
+                flaky.add(key)
+    return sorted(flaky)[:limit]
 
 
 def _href(folder: Path, page: Path | None) -> str:
@@ -119,16 +150,15 @@ def load_history(
     in_page = {
         run.folder.resolve(): index for index, run in enumerate(loaded) if run.folder is not None
     }
-    found: list[tuple[str, Path, int | None, list[SuiteStats]]] = []
+    found: list[tuple[str, Path, int | None, list[SuiteStats], Verdicts]] = []
     for folder in run_folders(results_dir):
         index = in_page.get(folder.resolve())
+        time, suites, verdicts = _read(folder)
         if index is not None:
             view = loaded[index].view
             time = max((c.finished_at for c in view.cases), default="") or _mtime(meta_file(folder))
-            found.append((time, folder, index, suite_stats(view.cases, split="mixed")))
-        else:
-            time, suites = _read(folder)
-            found.append((time, folder, None, suites))
+            suites = suite_stats(view.cases, split="mixed")
+        found.append((time, folder, index, suites, verdicts))
     found.sort(key=lambda item: (item[0], item[1].name))
     notes = []
     if len(found) > limit:
@@ -142,6 +172,7 @@ def load_history(
             loaded=index,
             suites=suites,
         )
-        for time, folder, index, suites in found
+        for time, folder, index, suites, _ in found
     ]
-    return History(folder=display_path(results_dir), runs=runs, notes=notes)
+    flaky = flaky_in_history([verdicts for *_, verdicts in found])
+    return History(folder=display_path(results_dir), runs=runs, notes=notes, flaky=flaky)

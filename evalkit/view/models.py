@@ -181,6 +181,8 @@ class History(BaseModel):
     folder: str
     runs: list[HistoryRun]
     notes: list[str] = []
+    # cases ("suite::case[variant]") whose verdict changed between runs of identical requests
+    flaky: list[str] = []
 
 
 class Start(BaseModel):

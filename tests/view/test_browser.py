@@ -565,3 +565,20 @@ def test_outputs_and_tool_arguments_nested_thousands_deep_do_not_break_the_page(
     shown = page.locator("#detail").inner_text()
     assert "nested deeper than 32 levels: not shown" in shown
     assert not viewer.errors, viewer.errors
+
+
+def test_a_case_flaky_in_the_history_says_so(viewer: Viewer, tmp_path: Path) -> None:
+    results = tmp_path / "runs"
+    for day, passed in ((1, True), (2, False)):
+        cases = [
+            {**c, "passed": passed, "finished_at": f"2026-01-0{day}T00:00:00+00:00"}
+            for c in head_cases()
+        ]
+        write_run(results / f"r{day}", cases)
+    out = tmp_path / "view.html"
+    out.write_text(render_view([results / "r2"], results_dir=results, out=out))
+    page = viewer.open(out)
+    page.click("[data-key='triage::refund']")
+    fact = page.locator("#detail [data-fact=flaky]")
+    assert "verdict changed between runs that sent it the identical request" in fact.inner_text()
+    assert not viewer.errors, viewer.errors

@@ -607,3 +607,50 @@ def test_evalkit_view_of_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     cases = data["runs"][0]["cases"]
     assert cases and all(c["verdict"] == "passed" for c in cases)
     assert all(s["request_id"] for c in cases for s in c["samples"])
+
+
+def test_history_marks_a_verdict_that_changed_on_the_identical_request(tmp_path: Path) -> None:
+    """Flaky in the history: the same case, sent the same request (same hash), passed in one
+    run and failed in another. A case whose request changed (an edited prompt) is not flaky;
+    nor is one that only did not run."""
+    results = tmp_path / "runs"
+
+    def run(name: str, day: int, verdicts: dict[str, tuple[bool, str, str]]) -> None:
+        cases = []
+        for key, (passed, request, status) in verdicts.items():
+            s = sample("{}", passed, request_key=request)
+            c = case(key, passed, [s], status=status, finished_at=f"2026-01-0{day}T00:00:00+00:00")
+            cases.append(c)
+        write_run(results / name, cases)
+
+    run(
+        "r1",
+        1,
+        {
+            "same": (True, "k1", "done"),
+            "edited": (True, "k1", "done"),
+            "gone": (True, "k1", "done"),
+        },
+    )
+    run(
+        "r2",
+        2,
+        {
+            "same": (False, "k1", "done"),
+            "edited": (False, "k2", "done"),
+            "gone": (True, "k1", "done"),
+        },
+    )
+    run(
+        "r3",
+        3,
+        {
+            "same": (True, "k1", "done"),
+            "edited": (False, "k2", "done"),
+            "gone": (False, "k1", "not run: no recording"),
+        },
+    )
+    history = load_history(results)
+    assert history.flaky == ["triage::same[]"]
+    page = render_view([results / "r3"], results_dir=results, out=tmp_path / "v.html")
+    assert '"flaky":["triage::same[]"]' in page.replace(" ", "")

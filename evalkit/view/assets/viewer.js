@@ -812,6 +812,10 @@
     return items.length ? el("div", { class: "why", id: "why" }, el("h3", null, c.passed ? "Failed samples" : "Why it failed"), el("ul", null, items)) : null;
   }
 
+  function flakyInHistory(c) {
+    var keys = DATA.history && DATA.history.flaky;
+    return !!keys && keys.indexOf(c.suite + "::" + c.case + "[" + (c.variant === null || c.variant === undefined ? "" : c.variant) + "]") >= 0;
+  }
   function samplesFact(c) {
     // k/n, the observed rate and its interval at the suite's confidence, and flakiness
     var n = c.samples.length, k = c.samples.filter(function (s) { return s.passed; }).length;
@@ -835,6 +839,7 @@
       ["model", c.model_requested], ["mode", c.mode],
       ["samples", (c.samples || []).length > 1 ? samplesFact(c) : null],
       ["verdict", c.verdict === "inconclusive" ? inconclusiveFact(c) : null],
+      ["flaky", flakyInHistory(c) ? "in the history: its verdict changed between runs that sent it the identical request" : null],
       ["finished", c.finished_at], ["results line", c.line_no]
     ];
     var dl = el("dl", { class: "facts wide" });
