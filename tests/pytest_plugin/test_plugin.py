@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -144,6 +145,39 @@ def test_xdist(recorded: pytest.Pytester) -> None:
     result = recorded.runpytest("--evalkit", "suites/", "-n", "2")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*suite triage: 2/2 cases passed*"])
+
+
+def test_adaptive_repeats_under_xdist_replay_the_serial_verdicts(
+    pytester: pytest.Pytester, server: TestingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`repeat: {min, max}` under xdist: each worker samples its cases adaptively, and the
+    verdicts, rates and sample counts are the ones a serial replay of the recordings gives."""
+    from evalkit.results.folder import latest_results
+
+    make_project(pytester.path)
+    monkeypatch.chdir(pytester.path)
+    suite = pytester.path / "suites" / "triage.yaml"
+    suite.write_text(
+        suite.read_text().replace(
+            "assert:\n", "repeat: {min: 3, max: 30}\ncase_threshold: 0.5\nassert:\n", 1
+        )
+    )
+    assert main(["record"]) == 0
+    runs = pytester.path / ".evalkit" / "runs"
+
+    def cases(folders: list[Path]) -> dict[str, tuple[str | None, int, float | None]]:
+        return {
+            r.case: (r.verdict, len(r.samples), r.pass_rate)
+            for folder in folders
+            for r in latest_results(folder)
+        }
+
+    pytester.runpytest("--evalkit", "suites/").assert_outcomes(passed=2)
+    serial = cases([max(runs.iterdir(), key=lambda p: p.stat().st_mtime)])
+    pytester.runpytest("--evalkit", "suites/", "-n", "2").assert_outcomes(passed=2)
+    workers = [p for p in runs.iterdir() if p.name.endswith(("-gw0", "-gw1"))]  # a folder each
+    assert cases(workers) == serial
+    assert all(verdict == "passed" and 3 <= n < 30 for verdict, n, _ in serial.values()), serial
 
 
 def test_results_file_is_written_as_by_evalkit_run(recorded: pytest.Pytester) -> None:
