@@ -39,12 +39,20 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import view
     from ..runs import report as run_report
+    from ..runs.history import flaky_in_folder
     from ..runs.runsets import RunSet, by_item
 
     runs = RunSet.open(args.runs, results_dir())
     report, figures = run_report.build(runs.union(by_item), runs.label, [], REMEDIES)
     unfinished = runs.unfinished()
     report.warnings = runs.warnings() + unfinished
+    flaky = flaky_in_folder(results_dir(), runs.paths)
+    if flaky:
+        shown = ", ".join(flaky[:10]) + (f" and {len(flaky) - 10} more" if len(flaky) > 10 else "")
+        report.warnings.append(
+            f"flaky in the history: {shown} (the verdict changed between runs that sent the "
+            "identical request)"
+        )
     report.passed = report.passed and not unfinished
     run_report.print_terminal(report, figures, console_for_output())
     for flag, render in (("markdown", run_report.to_markdown), ("json", run_report.to_json)):

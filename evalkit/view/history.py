@@ -15,11 +15,11 @@ from pathlib import Path
 
 from ..errors import ConfigError, display_path
 from ..results.folder import is_run_folder, meta_file, parse_line, results_file
+from ..runs.history import Verdicts, case_key, flaky_in_history, verdict_entry
 from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
 from .models import History, HistoryRun, SuiteStats
 
 DEFAULT_LIMIT = 30
-MAX_FLAKY = 1000  # cases the page names as flaky in the history
 
 
 def _mtime(path: Path) -> str:
@@ -28,9 +28,6 @@ def _mtime(path: Path) -> str:
     except OSError:
         return ""
     return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
-
-
-Verdicts = dict[str, tuple[str, str]]  # case key → (its first request's key, its verdict)
 
 
 def _read(folder: Path) -> tuple[str, list[SuiteStats], Verdicts]:
@@ -57,11 +54,9 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats], Verdicts]:
                 continue
             key = case_key(data.get("suite"), data.get("case"), data.get("variant"))
             latest[key] = row
-            samples = data.get("samples")
-            first = samples[0] if isinstance(samples, list) and samples else None
-            request = first.get("request_key") if isinstance(first, dict) else None
-            if isinstance(request, str) and request and row.verdict != "not run":
-                verdicts[key] = (request, str(row.verdict))
+            entry = verdict_entry(data)
+            if entry is not None:
+                verdicts[key] = entry[1:]
             stamp = data.get("finished_at")
             if isinstance(stamp, str) and stamp > finished:
                 finished = stamp
@@ -70,25 +65,6 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats], Verdicts]:
         stats_of_rows(latest.values(), split="mixed"),
         verdicts,
     )
-
-
-def case_key(suite: object, case: object, variant: object) -> str:
-    """How the history names a case (the page's rows use the same key)."""
-    return f"{suite}::{case}[{variant if variant is not None else ''}]"
-
-
-def flaky_in_history(runs: Sequence[Verdicts], limit: int = MAX_FLAKY) -> list[str]:
-    """Cases whose verdict changed between runs that sent them the identical request (same
-    canonical request hash): the model, not the prompt, changed its mind. A changed request
-    (an edited prompt, another model) is a change, not flakiness."""
-    seen: dict[tuple[str, str], str] = {}
-    flaky: set[str] = set()
-    for verdicts in runs:
-        for key, (request, verdict) in verdicts.items():
-            before = seen.setdefault((key, request), verdict)
-            if before != verdict:
-                flaky.add(key)
-    return sorted(flaky)[:limit]
 
 
 def _href(folder: Path, page: Path | None) -> str:
