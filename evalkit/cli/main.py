@@ -13,28 +13,13 @@ its one line (redacted) with exit 2. Ctrl-C: a run's own handling cancels it cle
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from types import ModuleType
 
 from ..errors import EvalkitError
 from ..io.redaction import redact
-from . import (
-    batch,
-    calibrate,
-    check,
-    diff,
-    estimate,
-    export,
-    imports,
-    init,
-    lock,
-    models,
-    prune,
-    report,
-    view,
-)
-from . import run as run_command
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser
 
 __all__ = [
@@ -47,37 +32,87 @@ __all__ = [
     "main",
 ]
 
+
+class Commands(MutableMapping[str, ModuleType]):
+    """Command → its module, imported when first asked for: ``evalkit run`` loads the run
+    command's modules and not the viewer's, the importers' or the validator's (about a
+    fifth of a command's start-up)."""
+
+    def __init__(self, names: dict[str, str]):
+        self._names = dict(names)
+        self._modules: dict[str, ModuleType] = {}
+
+    def __getitem__(self, command: str) -> ModuleType:
+        if command not in self._modules:
+            module = importlib.import_module(f"{__package__}.{self._names[command]}")
+            for other, name in self._names.items():  # a family shares one module
+                if name == self._names[command]:
+                    self._modules.setdefault(other, module)
+        return self._modules[command]
+
+    def __setitem__(self, command: str, module: ModuleType) -> None:
+        self._names.setdefault(command, module.__name__.rpartition(".")[2])
+        self._modules[command] = module
+
+    def __delitem__(self, command: str) -> None:
+        del self._names[command]
+        self._modules.pop(command, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 # command → its module, in the order of `evalkit --help`
-COMMANDS: dict[str, ModuleType] = {
-    "run": run_command,
-    "record": run_command,
-    "check": check,
-    "models": models,
-    "calibrate": calibrate,
-    "diff": diff,
-    "report": report,
-    "export": export,
-    "init": init,
-    "lock": lock,
-    "prune": prune,
-    "view": view,
-    "import": imports,
-    "estimate": estimate,
-    "batch": batch,
-}
+COMMANDS = Commands(
+    {
+        "run": "run",
+        "record": "run",
+        "check": "check",
+        "models": "models",
+        "calibrate": "calibrate",
+        "diff": "diff",
+        "report": "report",
+        "export": "export",
+        "init": "init",
+        "lock": "lock",
+        "prune": "prune",
+        "view": "view",
+        "import": "imports",
+        "estimate": "estimate",
+        "batch": "batch",
+    }
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of ``command``'s module (what a command line
+    naming it needs; the usage line still lists every command)."""
     parser = Parser(prog="evalkit", description="Prompt regression tests for the OpenAI API.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in dict.fromkeys(COMMANDS.values()):  # each module once, in order
+    if command is None:
+        sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+        modules = [COMMANDS[name] for name in COMMANDS]
+    else:
+        sub = parser.add_subparsers(
+            dest="command",
+            required=True,
+            parser_class=Parser,
+            metavar="{" + ",".join(COMMANDS) + "}",
+        )
+        modules = [COMMANDS[command]]
+    for module in dict.fromkeys(modules):  # each module once, in order
         module.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(diff.head_runs_then_options(words))
+    command = words[0] if words and words[0] in COMMANDS else None
+    if command == "diff":
+        words = COMMANDS["diff"].head_runs_then_options(words)
+    args = build_parser(command).parse_args(words)
     try:
         code: int = COMMANDS[args.command].run(args)
         return code

@@ -424,16 +424,26 @@ class RateLimiter:
         """Seconds until one request of ``tokens`` fits (0: it does now)."""
         return self.pacer(scope).delay(tokens)
 
-    async def acquire(self, tokens: float, scope: str = "") -> Ticket:
-        """Wait until one request of ``tokens`` fits both budgets, then take it."""
+    async def acquire(self, tokens: float | Callable[[], float], scope: str = "") -> Ticket:
+        """Wait until one request of ``tokens`` fits both budgets, then take it.
+
+        ``tokens`` may be a function that weighs the request: it is called only when the
+        scope has a tokens budget once the probe has answered (a limit set, or learned from
+        the headers). A request's weight counts for nothing without one, and counting the
+        tokens of every request (the tokenizer's load included) is a run's largest cost
+        of its own against a server that limits requests alone, or nothing."""
         pacer = self.pacer(scope)
+        weight = None if callable(tokens) else tokens
         while True:
             while pacer.probing and pacer.probe_out:
                 await pacer.probed.wait()
-            ticket = pacer.try_acquire(tokens, scope)
+            if weight is None:
+                assert callable(tokens)
+                weight = float(tokens()) if pacer.tokens.limit is not None else 0.0
+            ticket = pacer.try_acquire(weight, scope)
             if ticket is not None:
                 return ticket
-            await asyncio.sleep(pacer.delay(tokens))
+            await asyncio.sleep(pacer.delay(weight))
 
     def try_acquire(self, tokens: float, scope: str = "") -> Ticket | None:
         """Take one request of ``tokens`` if it fits now (and no probe is out), else None."""

@@ -168,7 +168,13 @@ class LiveClient:
 
     async def send(self, request: Request) -> Response:
         """Send one request, retrying what is worth retrying; raises ApiCallError."""
-        weight = tokens.rate_tokens(request.endpoint, request.body)
+        weighed: list[float] = []
+
+        def weight() -> float:  # only under a tokens budget (RateLimiter.acquire)
+            if not weighed:
+                weighed.append(tokens.rate_tokens(request.endpoint, request.body))
+            return weighed[0]
+
         _ = self.client  # a configuration error surfaces before any pacing
         error = ""
         for attempt in range(self.policy.max_retries + 1):

@@ -169,16 +169,11 @@ class Engine:
             settle=judged.settle if judged is not None else None,
             samples=samples,
             messages=messages if isinstance(messages, list) else [],
-            recording=self._relative(self.store.path(Owner(planned.suite.name, planned.case.id))),
+            recording=self.store.relative(
+                Owner(planned.suite.name, planned.case.id), self.settings.root
+            ),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-
-    def _relative(self, path: Path) -> str:
-        """A path as the project names it (no filesystem call: this runs per case)."""
-        try:
-            return str(path.relative_to(self.settings.root))
-        except ValueError:
-            return str(path)
 
     def not_run(self, planned: PlannedCase, why: str) -> CaseResult:
         return self._result(planned, [], status=f"not run: {why}")

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -203,6 +204,8 @@ class RecordingStore:
         self._cache: dict[Owner, dict[str, Interaction]] = {}
         self._dirty: set[Owner] = set()
         self._marks: dict[Owner, OwnerMark] = {}
+        self._folders: dict[str, Path] = {}
+        self._named: dict[str, tuple[Path, str]] = {}
 
     def mark(self, owner: Owner, mark: OwnerMark, *, write: bool = False) -> None:
         """Say who owns ``owner``'s file (a test); ``write``: save the marker even when no
@@ -219,7 +222,28 @@ class RecordingStore:
                 self._dirty.add(owner)
 
     def path(self, owner: Owner) -> Path:
-        return self.folder / slug(owner.suite) / f"{slug(owner.case)}.json"
+        return self._suite_folder(owner.suite) / f"{slug(owner.case)}.json"
+
+    def _suite_folder(self, suite: str) -> Path:
+        """A suite's folder of recordings (kept: every case of a run asks for it)."""
+        folder = self._folders.get(suite)
+        if folder is None:
+            folder = self._folders[suite] = self.folder / slug(suite)
+        return folder
+
+    def relative(self, owner: Owner, root: Path) -> str:
+        """:meth:`path` as the project at ``root`` names it (outside it: the whole path),
+        as text built without a filesystem call or a Path per case (a result names its
+        recording, and replay does little else per case)."""
+        named = self._named.get(owner.suite)
+        if named is None or named[0] != root:
+            folder = self._suite_folder(owner.suite)
+            try:
+                named = (root, str(folder.relative_to(root)))
+            except ValueError:
+                named = (root, str(folder))
+            self._named[owner.suite] = named
+        return os.path.join(named[1], f"{slug(owner.case)}.json")
 
     def entries(self, owner: Owner) -> dict[str, Interaction]:
         """The case's recorded interactions by request key (read once, then cached)."""

@@ -50,6 +50,7 @@ class State:
     lacking: list[Suite] = field(default_factory=list)  # collected, without the variant asked
     defining: int = 0  # suites collected that define it
     said: set[str] = field(default_factory=set)  # lifecycle warnings given (once each)
+    froze: bool = False  # collection's objects moved out of the collector (hooks.py)
 
     def variant_lines(self) -> list[str]:
         """What ``--evalkit-variant`` skipped; a ConfigError when no suite defines it."""

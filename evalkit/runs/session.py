@@ -43,7 +43,6 @@ from ..results.folder import (
     read_meta,
     results_file,
 )
-from .runsets import RunSet, by_item
 
 if TYPE_CHECKING:
     from ..engine.batch import BatchProgress  # what a display follows in a batch run
@@ -173,6 +172,8 @@ class Session:
         session = cls.open(project.settings, meta, folder=folder)
         # the finished cases are folded as they are read, not held (a run may be big)
         done: set[str] = set()
+        from .runsets import RunSet, by_item  # a resume only: it loads the comparer
+
         runs = RunSet([ref], [folder], [meta])
         for result in runs.union(by_item, empty_ok=True):
             if result.ran and result.error is None:

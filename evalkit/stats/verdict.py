@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from .distributions import binom_cdf, binom_sf
 from .intervals import Interval, check_confidence, clopper_pearson
@@ -117,7 +118,15 @@ def fail_p_value(passes: int, samples: int, threshold: float) -> float:
 def case_verdict(
     passes: int, samples: int, threshold: float, confidence: float = 0.95
 ) -> CaseVerdict:
-    """The verdict of ``passes`` out of ``samples`` against the bar (fixed-sample rule)."""
+    """The verdict of ``passes`` out of ``samples`` against the bar (fixed-sample rule).
+
+    A run asks this of every case with a handful of distinct counts, and the exact interval
+    costs a continued fraction: the answers (immutable) are kept, a few thousand at most."""
+    return _case_verdict(passes, samples, threshold, confidence)
+
+
+@lru_cache(maxsize=4096)
+def _case_verdict(passes: int, samples: int, threshold: float, confidence: float) -> CaseVerdict:
     check_counts(passes, samples)
     check_threshold(threshold)
     alpha = 1.0 - check_confidence(confidence)

@@ -130,3 +130,22 @@ def test_each_command_module_imports_on_its_own() -> None:
         [sys.executable, "-c", IMPORT_EACH, *names, "evalkit.view"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+ONLY_RUN = """
+import sys
+from evalkit.cli.main import build_parser
+parser = build_parser("run")
+assert parser.parse_args(["run"]).command == "run"
+assert "{run,record,check,models,calibrate,diff," in parser.format_usage()  # every command listed
+heavy = ("evalkit.view", "evalkit.project.validate", "evalkit.importers", "evalkit.compare.diff")
+loaded = [m for m in sys.modules if m.startswith(heavy)]
+assert not loaded, loaded
+"""
+
+
+def test_a_command_line_loads_only_the_command_it_runs() -> None:
+    """`evalkit run` does not import the viewer, the validator, the importers or the
+    comparer (start-up is paid by every command), and its usage still lists them all."""
+    done = subprocess.run([sys.executable, "-c", ONLY_RUN], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

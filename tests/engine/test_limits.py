@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -86,6 +88,36 @@ def test_limits_are_learned_from_headers_and_remaining_is_believed() -> None:
     configured = RateLimiter(rpm=30, clock=clock)
     configured.observe({"x-ratelimit-limit-requests": "5000"})
     assert configured.requests.limit == 30  # an explicit setting wins
+
+
+def test_a_request_is_weighed_only_under_a_tokens_budget() -> None:
+    """``acquire`` given a function: not called while the scope has no tokens limit (the
+    probe, a server limiting requests alone), called once when one is set or learned."""
+    weighed: list[str] = []
+
+    def weigh(name: str) -> float:
+        weighed.append(name)
+        return 250.0
+
+    asyncio.run(_weighed(Clock(), weighed, weigh))
+
+
+async def _weighed(clock: Clock, weighed: list[str], weigh: Callable[[str], float]) -> None:
+    limiter = RateLimiter(rpm=600, clock=clock)
+    probe = await limiter.acquire(lambda: weigh("probe"))
+    limiter.observe({"x-ratelimit-limit-requests": "600"}, probe)
+    limiter.done(probe)
+    after = await limiter.acquire(lambda: weigh("after"))
+    assert weighed == [] and probe.weight == after.weight == 0.0
+    limiter.observe({"x-ratelimit-limit-tokens": "1000", "x-ratelimit-remaining-tokens": "1000"})
+    learned = await limiter.acquire(lambda: weigh("learned"))
+    assert weighed == ["learned"] and learned.weight == 250.0
+    assert limiter.tokens.level == pytest.approx(750.0)  # the weight was taken from it
+    configured = RateLimiter(tpm=6000, clock=clock)
+    ticket = await configured.acquire(lambda: weigh("configured"))
+    assert weighed[-1] == "configured" and ticket.weight == 250.0
+    configured.done(ticket)  # the probe answered
+    assert (await configured.acquire(40.0)).weight == 40.0  # a number is taken as it is
 
 
 def headers(remaining: float, limit: int = 1200, reset_s: float | None = None) -> dict[str, str]:
