@@ -57,7 +57,7 @@ def add_parser(subparsers: Any) -> None:
         "--model",
         default=None,
         metavar="M",
-        help="the model to test (default gpt-4.1-mini-2025-04-14)",
+        help="the model to test (default gpt-5.4-mini-2026-03-17)",
     )
 
 
