@@ -319,7 +319,7 @@ def test_default_test_budgets_refs_and_file_vars(tmp_path: Path) -> None:
     assert refund["assert"][2] == {
         "type": "judge",
         "rubric": "Mentions the refund timeline",
-        "model": "gpt-5.5-2026-04-23",
+        "model": "gpt-4.1-2025-04-14",
         "threshold": 0.7,
     }
     assert outage["assert"][1] == {
