@@ -232,3 +232,34 @@ def test_names_that_become_paths_stay_inside(
     assert "suites/etc-passwd.yaml" in written and "prompts/etc-passwd/v1.j2" in written
     assert all(not p.startswith("..") for p in written)
     assert not (tmp_path / "etc").exists()
+
+
+def test_prompt_conversion_keeps_text_literal_and_reports_what_it_cannot_say(
+    tmp_path: Path,
+) -> None:
+    from evalkit.importers.evals_api.objects import Located
+    from evalkit.importers.evals_api.prompt import from_reference, from_template
+    from evalkit.importers.report import Origin
+
+    run_obj = Located({}, Origin(tmp_path / "run.json", 1))
+    template = from_template(
+        run_obj,
+        ("data_source", "input_messages", "template"),
+        [
+            {"role": "user", "content": "Use {% raw %} and {{item.a.b}} and {{ item.list[0] }}"},
+            {"role": "user", "content": "{{ sample.output_text }}"},
+            {"role": "user", "content": [{"type": "input_image", "image_url": "x"}]},
+            {"role": "tool", "content": "x"},
+        ],
+    )
+    assert "{{ a.b }}" in template.text and "{{ list[0] }}" in template.text
+    assert template.variables == {"a", "list"}
+    assert "{% raw %}{% raw %}" not in template.text  # the literal {% is escaped, not live
+    whats = [p.what for p in template.problems]
+    assert any("sample.output_text" in w and "literal text" in w for w in whats)
+    assert any("input_image part is not carried" in w for w in whats)
+    assert any("role 'tool'" in w for w in whats)
+    looped = from_reference(run_obj, ("data_source", "input_messages"), "item.messages")
+    assert looped.text.startswith("{% for m in messages %}") and looped.variables == {"messages"}
+    bad = from_reference(run_obj, ("data_source", "input_messages"), "item.a b")
+    assert bad.problems and not bad.text
