@@ -1,4 +1,4 @@
-"""``evalkit import promptfoo|openai-evals``: parse, plan, write, report, exit.
+"""``evalkit import promptfoo|openai-evals|openai-evals-api``: parse, plan, write, report, exit.
 
 Exit codes: 0 everything was carried over, 1 something was left out (listed with file and
 line), 2 the input could not be read or the import could not be written (a ConfigError,
@@ -57,7 +57,23 @@ def add_parser(subparsers: Any) -> None:
         "--model",
         default=None,
         metavar="M",
-        help="the model to test (default gpt-4.1-mini-2025-04-14)",
+        help="the model to test (default gpt-5.4-mini-2026-03-17)",
+    )
+    api = sources.add_parser(
+        "openai-evals-api",
+        help="import an eval object (and a run) exported from OpenAI's hosted Evals API",
+    )
+    api.add_argument("eval", metavar="EVAL.json", help="the eval object (GET /v1/evals/ID)")
+    api.add_argument("--run", default=None, metavar="RUN.json", help="one of its runs")
+    api.add_argument(
+        "--items", default=None, metavar="ITEMS.jsonl", help="the data, when the run lacks it"
+    )
+    api.add_argument("--suite", default=None, metavar="NAME", help="the suite's name")
+    api.add_argument(
+        "--model", default=None, metavar="M", help="the model to test when the run names none"
+    )
+    api.add_argument(
+        "--out", default=".", metavar="DIR", help="the evalkit project to write into (default: .)"
     )
 
 
@@ -82,6 +98,16 @@ def _plan(args: argparse.Namespace) -> tuple[ImportPlan, Report]:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         return import_promptfoo(Path(args.config), pins)
+    if args.source == "openai-evals-api":
+        from ..importers.evals_api import import_evals_api
+
+        return import_evals_api(
+            Path(args.eval),
+            Path(args.run) if args.run else None,
+            Path(args.items) if args.items else None,
+            args.suite,
+            args.model,
+        )
     from ..importers.openai_evals import import_samples
 
     return import_samples(Path(args.samples), args.suite, args.match, args.model)

@@ -32,7 +32,7 @@ from .report import Origin, Report
 from .writer import ImportPlan, slug
 from .yamlout import document
 
-DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"
+DEFAULT_MODEL = "gpt-5.4-mini-2026-03-17"
 GENERIC_TEMPLATE = (
     "{% for m in messages %}{% message m.role %}\n{{ m.content }}\n{% endmessage %}{% endfor %}\n"
 )
@@ -102,7 +102,7 @@ def import_samples(
     if not is_pinned(chosen):
         header.append(
             f"# allow_unpinned: {chosen} is an alias that can change under you without a commit; "
-            "pass a dated snapshot with --model (e.g. gpt-4.1-mini-2025-04-14) and import again."
+            "pass a dated snapshot with --model (e.g. gpt-5.4-mini-2026-03-17) and import again."
         )
         body["allow_unpinned"] = True
     body["params"] = {"temperature": 0}

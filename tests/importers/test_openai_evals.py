@@ -79,7 +79,7 @@ def test_import_check_record_replay(
     assert suite == {
         "suite": "quiz",
         "prompt": "quiz@v1",
-        "model": "gpt-4.1-mini-2025-04-14",
+        "model": "gpt-5.4-mini-2026-03-17",
         "params": {"temperature": 0},
         "cases": [{"cases_from": "cases/quiz.jsonl"}],
     }
@@ -222,7 +222,7 @@ def test_a_suite_reads_samples_directly(
         else "{cases_from: samples.jsonl}"
     )
     (tmp_path / "suites" / "quiz.yaml").write_text(
-        "prompt: quiz@v1\nmodel: gpt-4.1-mini-2025-04-14\nparams: {temperature: 0}\n"
+        "prompt: quiz@v1\nmodel: gpt-5.4-mini-2026-03-17\nparams: {temperature: 0}\n"
         f"cases:\n  - {source}\n"
     )
     with TestingServer(QUIZ, api_key=API_KEY) as server:

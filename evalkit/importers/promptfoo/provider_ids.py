@@ -72,7 +72,7 @@ CONNECTION_KEYS = {
     "inputCost": "set the price under [tool.evalkit.prices] in pyproject.toml",
     "outputCost": "set the price under [tool.evalkit.prices] in pyproject.toml",
 }
-DEFAULT_JUDGE = "gpt-4.1-2025-04-14"  # promptfoo's OpenAI grader (recent releases)
+DEFAULT_JUDGE = "gpt-5.5-2026-04-23"  # promptfoo grades with gpt-4.1, which retires 2027-01-14
 DEFAULT_EMBEDDING = "text-embedding-3-large"  # promptfoo's OpenAI embedding default
 
 

@@ -228,7 +228,7 @@ def test_csv_tests_with_expected_columns_and_load_filter(tmp_path: Path) -> None
         {
             "type": "judge",
             "rubric": "sounds like a pirate talking about food",
-            "model": "gpt-4.1-2025-04-14",
+            "model": "gpt-5.5-2026-04-23",
         },
         {
             "type": "similar",

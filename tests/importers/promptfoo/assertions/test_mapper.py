@@ -98,7 +98,7 @@ from .conftest import Mapper, load_checks
         ),
         (
             {"type": "llm-rubric", "value": "Is polite"},
-            [{"type": "judge", "rubric": "Is polite", "model": "gpt-4.1-2025-04-14"}],
+            [{"type": "judge", "rubric": "Is polite", "model": "gpt-5.5-2026-04-23"}],
         ),
         (
             {
@@ -118,7 +118,7 @@ from .conftest import Mapper, load_checks
         ),
         (
             {"type": "model-graded-closedqa", "value": "Names a city"},
-            [{"type": "judge", "rubric": "Names a city", "model": "gpt-4.1-2025-04-14"}],
+            [{"type": "judge", "rubric": "Names a city", "model": "gpt-5.5-2026-04-23"}],
         ),
         ({"type": "cost", "threshold": 0.01}, [{"type": "cost_usd", "max": 0.01}]),
         ({"type": "latency", "threshold": 500}, [{"type": "latency_ms", "max": 500}]),
@@ -229,7 +229,7 @@ def test_grader_from_options_and_non_openai_graders(m: Mapper) -> None:
         m.checks({"type": "llm-rubric", "value": "r", "provider": "anthropic:messages:claude"})[0][
             "model"
         ]
-        == "gpt-4.1-2025-04-14"
+        == "gpt-5.5-2026-04-23"
     )
     assert any("not an OpenAI chat model" in n.text for n in m.report.notes)
 

@@ -91,7 +91,7 @@ def test_grader_given_as_an_object_or_something_else(m: Mapper) -> None:
         == "gpt-4o-2024-08-06"
     )
     assert m.checks({"type": "llm-rubric", "value": "r"}, grader=42)[0]["model"] == (
-        "gpt-4.1-2025-04-14"
+        "gpt-5.5-2026-04-23"
     )
     assert any("is not a provider id" in n.text for n in m.report.notes)
     similar = m.checks(
