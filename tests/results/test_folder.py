@@ -45,7 +45,7 @@ def result(case: str, passed: bool = True, suite: str = "s", output: str = "ok")
 # -- run ids and folders -----------------------------------------------------------------------
 
 
-def test_new_run_ids_are_safe_and_sort_by_time() -> None:
+def test_new_run_ids_are_a_timestamp_and_a_hex_tail() -> None:
     ids = {new_run_id() for _ in range(20)}
     for run_id in ids:
         stamp, _, tail = run_id.rpartition("-")
