@@ -135,10 +135,10 @@ def read_text(path: Path, what: str = "file") -> str:
 
 def safe_name(name: str, what: str) -> str:
     """A name used as one path component, as given, or a ConfigError saying what is allowed."""
-    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
         raise ConfigError(
             f"{what} {name!r} cannot be used as a folder name: use letters, digits, '_', '-' "
-            "and '.', starting with a letter or digit (at most 128 characters)"
+            "and '.', starting with a letter, a digit or '_' (at most 128 characters)"
         )
     return name
 

@@ -334,7 +334,8 @@ def spent_in(folder: Path) -> float:
                 value = loads_bounded(line, path, max_depth=4, max_bytes=4096).get("usd")
             except (ConfigError, AttributeError):
                 continue
-            if isinstance(value, (int, float)) and 0 <= value < float("inf"):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if number and 0 <= value < float("inf"):
                 total += value
     return total
 

@@ -82,11 +82,6 @@ def test_a_name_that_is_not_one_plain_component_is_refused(name: str) -> None:
     assert "\n" not in message.replace(repr(name), "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: safe_name's pattern ends in `$`, which also matches before a final newline, "
-    "so 'run-1\\n' passes as a folder name (fullmatch or \\Z would refuse it)",
-)
 def test_a_name_ending_in_a_newline_is_refused() -> None:
     with pytest.raises(ConfigError):
         safe_name("run-1\n", "run id")

@@ -298,11 +298,6 @@ def test_spend_skips_torn_and_foreign_lines(tmp_path: Path) -> None:
     assert spent_in(tmp_path / "nothing") == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: spent_in counts a foreign line {'usd': true} as $1 (bool is an int), though "
-    "its docstring says foreign lines are skipped",
-)
 def test_a_usd_of_true_is_not_a_dollar(tmp_path: Path) -> None:
     (tmp_path / SPEND).write_text('{"usd": true}\n{"usd": 0.5}\n')
     assert spent_in(tmp_path) == pytest.approx(0.5)
