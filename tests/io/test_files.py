@@ -42,9 +42,12 @@ def fifo(path: Path) -> Iterator[Path]:
         yield path
     finally:
         done.set()
-        with suppress(OSError):  # let the writer's open return, if it is waiting
-            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
-        thread.join(timeout=5)
+        for _ in range(100):  # let the writer's open return, each time it is waiting
+            with suppress(OSError):
+                os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+            thread.join(timeout=0.05)
+            if not thread.is_alive():
+                break
 
 
 def test_the_readers_refuse_what_is_not_a_regular_file(tmp_path: Path) -> None:
