@@ -29,7 +29,7 @@ TWO_COMMANDS = """\
 # 1. Run the example suite from its committed recordings: no API key, no network.
 python -m pip install -e . && python -m pytest --evalkit suites/
 
-# 2. Run evalkit's own tests (three workers: under 3 minutes on 2 cores).
+# 2. Run evalkit's own tests (three workers: about 3 minutes on 2 cores).
 python -m pip install -e '.[dev]' && python -m pytest -n 3
 """
 
