@@ -17,7 +17,7 @@ from ..errors import ConfigError, display_path
 from ..results.folder import is_run_folder, meta_file, parse_line, results_file
 from ..runs.history import Verdicts, case_key, flaky_in_history, verdict_entry
 from .load import LoadedRun, Row, row_of_json, stats_of_rows, suite_stats
-from .models import History, HistoryRun, SuiteStats
+from .models import History, HistoryRun, SuiteStats, ViewCase
 
 DEFAULT_LIMIT = 30
 
@@ -65,6 +65,16 @@ def _read(folder: Path) -> tuple[str, list[SuiteStats], Verdicts]:
         stats_of_rows(latest.values(), split="mixed"),
         verdicts,
     )
+
+
+def _verdicts_of(cases: Sequence[ViewCase]) -> Verdicts:
+    """The history's verdicts of a run the page has loaded (as :func:`_read` finds them)."""
+    out: Verdicts = {}
+    for c in cases:
+        request = c.samples[0].request_key if c.samples else ""
+        if request and c.verdict != "not run":
+            out[case_key(c.suite, c.case, c.variant)] = (request, str(c.verdict))
+    return out
 
 
 def _href(folder: Path, page: Path | None) -> str:
@@ -129,11 +139,13 @@ def load_history(
     found: list[tuple[str, Path, int | None, list[SuiteStats], Verdicts]] = []
     for folder in run_folders(results_dir):
         index = in_page.get(folder.resolve())
-        time, suites, verdicts = _read(folder)
-        if index is not None:
+        if index is None:
+            time, suites, verdicts = _read(folder)
+        else:  # already read for the page: its cases carry what the history needs
             view = loaded[index].view
             time = max((c.finished_at for c in view.cases), default="") or _mtime(meta_file(folder))
             suites = suite_stats(view.cases, split="mixed")
+            verdicts = _verdicts_of(view.cases)
         found.append((time, folder, index, suites, verdicts))
     found.sort(key=lambda item: (item[0], item[1].name))
     notes = []
