@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ..errors import ConfigError
 from ..results.folder import is_run_folder, parse_line, results_file
+from ..results.verdicts import not_run_reason
 
 Verdicts = dict[str, tuple[str, str]]  # case key → (its first request's key, its verdict)
 MAX_FLAKY = 1000  # cases named as flaky in the history
@@ -27,11 +29,14 @@ def verdict_entry(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """(case key, request key, verdict) of one results line, or None when the case did not
     run, has no request key, or the line is not a result."""
     samples = data.get("samples")
-    if data.get("status", "done") != "done" or not isinstance(samples, list) or not samples:
+    if not isinstance(samples, list) or not samples:
         return None
-    if any(
-        isinstance(s, dict) and (s.get("not_run") or s.get("remedy") == "record") for s in samples
-    ):
+    read = [
+        SimpleNamespace(not_run=s.get("not_run"), remedy=s.get("remedy"))
+        for s in samples
+        if isinstance(s, dict)
+    ]
+    if not_run_reason(str(data.get("status", "done")), read) is not None:  # the one rule
         return None
     first = samples[0]
     request = first.get("request_key") if isinstance(first, dict) else None
