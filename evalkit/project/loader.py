@@ -47,6 +47,19 @@ class SuiteLoader:
         self.path = path
         self.settings = settings
         self.prompts = PromptStore(settings.prompts_dir)
+        self._implicit: list[tuple[frozenset[str], AssertionSpec]] | None = None
+
+    def implicit(self) -> list[tuple[frozenset[str], AssertionSpec]]:
+        """The assertions evalkit adds to a case (with the written types that replace
+        each), made once: a spec is frozen, so every case shares the same objects (a suite
+        of 100,000 cases holds two, not 200,000)."""
+        if self._implicit is None:
+            self._implicit = [
+                (frozenset(check.replaced_by), implicit)
+                for check in REGISTRY.values()
+                if (implicit := check.implicit()) is not None
+            ]
+        return self._implicit
 
     def fail(self, message: str, line: int | None, file: Path | None = None) -> ConfigError:
         return ConfigError(message, file or self.path, line)
@@ -433,10 +446,7 @@ class SuiteLoader:
                 scripted.append(ScriptedResult(item.name, item.result, item.args, item_line))
             script = Script(tuple(scripted))
         written = {a.type for a in asserts}
-        for check in REGISTRY.values():
-            implicit = check.implicit()
-            if implicit is not None and not written & set(check.replaced_by):
-                asserts.append(implicit)
+        asserts += [spec for replaced_by, spec in self.implicit() if not written & replaced_by]
         return Case(
             id=case_id,
             description=spec.description,

@@ -4,9 +4,10 @@ Planning renders every case's requests before any is sent, so a missing variable
 template is a configuration error (exit 2) before the run spends anything.
 
 A :class:`Plan` (what a run runs) renders each case once up front to find such errors and
-keeps only the first :attr:`Plan.KEEP` planned cases; the rest are planned again when the
-run reaches them, so a run of 100,000 cases holds the cases in flight, not 100,000 rendered
-requests.
+keeps only the first :attr:`Plan.KEEP` planned cases; of the rest it keeps the rendered text
+of their messages (a few hundred bytes, not a planned case's kilobytes), and builds their
+requests again from it when the run reaches them, so a run of 100,000 cases neither holds
+100,000 planned requests nor renders each case twice.
 """
 
 from __future__ import annotations
@@ -77,11 +78,34 @@ def turn_request(
     )
 
 
-def plan_case(suite: Suite, case: Case, variant: str | None = None) -> PlannedCase:
+def plan_case(
+    suite: Suite,
+    case: Case,
+    variant: str | None = None,
+    rendered: Sequence[Message | dict[str, Any]] | None = None,
+) -> PlannedCase:
+    """``case`` under ``variant``; ``rendered``: its :func:`first_messages`, when a
+    planning pass already rendered them."""
     target = suite.target(variant)
-    messages = first_messages(suite, case, target)
+    messages = first_messages(suite, case, target) if rendered is None else rendered
     requests = tuple(turn_request(target, messages, sample) for sample in range(suite.repeat))
     return PlannedCase(suite, case, target, requests, suite.prompts.digest(target.prompt))
+
+
+Compact = tuple[tuple[str, str], ...]
+
+
+def _compact(messages: Sequence[Message | dict[str, Any]]) -> Compact | None:
+    """Rendered text messages as (role, text) pairs, to keep past :attr:`Plan.KEEP` instead
+    of rendering the case a second time when the run reaches it; None when a message holds
+    images or is not a plain text message (those cases are rendered again)."""
+    out = []
+    for message in messages:
+        if isinstance(message, Message) and isinstance(message.content, str):
+            out.append((message.role, message.content))
+        else:
+            return None
+    return tuple(out)
 
 
 def plan(suite: Suite, variant: str | None = None, shard: Shard | None = None) -> list[PlannedCase]:
@@ -112,6 +136,7 @@ class Plan(Sequence[PlannedCase]):
         self._kept: list[PlannedCase] = []
         self._chosen: array[int] | None = None
         self._counts: list[int] = []
+        self._rendered: list[Compact | None] = []  # past KEEP, in planned order
         total, chosen, everything = 0, array("q"), True
         for suite, variant in self.parts:
             suite.target(variant)  # a bad variant is an error before any case
@@ -123,9 +148,13 @@ class Plan(Sequence[PlannedCase]):
                 ):
                     everything = False
                     continue
-                planned = plan_case(suite, case, variant)  # every error found now
+                target = suite.target(variant)
+                rendered = first_messages(suite, case, target)  # every error found now
+                planned = plan_case(suite, case, variant, rendered)
                 if len(self._kept) < self.KEEP:
                     self._kept.append(planned)
+                else:
+                    self._rendered.append(_compact(rendered))
                 chosen.append(total + index)
                 count += 1
             self._counts.append(count)
@@ -144,7 +173,12 @@ class Plan(Sequence[PlannedCase]):
         while not len(self.parts[part][0].cases):  # a part with no case shares an offset
             part -= 1
         suite, variant = self.parts[part]
-        return plan_case(suite, suite.cases[at - self._offsets[part]], variant)
+        case = suite.cases[at - self._offsets[part]]
+        compact = self._rendered[index - len(self._kept)]
+        if compact is None:
+            return plan_case(suite, case, variant)
+        lead = [Message(role, text) for role, text in compact]
+        return plan_case(suite, case, variant, lead)
 
     @overload
     def __getitem__(self, index: int) -> PlannedCase: ...

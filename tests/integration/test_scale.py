@@ -70,6 +70,26 @@ def test_a_plan_is_the_same_cases_rendered_when_run(project: Project, small: Non
     assert planned.models() == ["gpt-4.1-mini-2025-04-14"]
 
 
+def test_cases_past_the_kept_ones_are_sent_as_rendered_the_first_time(
+    project: Project, small: None
+) -> None:
+    """Past KEEP, a plan keeps each case's rendered text and builds its requests from it;
+    a case with history (not plain rendered text) is rendered again: both as plan() does."""
+    many_cases(project, 9)
+    cases = project.root / "suites" / "cases.jsonl"
+    rows = [json.loads(line) for line in cases.read_text().splitlines()]
+    rows[6]["history"] = [{"role": "assistant", "content": "Earlier answer."}]
+    cases.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    suite = open_project(None, {}).suites[0]
+    planned = Plan([(suite, None)])
+    assert planned[-3:] == plan(suite)[-3:]
+    assert planned[6].requests[0].body["messages"][1] == {
+        "role": "assistant",
+        "content": "Earlier answer.",
+    }
+    assert planned[8].requests[0].body["messages"][-1]["content"].endswith("(t008)")
+
+
 def test_a_bad_case_past_the_kept_ones_is_still_found_before_any_call(
     project: Project, server: TestingServer, small: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
