@@ -87,16 +87,53 @@ def is_regular(path: Path, what: str = "file") -> bool:
     raise ConfigError(f"cannot read {what}: it is {_not_regular(mode)}, not a file", path)
 
 
+class TooLarge(ConfigError):
+    """A file over the reader's size limit, refused before its bytes are read."""
+
+    def __init__(self, what: str, size: int, limit: int, path: Path):
+        super().__init__(f"cannot read {what}: larger than {limit:,} bytes", path)
+        self.size, self.limit = size, limit
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 def read_bytes(path: Path, what: str = "file", limit: int | None = None) -> bytes:
-    """A regular file's bytes (see :func:`open_regular`); ``limit``: refuse a larger one
-    before reading it."""
-    with open_regular(path, what) as handle:
-        if limit is not None and os.fstat(handle.fileno()).st_size > limit:
-            raise ConfigError(f"cannot read {what}: larger than {limit:,} bytes", path)
+    """A regular file's bytes (refused as :func:`open_regular` refuses); ``limit``: a larger
+    one is :class:`TooLarge`, refused before it is read.
+
+    Read with ``os.read`` on the descriptor the checks opened (stat, open, fstat, read,
+    close): a replay reads a recording per case, and a buffered file object costs as much
+    again in system calls. ``O_NONBLOCK`` does nothing to a regular file's reads."""
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is not None:
+            raise ConfigError(f"cannot read {what}: it is {kind}, not a file", path)
+        fd = os.open(path, _READ_FLAGS)
         try:
-            return handle.read()
-        except OSError as exc:
-            raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+            info = os.fstat(fd)
+            kind = _not_regular(info.st_mode)  # swapped after the stat?
+            if kind is not None:
+                raise ConfigError(f"cannot read {what}: it is {kind}, not a file", path)
+            if limit is not None and info.st_size > limit:
+                raise TooLarge(what, info.st_size, limit, path)
+            # one read of a byte more than fstat saw: a short read is the end of the file
+            # (a regular file's read is never short otherwise); a full one means it grew
+            want = info.st_size + 1
+            data = os.read(fd, want)
+            if len(data) == want:
+                chunks, total = [data], len(data)
+                while chunks[-1] and (limit is None or total <= limit):
+                    chunks.append(os.read(fd, 1 << 16))
+                    total += len(chunks[-1])
+                data = b"".join(chunks)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+    if limit is not None and len(data) > limit:
+        raise TooLarge(what, len(data), limit, path)
+    return data
 
 
 def open_text(
@@ -119,10 +156,10 @@ def resolved(path: Path, what: str = "path") -> Path:
         raise ConfigError(f"{what} {path} cannot be resolved: {exc.strerror or exc}") from None
 
 
-def read_text(path: Path, what: str = "file") -> str:
+def read_text(path: Path, what: str = "file", limit: int | None = None) -> str:
     """A text file's content; a ConfigError naming the file when it is unreadable, not a
-    regular file, or not UTF-8."""
-    data = read_bytes(path, what)
+    regular file, or not UTF-8 (``limit``: as :func:`read_bytes`)."""
+    data = read_bytes(path, what, limit)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

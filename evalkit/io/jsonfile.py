@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadJSON, ConfigError
-from .files import read_text
+from .files import TooLarge, read_text
 
 MAX_DEPTH = 64
 MAX_BYTES = 64 * 1024 * 1024
@@ -150,12 +150,10 @@ def load_bounded(
     checked before it is read."""
     max_bytes = bounds.get("max_bytes", MAX_BYTES)
     try:
-        size = path.stat().st_size
-    except OSError:
-        size = 0  # read_text says why it cannot be read
-    if size > max_bytes:
+        text = read_text(path, what, limit=max_bytes)
+    except TooLarge:
         raise error(
             f"{what} is larger than {max_bytes:,} bytes: evalkit does not read one this size",
             path,
-        )
-    return loads_bounded(read_text(path, what), path, error=error, what=what, **bounds)
+        ) from None
+    return loads_bounded(text, path, error=error, what=what, **bounds)

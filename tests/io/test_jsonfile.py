@@ -52,6 +52,31 @@ def test_within_the_bounds_is_plain_json() -> None:
     assert deeper_than(json.loads(JUST_TOO_DEEP), MAX_DEPTH)
 
 
+@pytest.mark.parametrize(
+    ("text", "within"),
+    [
+        ('{"n": ' + "9" * 30 + "}", True),  # MAX_INT_DIGITS digits: the last one allowed
+        ('{"n": -' + "9" * 30 + "}", True),
+        ('{"n": ' + "9" * 31 + "}", False),
+        ('{"x": 1e99, "y": 1E-99, "z": 12.5e+3}', True),  # exponents of two digits
+        ('{"x": 1e308}', True),  # three digits: checked by the hooks, still finite
+        ('{"x": 1e309}', False),
+        ('{"x": ' + "9" * 400 + ".5}", False),
+        ('{"t": "NaN and Infinity and 1e400 and ' + "9" * 40 + ' are text here"}', True),
+        ('{"x": [NaN]}', False),
+        ('{"x": Infinity}', False),
+    ],
+)
+def test_numbers_at_the_bounds(text: str, within: bool) -> None:
+    """A number out of bounds is refused wherever it is; the same token as text is not a
+    number, and any text within the bounds is exactly what json.loads gives."""
+    if within:
+        assert loads_bounded(text, "x.json") == json.loads(text)
+    else:
+        with pytest.raises(ConfigError, match=r"^x\.json:1: the text holds"):
+            loads_bounded(text, "x.json")
+
+
 def test_the_line_of_a_number_out_of_range_and_of_a_syntax_error() -> None:
     with pytest.raises(ConfigError, match=r"^f.json:3: the recording holds the number 1e400"):
         loads_bounded('{\n "a": 1,\n "b": 1e400\n}', "f.json", what="the recording")
