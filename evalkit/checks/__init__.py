@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -231,7 +232,61 @@ class _FunctionCheck(Check):
         return self.fn(spec.args, obs, spec)
 
 
-REGISTRY: dict[str, Check] = {}
+class Registry(MutableMapping[str, Check]):
+    """Check types by name. The families most suites never use (model graders, JavaScript,
+    similarity and judges: ~0.1 s of imports, pydantic models and a JavaScript engine) are
+    imported the first time one of their names is looked up; every name is known without
+    importing them (:data:`LAZY`), so validation and "known types" messages are the same.
+    A lazily imported family adds no implicit check (tests/checks hold both to that)."""
+
+    def __init__(self, lazy: dict[str, tuple[str, ...]]):
+        self._checks: dict[str, Check] = {}
+        self._lazy = {name: module for module, names in lazy.items() for name in names}
+
+    def _load(self, name: str) -> None:
+        module = self._lazy.get(name)
+        if module is not None and name not in self._checks:
+            import_module(f"{__name__}.{module}")
+
+    def __getitem__(self, name: str) -> Check:
+        if name not in self._checks:
+            self._load(name)
+        return self._checks[name]
+
+    def __setitem__(self, name: str, check: Check) -> None:
+        self._checks[name] = check
+
+    def __delitem__(self, name: str) -> None:
+        del self._checks[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._checks or name in self._lazy
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._checks, *(n for n in self._lazy if n not in self._checks)])
+
+    def __len__(self) -> int:
+        return len(self._checks.keys() | self._lazy.keys())
+
+    def loaded(self) -> list[Check]:
+        """The checks imported so far (every implicit one among them)."""
+        return list(self._checks.values())
+
+
+# family module -> the check types it registers, imported on first use
+LAZY: dict[str, tuple[str, ...]] = {
+    "graders": (
+        "score_model",
+        "label_model",
+        "python_grader",
+        "text_similarity",
+        "string_check",
+        "multi",
+    ),
+    "javascript": ("javascript",),
+    "semantic": ("similar", "judge"),
+}
+REGISTRY = Registry(LAZY)
 
 
 def register(
@@ -334,8 +389,16 @@ def threshold_types() -> list[str]:
     return sorted(n for n, c in REGISTRY.items() if c.scored or c.own_threshold)
 
 
-# Registration happens on import of the family modules.
-from . import basic, budget, graders, javascript, python, schema, semantic, snapshot, tools  # noqa: E402
+# Registration happens on import of the family modules (the LAZY ones on first use).
+from . import basic, budget, python, schema, snapshot, tools  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    """``checks.semantic`` and the other lazily imported families, as attributes."""
+    if name in LAZY:
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "REGISTRY",

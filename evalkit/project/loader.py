@@ -56,7 +56,7 @@ class SuiteLoader:
         if self._implicit is None:
             self._implicit = [
                 (frozenset(check.replaced_by), implicit)
-                for check in REGISTRY.values()
+                for check in REGISTRY.loaded()  # a lazily imported family adds none
                 if (implicit := check.implicit()) is not None
             ]
         return self._implicit
