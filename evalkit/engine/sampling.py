@@ -71,8 +71,8 @@ def _cost(trajectory: Trajectory, model: str, ctx: CheckContext) -> float | None
 def _turn_results(trajectory: Trajectory) -> list[TurnResult]:
     if len(trajectory.turns) < 2 and not trajectory.calls:
         return []
-    return [  # model_construct: typed values, built per turn of every replayed case
-        TurnResult.model_construct(
+    return [
+        TurnResult(
             turn=number,
             output=turn.response.text,
             tool_calls=[c.as_data() for c in turn.calls],
@@ -218,7 +218,7 @@ async def run_sample(
         outcome = _judge(spec, obs, fetched, ctx, accept=not_run is None)
         unreviewed = unreviewed or (outcome.unreviewed and not outcome.passed and spec.weight > 0)
         checks.append(
-            CheckResult.model_construct(
+            CheckResult(
                 index=None if spec.implicit else number,
                 type=spec.describe(),
                 path=spec.path,
@@ -230,7 +230,7 @@ async def run_sample(
             )
         )
         number += not spec.implicit
-    return SampleResult.model_construct(
+    return SampleResult(
         sample=request.sample,
         passed=sample_passed(checks, trajectory.error),
         output=final.text,

@@ -257,7 +257,7 @@ class RecordingStore:
         entry = self.entries(owner).get(request.key)
         if entry is None:
             return None
-        return Response.model_construct(
+        return Response(
             endpoint=entry.request.endpoint,
             body=entry.response,
             request_id=entry.request_id,
