@@ -86,11 +86,12 @@ class RawVariant(_Strict):
 class RawCase(_Strict):
     id: str | int  # ints are allowed and used as text
     description: str = ""
-    vars: dict[str, Any] = {}
-    expect: dict[str, Any] = {}
-    assert_: list[Any] = Field([], alias="assert")
+    # factories, not `= {}`: pydantic deep-copies a mutable default for every case read
+    vars: dict[str, Any] = Field(default_factory=dict)
+    expect: dict[str, Any] = Field(default_factory=dict)
+    assert_: list[Any] = Field(default_factory=list, alias="assert")
     tool_results: list[RawToolResult] | None = None
-    history: list[RawMessage] = []
+    history: list[RawMessage] = Field(default_factory=list)
 
 
 class RawCasesFrom(_Strict):
