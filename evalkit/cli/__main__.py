@@ -1,7 +1,5 @@
 """``python -m evalkit.cli``: the ``evalkit`` command."""
 
-import sys
+from .main import entry
 
-from .main import main
-
-sys.exit(main())
+entry()

@@ -4,6 +4,7 @@ Ctrl-C; the entry points (`evalkit`, `python -m evalkit.cli`)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 import tomllib
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from evalkit.cli.main import COMMANDS, EXIT_FAILED, EXIT_INTERRUPTED, build_parser, main
+from evalkit.cli.main import COMMANDS, EXIT_FAILED, EXIT_INTERRUPTED, build_parser, entry, main
 
 from .support import usage_error
 
@@ -92,11 +93,19 @@ def test_the_command_s_exit_code_is_main_s(monkeypatch: pytest.MonkeyPatch) -> N
     assert main(["lock"]) == 1 and seen[0].command == "lock"
 
 
+def test_main_in_process_leaves_the_garbage_collector_as_it_was() -> None:
+    """Only the process entry (``entry``) freezes its objects before exiting."""
+    frozen = gc.get_freeze_count()
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
 def test_the_entry_points_reach_main() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["evalkit"] == "evalkit.cli.main:main"
-    (entry,) = metadata.entry_points(group="console_scripts", name="evalkit")
-    assert entry.load() is main
+    assert scripts["evalkit"] == "evalkit.cli.main:entry"
+    (script,) = metadata.entry_points(group="console_scripts", name="evalkit")
+    assert script.load() is entry
     shown = subprocess.run(
         [sys.executable, "-m", "evalkit.cli", "--help"], capture_output=True, text=True
     )
