@@ -157,63 +157,96 @@ def promptfoo_env(folder: Path, results: Path) -> dict[str, str]:
     return env
 
 
-def latest_eval(folder: Path) -> tuple[str, list[tuple]]:
-    """The newest eval in promptfoo's database: its id and rows of
-    (test index, success, cached, error, prompt)."""
+def check_promptfoo(folder: Path, n: int, bodies: list[dict] | None, cached: bool) -> None:
+    """Every case of the newest eval in promptfoo's database passed, and came from the cache
+    (or, for the run that fills it, did not); with ``bodies``, promptfoo's rendered messages
+    are evalkit's. Row by row: this process stays small (a child's peak RSS counts from its
+    parent's size at the fork)."""
     db = sqlite3.connect(f"file:{folder / 'config' / 'promptfoo.db'}?mode=ro", uri=True)
+    seen, failed, wrong, differ = 0, [], [], []
     try:
         (eval_id,) = db.execute("select id from evals order by created_at desc limit 1").fetchone()
         rows = db.execute(
             "select test_idx, success, json_extract(response, '$.cached'), error, prompt "
             "from eval_results where eval_id = ? order by test_idx",
             (eval_id,),
-        ).fetchall()
+        )
+        for index, success, from_cache, error, prompt in rows:
+            if index != seen:
+                break
+            seen += 1
+            if not success or error:
+                failed.append(index)
+            if bool(from_cache) != cached:
+                wrong.append(index)
+            if (
+                bodies is not None
+                and json.loads(json.loads(prompt)["raw"]) != (bodies[index]["messages"])
+            ):
+                differ.append(index)
     finally:
         db.close()
-    return eval_id, rows
-
-
-def check_promptfoo(folder: Path, n: int, bodies: list[dict] | None, cached: bool) -> None:
-    """Every case of the newest eval passed, and came from the cache (or, for the run that
-    fills it, did not); with ``bodies``, promptfoo's rendered messages are evalkit's."""
-    eval_id, rows = latest_eval(folder)
     problems = []
-    if [row[0] for row in rows] != list(range(n)):
-        problems.append(f"{len(rows)} results, not one for each of the {n} cases")
-    failed = [row[0] for row in rows if not row[1] or row[3]]
+    if seen != n:
+        problems.append(f"results for tests 0 to {seen - 1} in order, not one for each of {n}")
     if failed:
         problems.append(f"{len(failed)} not passed (first: test {failed[0]})")
-    wrong = [row[0] for row in rows if bool(row[2]) != cached]
     if wrong:
         problems.append(f"{len(wrong)} {'not ' if cached else ''}from the cache")
-    if bodies is not None:
-        differ = [
-            row[0]
-            for row in rows
-            if json.loads(json.loads(row[4])["raw"]) != bodies[row[0]]["messages"]
-        ]
-        if differ:
-            problems.append(f"{len(differ)} prompts unlike evalkit's (first: test {differ[0]})")
+    if differ:
+        problems.append(f"{len(differ)} prompts unlike evalkit's (first: test {differ[0]})")
     if problems:
         raise SystemExit(f"promptfoo eval {eval_id}: " + "; ".join(problems))
 
 
 def check_replay(n: int):  # type: ignore[no-untyped-def]
+    """Every case of the run in the results folder was replayed from its recording and
+    passed (read line by line, as above)."""
+
     def check(results: Path, out: str) -> None:
         (folder,) = results.iterdir()
-        rows = [json.loads(line) for line in (folder / "results.jsonl").open(encoding="utf-8")]
-        good = [
-            r
-            for r in rows
-            if r["status"] == "done"
-            and r["passed"]
-            and r["samples"]
-            and all(s.get("source") == "recording" for s in r["samples"])
-        ]
-        if len(rows) != n or len(good) != n:
-            raise SystemExit(f"evalkit run: {len(good)} of {n} cases replayed and passed:\n{out}")
+        rows = good = 0
+        with (folder / "results.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                rows += 1
+                samples = row.get("samples") or []
+                good += (
+                    row["status"] == "done"
+                    and row["passed"]
+                    and bool(samples)
+                    and all(s.get("source") == "recording" for s in samples)
+                )
+        if rows != n or good != n:
+            raise SystemExit(f"evalkit run: {good} of {n} cases replayed and passed:\n{out}")
 
     return check
+
+
+def prepare(tmp: Path, n: int, binary: Path) -> None:
+    """In a child of its own (the harness stays small): record the cases with evalkit, write
+    promptfoo's config, fill its cache against the testing server, check that run."""
+    root = recorded_project(tmp, n)
+    bodies = planned_bodies(root)
+    folder = tmp / "promptfoo"
+    folder.mkdir()
+    config = folder / "promptfooconfig.json"
+    server = Server(folder)
+    try:
+        config.write_text(json.dumps(promptfoo_config(root, bodies, server.base_url)))
+        code, wall, _, _, out = child(
+            promptfoo_cmd(binary, folder), folder, promptfoo_env(folder, folder / "fill")
+        )
+    finally:
+        server.stop()
+    if code != 0:
+        raise SystemExit(f"promptfoo's first run exited {code}:\n{out[-3000:]}")
+    check_promptfoo(folder, n, bodies, cached=False)
+    print(f"{versions(binary)}; its first run (filling the cache) took {wall:.1f} s", flush=True)
+
+
+def promptfoo_cmd(binary: Path, folder: Path) -> list[str]:
+    return [str(binary), "eval", "-c", str(folder / "promptfooconfig.json")]
 
 
 def versions(binary: Path) -> str:
@@ -239,37 +272,40 @@ def main() -> int:
     parser.add_argument(
         "--promptfoo", type=Path, default=DEFAULT_BIN, help=f"the promptfoo bin ({DEFAULT_BIN})"
     )
+    parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     binary = args.promptfoo.expanduser()
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         print(f"promptfoo not found at {binary}; install it with: {INSTALL}", file=sys.stderr)
         return 2
     n = args.cases
+    if args.prepare:
+        prepare(args.prepare, n, binary)
+        return 0
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-promptfoo-"))
     try:
-        root = recorded_project(tmp, n)
-        bodies = planned_bodies(root)
-        folder = tmp / "promptfoo"
-        folder.mkdir()
-        config = folder / "promptfooconfig.json"
-        cmd = [str(binary), "eval", "-c", str(config)]
-        server = Server(folder)
-        try:
-            config.write_text(json.dumps(promptfoo_config(root, bodies, server.base_url)))
-            code, wall, _, _, out = child(cmd, folder, promptfoo_env(folder, folder / "fill"))
-        finally:
-            server.stop()
-        if code != 0:
-            raise SystemExit(f"promptfoo's first run exited {code}:\n{out[-3000:]}")
-        check_promptfoo(folder, n, bodies, cached=False)
-        print(
-            f"{versions(binary)}; its first run (filling the cache) took {wall:.1f} s", flush=True
+        code, _, _, _, out = child(
+            [
+                sys.executable,
+                __file__,
+                "--prepare",
+                str(tmp),
+                "--cases",
+                str(n),
+                "--promptfoo",
+                str(binary),
+            ],
+            tmp,
+            dict(os.environ),
         )
-
+        print(out.strip(), flush=True)
+        if code != 0:
+            raise SystemExit(code)
+        folder, root = tmp / "promptfoo", tmp / "replay"  # prepare's, recorded_project's
         before = load()
         theirs = repeat(
             args.repeat,
-            cmd,
+            promptfoo_cmd(binary, folder),
             folder,
             lambda results: promptfoo_env(folder, results),
             lambda results, out: check_promptfoo(folder, n, None, cached=True),
