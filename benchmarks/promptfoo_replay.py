@@ -22,9 +22,10 @@ assertion with the schema and a ``javascript`` one for ``urgency in [medium, hig
 1. evalkit records the cases against the testing server (speed.py's ``recorded_project``);
 2. ``promptfoo eval`` runs once against a testing server to fill its cache (disk cache,
    ``PROMPTFOO_CACHE_PATH`` and ``PROMPTFOO_CONFIG_DIR``, i.e. its database, in the temp folder);
-3. the server is stopped, so a cache miss fails visibly; ``promptfoo eval`` runs ``--repeat``
-   times, each whole process timed (wall, CPU of the child from ``os.wait4``, peak RSS), and
-   each run is checked in promptfoo's database: every case cached and passed;
+3. the server is stopped, so a cache miss fails visibly (as an error, after promptfoo's
+   retries: minutes); ``promptfoo eval`` runs ``--repeat`` times, each whole process timed
+   (wall, CPU of the child from ``os.wait4``, peak RSS), and each run is checked in
+   promptfoo's database: every case cached and passed;
 4. ``evalkit run`` replays the same cases ``--repeat`` times the same way, each run checked in
    its results file: every case from its recording and passed.
 
