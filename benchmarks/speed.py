@@ -64,7 +64,10 @@ def fig(values: list[float], unit: str = "s") -> str:
     return f"{statistics.median(values):.2f} {unit} ({min(values):.2f}-{max(values):.2f})"
 
 
-def repeat(times: int, cmd: list[str], cwd: Path, env_of) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+def repeat(times: int, cmd: list[str], cwd: Path, env_of, check=None) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+    """``times`` runs of ``cmd``, each with the environment ``env_of(results folder)``;
+    ``check(results folder, output)``, when given, looks at each run before its folder goes
+    (and raises SystemExit if the run did not do what was timed)."""
     walls, cpus, rss = [], [], []
     for k in range(times):
         results = cwd / f"results-{k}"
@@ -72,6 +75,8 @@ def repeat(times: int, cmd: list[str], cwd: Path, env_of) -> dict[str, list[floa
         code, wall, cpu, mb, out = child(cmd, cwd, env_of(results))
         if code != 0:
             raise SystemExit(f"{' '.join(cmd)} exited {code}:\n{out[-3000:]}")
+        if check is not None:
+            check(results, out)
         walls.append(wall)
         cpus.append(cpu)
         rss.append(mb)
