@@ -138,3 +138,42 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
         monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
         yield srv
+
+
+# The longest tests (5-25 s each: subprocesses, a pip install, real model and browser
+# processes), longest first. They are collected first so that they start at once and the run
+# ends on short tests: in file order one of them can come last and keep a worker busy while
+# the others have nothing left to do. pyproject's `--dist worksteal` goes with this order:
+# it gives each worker a third of the tests, in order (the first worker gets all of these),
+# and a worker with nothing left takes tests from the end of another's share; xdist's
+# default `load` would also start the first worker on all of these, but never take them
+# back. A whole file is named where its tests share a module-scoped fixture (its tests stay
+# together, in their order).
+LONG_FIRST = (
+    "tests/integration/test_gate_workflow.py::",
+    "tests/integration/test_init.py::test_init_project_installs_evalkit_by_its_own_name",
+    "tests/apprecord/test_fixture.py::test_record_once_then_replay_with_no_server_and_no_key",
+    "tests/integration/test_real_model.py::",
+    "tests/view/test_browser.py::",
+    "tests/importers/promptfoo/assertions/test_jstemplates.py::test_carried_code_judges_",
+    "tests/docs/test_readme.py::test_first_suite_walkthrough",
+    "tests/engine/test_live.py::test_signal_keeps_what_finished_and_resume_runs_the_rest",
+    "tests/compare/test_diff.py::test_html_report_renders_in_a_real_browser",
+    "tests/docs/test_site.py::test_the_site_builds_strictly_",
+    "tests/cli/test_main.py::test_each_command_module_imports_on_its_own",
+    "tests/cli/test_main.py::test_the_entry_points_reach_main",
+    "tests/integration/test_example_project.py::test_recordings_are_what_the_testing_server_",
+    "tests/integration/test_secrets.py::test_a_key_echoed_by_a_server_reaches_no_sink_",
+    "tests/pytest_plugin/test_plugin.py::test_adaptive_repeats_under_xdist_replay_",
+)
+
+
+def _long_first(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(LONG_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONG_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_long_first)  # stable: every other test keeps its place
