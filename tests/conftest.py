@@ -140,40 +140,60 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
         yield srv
 
 
-# The longest tests (5-25 s each: subprocesses, a pip install, real model and browser
-# processes), longest first. They are collected first so that they start at once and the run
-# ends on short tests: in file order one of them can come last and keep a worker busy while
-# the others have nothing left to do. pyproject's `--dist worksteal` goes with this order:
-# it gives each worker a third of the tests, in order (the first worker gets all of these),
-# and a worker with nothing left takes tests from the end of another's share; xdist's
-# default `load` would also start the first worker on all of these, but never take them
-# back. A whole file is named where its tests share a module-scoped fixture (its tests stay
-# together, in their order).
-LONG_FIRST = (
-    "tests/integration/test_gate_workflow.py::",
-    "tests/integration/test_init.py::test_init_project_installs_evalkit_by_its_own_name",
-    "tests/apprecord/test_fixture.py::test_record_once_then_replay_with_no_server_and_no_key",
-    "tests/integration/test_real_model.py::",
-    "tests/view/test_browser.py::",
-    "tests/importers/promptfoo/assertions/test_jstemplates.py::test_carried_code_judges_",
-    "tests/docs/test_readme.py::test_first_suite_walkthrough",
-    "tests/engine/test_live.py::test_signal_keeps_what_finished_and_resume_runs_the_rest",
-    "tests/compare/test_diff.py::test_html_report_renders_in_a_real_browser",
-    "tests/docs/test_site.py::test_the_site_builds_strictly_",
-    "tests/cli/test_main.py::test_each_command_module_imports_on_its_own",
-    "tests/cli/test_main.py::test_the_entry_points_reach_main",
-    "tests/integration/test_example_project.py::test_recordings_are_what_the_testing_server_",
-    "tests/integration/test_secrets.py::test_a_key_echoed_by_a_server_reaches_no_sink_",
-    "tests/pytest_plugin/test_plugin.py::test_adaptive_repeats_under_xdist_replay_",
-)
+# The longest tests (subprocesses, a pip install, the real model's and the browser's
+# processes) with the seconds each took in a run of `python -m pytest -n 3` on 2 cores. In
+# file order one of them can come last and keep a worker busy while the others have nothing
+# left to do; instead each worker starts on its share of them (the longest first, each to the
+# least loaded worker) and the run ends on short tests. pyproject's `--dist worksteal` gives
+# worker k the k-th third of the collection, in order (xdist.scheduler.worksteal), and a
+# worker with nothing left takes tests from the end of another's third: so the share of
+# worker k is put at the start of third k. A file is one entry where its tests share a
+# module-scoped fixture (a browser, a model server): they stay together, in their order.
+LONG: dict[str, float] = {
+    "tests/view/test_browser.py::": 29,
+    "tests/integration/test_gate_workflow.py::test_a_pr_that_regresses_": 27,
+    "tests/integration/test_gate_workflow.py::test_a_harmless_pr_": 22,
+    "tests/integration/test_init.py::test_init_project_installs_evalkit_by_its_own_name": 20,
+    "tests/apprecord/test_fixture.py::test_record_once_then_replay_with_no_server_": 17,
+    "tests/integration/test_real_model.py::": 16,
+    "tests/engine/test_live.py::test_signal_keeps_what_finished_and_resume_runs_the_rest": 11,
+    "tests/importers/promptfoo/assertions/test_jstemplates.py::test_carried_code_judges_": 8,
+    "tests/docs/test_readme.py::test_first_suite_walkthrough": 7,
+    "tests/compare/test_diff.py::test_html_report_renders_in_a_real_browser": 5,
+    "tests/docs/test_site.py::test_the_site_builds_strictly_": 5,
+    "tests/cli/test_main.py::test_each_command_module_imports_on_its_own": 5,
+    "tests/cli/test_main.py::test_the_entry_points_reach_main": 5,
+    "tests/integration/test_secrets.py::test_a_key_echoed_by_a_server_reaches_no_sink_": 5,
+    "tests/integration/test_example_project.py::test_recordings_are_what_the_testing_": 4,
+    "tests/pytest_plugin/test_plugin.py::test_adaptive_repeats_under_xdist_replay_": 3.5,
+}
 
 
-def _long_first(item: pytest.Item) -> int:
-    for rank, prefix in enumerate(LONG_FIRST):
-        if item.nodeid.startswith(prefix):
-            return rank
-    return len(LONG_FIRST)
+def _long(item: pytest.Item) -> str | None:
+    return next((prefix for prefix in LONG if item.nodeid.startswith(prefix)), None)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_long_first)  # stable: every other test keeps its place
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 0))
+    if workers < 2:
+        return  # one process runs them all: the order does not matter
+    groups: dict[str, list[pytest.Item]] = {}
+    rest: list[pytest.Item] = []
+    for item in items:
+        prefix = _long(item)
+        (groups.setdefault(prefix, []) if prefix else rest).append(item)
+    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for prefix in sorted(groups, key=LONG.__getitem__, reverse=True):
+        k = loads.index(min(loads))
+        shares[k] += groups[prefix]
+        loads[k] += LONG[prefix]
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k, share in enumerate(shares):
+        size = left // (workers - k)  # what worksteal sends worker k first
+        fill = max(0, size - len(share))
+        ordered += share + rest[:fill]
+        rest = rest[fill:]
+        left -= size
+    items[:] = ordered + rest
