@@ -164,7 +164,6 @@ LONG: dict[str, float] = {
     "tests/cli/test_main.py::test_each_command_module_imports_on_its_own": 5,
     "tests/cli/test_main.py::test_the_entry_points_reach_main": 5,
     "tests/integration/test_secrets.py::test_a_key_echoed_by_a_server_reaches_no_sink_": 5,
-    "tests/integration/test_example_project.py::test_recordings_are_what_the_testing_": 4,
     "tests/pytest_plugin/test_plugin.py::test_adaptive_repeats_under_xdist_replay_": 3.5,
 }
 
