@@ -16,6 +16,11 @@ from evalkit.project.scaffold import TEMPLATE
 from evalkit.testing import SERVER_NAME
 
 REPO = Path(__file__).resolve().parents[2]
+LIST_DISTRIBUTIONS = (
+    "from importlib.metadata import distributions\n"
+    "for d in distributions():\n"
+    "    print(f\"{d.metadata['Name']}=={d.version}\")"
+)
 
 
 def offline_env() -> dict[str, str]:
@@ -145,8 +150,8 @@ def test_init_project_installs_evalkit_by_its_own_name(
         text=True,
     )
     assert install.returncode == 0, install.stderr[-3000:]
-    listed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "list", "--format", "freeze"],
+    listed = subprocess.run(  # what `pip list --format freeze` reads, without pip's start-up
+        [str(python), "-c", LIST_DISTRIBUTIONS],
         env=env,
         capture_output=True,
         text=True,
