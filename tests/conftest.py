@@ -143,12 +143,15 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
 # The longest tests (subprocesses, a pip install, the real model's and the browser's
 # processes) with the seconds each took in a run of `python -m pytest -n 3` on 2 cores. In
 # file order one of them can come last and keep a worker busy while the others have nothing
-# left to do; instead each worker starts on its share of them (the longest first, each to the
-# least loaded worker) and the run ends on short tests. pyproject's `--dist worksteal` gives
-# worker k the k-th third of the collection, in order (xdist.scheduler.worksteal), and a
-# worker with nothing left takes tests from the end of another's third: so the share of
-# worker k is put at the start of third k. A file is one entry where its tests share a
-# module-scoped fixture (a browser, a model server): they stay together, in their order.
+# left to do, and the first ones, all in tests/integration, run at once. Instead each worker
+# gets a share of them (the longest first, each to the least loaded worker), spread over the
+# first three quarters of its tests, each worker's a little after the previous worker's:
+# between them it runs short tests, many of which wait on sockets and servers, so the two
+# cores stay busy without three long tests at once, and the run ends on short tests.
+# pyproject's `--dist worksteal` gives worker k the k-th third of the collection, in order
+# (xdist.scheduler.worksteal), and a worker with nothing left takes tests from the end of
+# another's third. A file is one entry where its tests share a module-scoped fixture (a
+# browser, a model server): they stay together, in their order.
 LONG: dict[str, float] = {
     "tests/view/test_browser.py::": 29,
     "tests/integration/test_gate_workflow.py::test_a_pr_that_regresses_": 27,
@@ -181,18 +184,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         prefix = _long(item)
         (groups.setdefault(prefix, []) if prefix else rest).append(item)
-    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    shares: list[list[str]] = [[] for _ in range(workers)]
     loads = [0.0] * workers
     for prefix in sorted(groups, key=LONG.__getitem__, reverse=True):
         k = loads.index(min(loads))
-        shares[k] += groups[prefix]
+        shares[k].append(prefix)
         loads[k] += LONG[prefix]
     ordered: list[pytest.Item] = []
     left = len(items)
     for k, share in enumerate(shares):
         size = left // (workers - k)  # what worksteal sends worker k first
-        fill = max(0, size - len(share))
-        ordered += share + rest[:fill]
-        rest = rest[fill:]
+        fill = max(0, size - sum(len(groups[prefix]) for prefix in share))
+        short, rest = rest[:fill], rest[fill:]
+        step = 0.75 * len(short) / max(1, len(share))
+        at = 0
+        for j, prefix in enumerate(share):
+            upto = int((j + k / workers) * step)  # the workers' long tests take turns
+            ordered += short[at:upto] + groups[prefix]
+            at = upto
+        ordered += short[at:]
         left -= size
     items[:] = ordered + rest
