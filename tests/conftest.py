@@ -138,3 +138,70 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
         monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
         yield srv
+
+
+# The longest tests (subprocesses, a pip install, the real model's and the browser's
+# processes) with the seconds each took in a run of `python -m pytest -n 3` on 2 cores. In
+# file order one of them can come last and keep a worker busy while the others have nothing
+# left to do, and the first ones, all in tests/integration, run at once. Instead each worker
+# gets a share of them (the longest first, each to the least loaded worker), spread over the
+# first three quarters of its tests, each worker's a little after the previous worker's:
+# between them it runs short tests, many of which wait on sockets and servers, so the two
+# cores stay busy without three long tests at once, and the run ends on short tests.
+# pyproject's `--dist worksteal` gives worker k the k-th third of the collection, in order
+# (xdist.scheduler.worksteal), and a worker with nothing left takes tests from the end of
+# another's third. A file is one entry where its tests share a module-scoped fixture (a
+# browser, a model server): they stay together, in their order.
+LONG: dict[str, float] = {
+    "tests/view/test_browser.py::": 29,
+    "tests/integration/test_gate_workflow.py::test_a_pr_that_regresses_": 27,
+    "tests/integration/test_gate_workflow.py::test_a_harmless_pr_": 22,
+    "tests/integration/test_init.py::test_init_project_installs_evalkit_by_its_own_name": 20,
+    "tests/apprecord/test_fixture.py::test_record_once_then_replay_with_no_server_": 17,
+    "tests/integration/test_real_model.py::": 16,
+    "tests/engine/test_live.py::test_signal_keeps_what_finished_and_resume_runs_the_rest": 11,
+    "tests/importers/promptfoo/assertions/test_jstemplates.py::test_carried_code_judges_": 8,
+    "tests/docs/test_readme.py::test_first_suite_walkthrough": 7,
+    "tests/compare/test_diff.py::test_html_report_renders_in_a_real_browser": 5,
+    "tests/docs/test_site.py::test_the_site_builds_strictly_": 5,
+    "tests/cli/test_main.py::test_each_command_module_imports_on_its_own": 5,
+    "tests/cli/test_main.py::test_the_entry_points_reach_main": 5,
+    "tests/integration/test_secrets.py::test_a_key_echoed_by_a_server_reaches_no_sink_": 5,
+    "tests/pytest_plugin/test_plugin.py::test_adaptive_repeats_under_xdist_replay_": 3.5,
+}
+
+
+def _long(item: pytest.Item) -> str | None:
+    return next((prefix for prefix in LONG if item.nodeid.startswith(prefix)), None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 0))
+    if workers < 2:
+        return  # one process runs them all: the order does not matter
+    groups: dict[str, list[pytest.Item]] = {}
+    rest: list[pytest.Item] = []
+    for item in items:
+        prefix = _long(item)
+        (groups.setdefault(prefix, []) if prefix else rest).append(item)
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for prefix in sorted(groups, key=LONG.__getitem__, reverse=True):
+        k = loads.index(min(loads))
+        shares[k].append(prefix)
+        loads[k] += LONG[prefix]
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k, share in enumerate(shares):
+        size = left // (workers - k)  # what worksteal sends worker k first
+        fill = max(0, size - sum(len(groups[prefix]) for prefix in share))
+        short, rest = rest[:fill], rest[fill:]
+        step = 0.75 * len(short) / max(1, len(share))
+        at = 0
+        for j, prefix in enumerate(share):
+            upto = int((j + k / workers) * step)  # the workers' long tests take turns
+            ordered += short[at:upto] + groups[prefix]
+            at = upto
+        ordered += short[at:]
+        left -= size
+    items[:] = ordered + rest

@@ -4,9 +4,8 @@ exactly what the bundled testing server answers (so they say honestly where they
 from __future__ import annotations
 
 import json
-import os
+import runpy
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -56,19 +55,20 @@ def test_recordings_name_the_testing_server() -> None:
             assert entry["source"] == SERVER_NAME
 
 
-def test_recordings_are_what_the_testing_server_answers(tmp_path: Path) -> None:
+def test_recordings_are_what_the_testing_server_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/record_example.py's record(), run in process on a copy of the project."""
     for name in ("suites", "prompts", "schemas", "scripts", "snapshots", "pyproject.toml"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     shutil.rmtree(tmp_path / "snapshots" / "recordings")
-    env = {**os.environ, "EVALKIT_RESULTS": str(tmp_path / "runs")}
-    subprocess.run(
-        [sys.executable, "scripts/record_example.py"],
-        cwd=tmp_path,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    monkeypatch.setenv("EVALKIT_RESULTS", str(tmp_path / "runs"))
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in sys.modules if n.split(".")[0] == "schemas"]:
+        monkeypatch.delitem(sys.modules, name)  # the copy's own schemas package
+    script = runpy.run_path(str(tmp_path / "scripts" / "record_example.py"))
+    assert script["record"]() == 0
     for path in sorted((REPO / "snapshots" / "recordings").rglob("*.json")):
         fresh = tmp_path / path.relative_to(REPO)
         committed, recorded = json.loads(path.read_text()), json.loads(fresh.read_text())

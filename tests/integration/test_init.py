@@ -16,6 +16,11 @@ from evalkit.project.scaffold import TEMPLATE
 from evalkit.testing import SERVER_NAME
 
 REPO = Path(__file__).resolve().parents[2]
+LIST_DISTRIBUTIONS = (
+    "from importlib.metadata import distributions\n"
+    "for d in distributions():\n"
+    "    print(f\"{d.metadata['Name']}=={d.version}\")"
+)
 
 
 def offline_env() -> dict[str, str]:
@@ -26,9 +31,12 @@ def offline_env() -> dict[str, str]:
 
 
 def test_init_gives_a_green_offline_project(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path / "acme-evals"
+    """In process: the real entry points (`evalkit check --strict` and `python -m pytest
+    --evalkit` as subprocesses, in a fresh environment) are run on an init project by
+    test_init_project_installs_evalkit_by_its_own_name."""
+    folder = pytester.path / "acme-evals"
     assert main(["init", str(folder)]) == 0
     assert "recordings from the bundled testing server" in capsys.readouterr().out
     for rel in (
@@ -49,23 +57,16 @@ def test_init_gives_a_green_offline_project(
     assert len(recordings) == 7 and SERVER_NAME in recordings[0].read_text()
 
     env = offline_env()
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "--evalkit", "suites/", "-p", "no:cacheprovider"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert tests.returncode == 0, tests.stdout
-    assert "7 passed" in tests.stdout
-    check = subprocess.run(
-        [sys.executable, "-m", "evalkit.cli", "check", "--strict"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert check.returncode == 0, check.stderr
+    for name in [n for n in os.environ if n.startswith(("OPENAI_", "EVALKIT_"))]:
+        if name != "EVALKIT_TODAY":  # the suite's fixed day (tests/conftest.py)
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENAI_BASE_URL", env["OPENAI_BASE_URL"])
+    monkeypatch.chdir(folder)
+    tests = pytester.runpytest("--evalkit", "suites/", "-p", "no:cacheprovider")
+    assert tests.ret == 0, tests.stdout.str()
+    assert "7 passed" in tests.stdout.str()
+    capsys.readouterr()
+    assert main(["check", "--strict"]) == 0, capsys.readouterr().err
     if shutil.which("actionlint", path=env["PATH"]):
         lint = subprocess.run(
             ["actionlint", ".github/workflows/evals.yml", ".github/workflows/ci.yml"],
@@ -149,8 +150,8 @@ def test_init_project_installs_evalkit_by_its_own_name(
         text=True,
     )
     assert install.returncode == 0, install.stderr[-3000:]
-    listed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "list", "--format", "freeze"],
+    listed = subprocess.run(  # what `pip list --format freeze` reads, without pip's start-up
+        [str(python), "-c", LIST_DISTRIBUTIONS],
         env=env,
         capture_output=True,
         text=True,
