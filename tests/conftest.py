@@ -148,7 +148,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
 # first three quarters of its tests, each worker's a little after the previous worker's:
 # between them it runs short tests, many of which wait on sockets and servers, so the two
 # cores stay busy without three long tests at once, and the run ends on short tests.
-# pyproject's `--dist worksteal` gives worker k the k-th third of the collection, in order
+# the work-stealing schedule (pytest_configure) gives worker k the k-th third of the collection, in order
 # (xdist.scheduler.worksteal), and a worker with nothing left takes tests from the end of
 # another's third. A file is one entry where its tests share a module-scoped fixture (a
 # browser, a model server): they stay together, in their order.
@@ -169,6 +169,16 @@ LONG: dict[str, float] = {
     "tests/integration/test_secrets.py::test_a_key_echoed_by_a_server_reaches_no_sink_": 5,
     "tests/pytest_plugin/test_plugin.py::test_adaptive_repeats_under_xdist_replay_": 3.5,
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``-n``, the suite is scheduled by work stealing (the order below assumes it),
+    unless ``--dist`` was given. Set here, not in pyproject's addopts: ``--dist`` is an
+    xdist option, and ``pytest --evalkit suites/`` after a plain ``pip install -e .`` has
+    no xdist."""
+    given = any(a == "--dist" or a.startswith("--dist=") for a in config.invocation_params.args)
+    if getattr(config.option, "dist", "no") == "load" and not given:
+        config.option.dist = "worksteal"
 
 
 def _long(item: pytest.Item) -> str | None:
