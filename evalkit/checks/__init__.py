@@ -243,14 +243,9 @@ class Registry(MutableMapping[str, Check]):
         self._checks: dict[str, Check] = {}
         self._lazy = {name: module for module, names in lazy.items() for name in names}
 
-    def _load(self, name: str) -> None:
-        module = self._lazy.get(name)
-        if module is not None and name not in self._checks:
-            import_module(f"{__name__}.{module}")
-
     def __getitem__(self, name: str) -> Check:
-        if name not in self._checks:
-            self._load(name)
+        if name not in self._checks and name in self._lazy:
+            import_module(f"{__name__}.{self._lazy[name]}")  # registers the family's checks
         return self._checks[name]
 
     def __setitem__(self, name: str, check: Check) -> None:

@@ -49,29 +49,43 @@ def _not_regular(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
-def open_regular(path: Path, what: str = "file") -> io.BufferedReader:
-    """``path`` opened for reading in binary, when it is a regular file: anything else (a
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_checked(path: Path, what: str) -> tuple[int, os.stat_result]:
+    """A descriptor of ``path`` and its fstat, when it is a regular file: anything else (a
     folder, a FIFO that would block until a writer comes, a device that never ends) is a
-    ConfigError naming it, raised before any read."""
+    ConfigError naming it, raised before any read (``stat`` first, then an ``O_NONBLOCK``
+    open checked again with ``fstat``, in case the file was swapped between the two)."""
     try:
         kind = _not_regular(os.stat(path).st_mode)
         if kind is None:
-            fd = os.open(
-                path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-            )
+            fd = os.open(path, _READ_FLAGS)
             try:
-                kind = _not_regular(os.fstat(fd).st_mode)  # swapped after the stat?
-                if kind is None:
-                    if hasattr(os, "set_blocking"):
-                        os.set_blocking(fd, True)
-                    return os.fdopen(fd, "rb")
+                info = os.fstat(fd)
+                kind = _not_regular(info.st_mode)
             except BaseException:
                 os.close(fd)
                 raise
+            if kind is None:
+                return fd, info
             os.close(fd)
     except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path) from None
     raise ConfigError(f"cannot read {what}: it is {kind}, not a file", path)
+
+
+def open_regular(path: Path, what: str = "file") -> io.BufferedReader:
+    """``path`` opened for reading in binary, when it is a regular file (see
+    :func:`_open_checked`)."""
+    fd, _ = _open_checked(path, what)
+    try:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def is_regular(path: Path, what: str = "file") -> bool:
@@ -95,9 +109,6 @@ class TooLarge(ConfigError):
         self.size, self.limit = size, limit
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
 def read_bytes(path: Path, what: str = "file", limit: int | None = None) -> bytes:
     """A regular file's bytes (refused as :func:`open_regular` refuses); ``limit``: a larger
     one is :class:`TooLarge`, refused before it is read.
@@ -105,32 +116,24 @@ def read_bytes(path: Path, what: str = "file", limit: int | None = None) -> byte
     Read with ``os.read`` on the descriptor the checks opened (stat, open, fstat, read,
     close): a replay reads a recording per case, and a buffered file object costs as much
     again in system calls. ``O_NONBLOCK`` does nothing to a regular file's reads."""
+    fd, info = _open_checked(path, what)
     try:
-        kind = _not_regular(os.stat(path).st_mode)
-        if kind is not None:
-            raise ConfigError(f"cannot read {what}: it is {kind}, not a file", path)
-        fd = os.open(path, _READ_FLAGS)
-        try:
-            info = os.fstat(fd)
-            kind = _not_regular(info.st_mode)  # swapped after the stat?
-            if kind is not None:
-                raise ConfigError(f"cannot read {what}: it is {kind}, not a file", path)
-            if limit is not None and info.st_size > limit:
-                raise TooLarge(what, info.st_size, limit, path)
-            # one read of a byte more than fstat saw: a short read is the end of the file
-            # (a regular file's read is never short otherwise); a full one means it grew
-            want = info.st_size + 1
-            data = os.read(fd, want)
-            if len(data) == want:
-                chunks, total = [data], len(data)
-                while chunks[-1] and (limit is None or total <= limit):
-                    chunks.append(os.read(fd, 1 << 16))
-                    total += len(chunks[-1])
-                data = b"".join(chunks)
-        finally:
-            os.close(fd)
+        if limit is not None and info.st_size > limit:
+            raise TooLarge(what, info.st_size, limit, path)
+        # one read of a byte more than fstat saw: a short read is the end of the file (a
+        # regular file's read is never short otherwise); a full one means it grew
+        want = info.st_size + 1
+        data = os.read(fd, want)
+        if len(data) == want:
+            chunks, total = [data], len(data)
+            while chunks[-1] and (limit is None or total <= limit):
+                chunks.append(os.read(fd, 1 << 16))
+                total += len(chunks[-1])
+            data = b"".join(chunks)
     except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+    finally:
+        os.close(fd)
     if limit is not None and len(data) > limit:
         raise TooLarge(what, len(data), limit, path)
     return data

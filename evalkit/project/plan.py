@@ -139,7 +139,7 @@ class Plan(Sequence[PlannedCase]):
         self._rendered: list[Compact | None] = []  # past KEEP, in planned order
         total, chosen, everything = 0, array("q"), True
         for suite, variant in self.parts:
-            suite.target(variant)  # a bad variant is an error before any case
+            target = suite.target(variant)  # a bad variant is an error before any case
             self._offsets.append(total)
             count = 0
             for index, case in enumerate(suite.cases):
@@ -148,7 +148,6 @@ class Plan(Sequence[PlannedCase]):
                 ):
                     everything = False
                     continue
-                target = suite.target(variant)
                 rendered = first_messages(suite, case, target)  # every error found now
                 planned = plan_case(suite, case, variant, rendered)
                 if len(self._kept) < self.KEEP:
@@ -175,9 +174,7 @@ class Plan(Sequence[PlannedCase]):
         suite, variant = self.parts[part]
         case = suite.cases[at - self._offsets[part]]
         compact = self._rendered[index - len(self._kept)]
-        if compact is None:
-            return plan_case(suite, case, variant)
-        lead = [Message(role, text) for role, text in compact]
+        lead = None if compact is None else [Message(role, text) for role, text in compact]
         return plan_case(suite, case, variant, lead)
 
     @overload
