@@ -11,6 +11,7 @@ variable holds (markers, tags, role names), it stays text inside its message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -63,8 +64,12 @@ class _Collector:
     root: Path | None = None  # and must stay inside this one
     messages: list[tuple[Message, int]] = field(default_factory=list)
     depth: int = 0
-    token: str = field(default_factory=lambda: secrets.token_hex(8))
     images: list[ImagePart] = field(default_factory=list)
+
+    @functools.cached_property
+    def token(self) -> str:
+        """Made on the first image only: most renders hold none."""
+        return secrets.token_hex(8)
 
     def marker(self, index: int) -> str:
         return f"\x00img{self.token}:{index}\x00"
@@ -226,9 +231,14 @@ class PromptStore:
         self._env = _environment(folder)
         self._templates: dict[PromptRef, jinja2.Template] = {}
         self._digests: dict[PromptRef, str] = {}
+        self._paths: dict[PromptRef, Path] = {}
 
     def path(self, ref: PromptRef) -> Path:
-        return self.folder / ref.name / f"{ref.version}.j2"
+        """``<name>/<version>.j2`` under the folder (kept: every render asks for it)."""
+        path = self._paths.get(ref)
+        if path is None:
+            path = self._paths[ref] = self.folder / ref.name / f"{ref.version}.j2"
+        return path
 
     def versions(self, name: str) -> list[str]:
         return sorted(p.stem for p in (self.folder / name).glob("*.j2"))

@@ -149,10 +149,9 @@ class Plan(Sequence[PlannedCase]):
                     everything = False
                     continue
                 rendered = first_messages(suite, case, target)  # every error found now
-                planned = plan_case(suite, case, variant, rendered)
                 if len(self._kept) < self.KEEP:
-                    self._kept.append(planned)
-                else:
+                    self._kept.append(plan_case(suite, case, variant, rendered))
+                else:  # its requests are built when the run reaches it (building raises no error)
                     self._rendered.append(_compact(rendered))
                 chosen.append(total + index)
                 count += 1

@@ -26,7 +26,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, RecordingError
-from ..io.files import atomic_write, inside, is_regular, read_text, slug
+from ..io.files import Missing, atomic_write, inside, read_text, slug
 from ..io.jsonfile import load_bounded
 from ..io.redaction import redact
 from ..wire.request import Endpoint, Request
@@ -247,11 +247,14 @@ class RecordingStore:
 
     def entries(self, owner: Owner) -> dict[str, Interaction]:
         """The case's recorded interactions by request key (read once, then cached)."""
-        if owner not in self._cache:
-            path = self.path(owner)
-            present = is_regular(path, "the recording")  # a FIFO there is refused, not "none"
-            self._cache[owner] = read_recording(path).interactions if present else {}
-        return self._cache[owner]
+        entries = self._cache.get(owner)
+        if entries is None:
+            try:  # a FIFO or a device there is refused, not taken as "none"
+                entries = read_recording(self.path(owner)).interactions
+            except Missing:
+                entries = {}
+            self._cache[owner] = entries
+        return entries
 
     def get(self, owner: Owner, request: Request) -> Response | None:
         entry = self.entries(owner).get(request.key)

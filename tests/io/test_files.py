@@ -14,7 +14,7 @@ import pytest
 
 from evalkit.cli.main import main
 from evalkit.errors import ConfigError
-from evalkit.io.files import inside, read_bytes, read_text, resolved
+from evalkit.io.files import Missing, inside, read_bytes, read_text, resolved
 
 from ..conftest import SUITE, Project
 
@@ -60,6 +60,23 @@ def test_the_readers_refuse_what_is_not_a_regular_file(tmp_path: Path) -> None:
     if Path("/dev/zero").exists():  # a device that never ends
         with pytest.raises(ConfigError, match="it is a character device"):
             read_bytes(Path("/dev/zero"), "x")
+
+
+def test_only_absence_is_missing(tmp_path: Path) -> None:
+    """A reader that takes "nothing there" as none (a case without a recording) catches
+    Missing: nothing, or a folder, is Missing; a FIFO or a device is not, so it is refused
+    rather than read as "none"."""
+    for absent in (tmp_path / "nothing.json", tmp_path / "no-folder" / "x.json", tmp_path):
+        with pytest.raises(Missing, match="cannot read x"):
+            read_bytes(absent, "x")
+    with fifo(tmp_path / "pipe") as pipe:
+        with pytest.raises(ConfigError) as caught:
+            read_bytes(pipe, "x")
+        assert not isinstance(caught.value, Missing)
+    if Path("/dev/zero").exists():
+        with pytest.raises(ConfigError) as caught:
+            read_bytes(Path("/dev/zero"), "x")
+        assert not isinstance(caught.value, Missing)
 
 
 def test_a_symlink_loop_is_a_config_error(tmp_path: Path) -> None:
