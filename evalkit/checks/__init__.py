@@ -231,6 +231,11 @@ class _FunctionCheck(Check):
     ) -> Outcome:
         return self.fn(spec.args, obs, spec)
 
+    def models(self, spec: AssertionSpec) -> list[str]:
+        """None: a pure check calls no model (its arguments need no walk for one, which
+        ``evalkit check`` and collection would otherwise do for every case's ``expect``)."""
+        return []
+
 
 class Registry(MutableMapping[str, Check]):
     """Check types by name. The families most suites never use (model graders, JavaScript,

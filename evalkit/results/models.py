@@ -8,7 +8,6 @@ evalkit's results stay readable by an older one.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -309,4 +308,5 @@ class CaseResult(BaseModel):
 
 
 def dump_outcome(result: CaseResult) -> str:
-    return json.dumps(result.outcome().model_dump(mode="json"), separators=(",", ":"))
+    """The outcome as compact JSON (what a pytest item hands the session gate)."""
+    return result.outcome().model_dump_json()

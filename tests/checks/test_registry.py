@@ -50,3 +50,18 @@ def test_a_fresh_process_imports_a_family_when_its_name_is_looked_up() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ok\n"
+
+
+def test_pure_checks_name_no_model_and_model_graders_name_theirs() -> None:
+    """`evalkit check` and collection ask every assertion which models it calls (a model
+    that retires must be found where it is pinned): a pure function check calls none, so it
+    answers without walking its arguments; a judge still names its model."""
+    from evalkit.checks import AssertionSpec, _FunctionCheck
+
+    pure = [c for c in REGISTRY.loaded() if isinstance(c, _FunctionCheck)]
+    assert {c.name for c in pure} >= {"equals", "one_of", "contains", "cost_usd", "python"}
+    value = REGISTRY["equals"].args(value={"model": "gpt-4o-2024-08-06"})
+    assert REGISTRY["equals"].models(AssertionSpec(type="equals", args=value)) == []
+    judge = REGISTRY["judge"]
+    args = judge.args(rubric="says hello", model="gpt-4.1-mini-2025-04-14")
+    assert judge.models(AssertionSpec(type="judge", args=args)) == ["gpt-4.1-mini-2025-04-14"]
