@@ -59,6 +59,13 @@ class Answerer(ABC):
                 out.append(exc)
         return out
 
+    def recorded(self, owner: Owner, request: Request) -> bool:
+        """Whether ``request`` would be answered from a recording, nothing sent. A check's
+        refusal to send (an ``input_tokens`` budget's estimate) is then moot: the recorded
+        usage is judged instead, with the same verdict, since the estimate is a lower bound
+        of it, and a replay needs no tokenizer."""
+        return False
+
     def done(self, owner: Owner) -> str | None:
         """The case finished: keep what it recorded; say what went wrong if that failed."""
         return None
@@ -78,6 +85,9 @@ class Replay(Answerer):
             # one with none was never recorded (the remedy is the same, the cause is not)
             raise RecordingMissing(NO_RECORDING if self.store.entries(owner) else NEVER_RECORDED)
         return recorded
+
+    def recorded(self, owner: Owner, request: Request) -> bool:
+        return request.key in self.store.entries(owner)
 
     def done(self, owner: Owner) -> str | None:
         return self.store.forget(owner)
@@ -123,6 +133,9 @@ class Fallback(Answerer):
             return await self.first.answer(owner, request, purpose)
         except RecordingMissing:
             return await self.then.answer(owner, request, purpose)
+
+    def recorded(self, owner: Owner, request: Request) -> bool:
+        return self.first.recorded(owner, request)
 
     async def answer_many(
         self, owner: Owner, requests: Sequence[Request], purpose: str | None = None

@@ -179,7 +179,7 @@ async def run_sample(
     answerer: Answerer, planned: PlannedCase, request: Request, ctx: CheckContext
 ) -> SampleResult:
     owner = Owner(planned.suite.name, planned.case.id)
-    refusal = _refusal(planned, request)
+    refusal = None if answerer.recorded(owner, request) else _refusal(planned, request)
     if refusal:
         return SampleResult(
             sample=request.sample, passed=False, error=refusal, request_key=request.key

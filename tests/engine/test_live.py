@@ -146,6 +146,46 @@ def test_input_budget_is_checked_before_sending(
     )
 
 
+def test_a_replay_judges_recorded_usage_and_refuses_only_what_is_unrecorded(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An answer that comes from a recording sends nothing, so a budget's refusal to send
+    is moot: its recorded usage is judged (the same verdict, the estimate being a lower
+    bound of it) and no token is counted. A case with no recording is still refused, as a
+    live run would refuse it, not "never recorded"."""
+    from evalkit.wire import tokens
+
+    many(project, 2)
+    written = project.suite.read_text()
+    budget = lambda n: written.replace(  # noqa: E731
+        "assert: [schema]", f"assert: [schema]\nbudget: {{input_tokens: {n}}}"
+    )
+    project.write("suites/triage.yaml", budget(10_000))
+    server = serve(monkeypatch)
+    try:
+        assert main(["run", "--mode", "record"]) == 0
+    finally:
+        server.stop()
+    project.write("suites/triage.yaml", budget(5))  # a budget is not part of the request
+    capsys.readouterr()
+
+    def counted(name: str) -> None:
+        raise AssertionError(f"a replay loaded the {name} tokenizer")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tokens, "_encoding", counted)
+        assert main(["run"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("expected input_tokens <= 5, got ") == 2
+    assert "not sent" not in out and "no recording" not in out
+    project.recordings()[0].unlink()
+    assert main(["run"]) == 1
+    out = capsys.readouterr().out
+    assert "exceed the input_tokens budget (5): the request was not sent" in out
+    assert out.count("expected input_tokens <= 5, got ") == 1
+    assert "never recorded" not in out
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_keeps_what_finished_and_resume_runs_the_rest(
     project: Project, monkeypatch: pytest.MonkeyPatch, sig: signal.Signals
