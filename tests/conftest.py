@@ -154,8 +154,8 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
 # browser, a model server): they stay together, in their order.
 LONG: dict[str, float] = {
     "tests/view/test_browser.py::": 29,
-    "tests/integration/test_gate_workflow.py::test_a_pr_that_regresses_": 27,
-    "tests/integration/test_gate_workflow.py::test_a_harmless_pr_": 22,
+    "tests/integration/test_gate_workflow.py::test_a_pr_that_regresses_": 17,
+    "tests/integration/test_gate_workflow.py::test_a_harmless_pr_": 14,
     "tests/integration/test_init.py::test_init_project_installs_evalkit_by_its_own_name": 20,
     "tests/apprecord/test_fixture.py::test_record_once_then_replay_with_no_server_": 17,
     "tests/integration/test_real_model.py::": 16,
