@@ -98,9 +98,22 @@ def rates(price: Price, rate: Rate = "standard") -> Rates:
     return Rates(batch_input, batch_cached, half(price.batch_output, price.output))
 
 
+_LISTED: dict[tuple[str, Rate], Rates | None] = {}  # by list price only: PRICES is fixed
+
+
 def rates_for(
     model: str, overrides: dict[str, Price] | None = None, rate: Rate = "standard"
 ) -> Rates | None:
+    """The model's rates, with ``overrides`` (a project's ``prices``) over the list. Without
+    overrides, the answer is kept: every sample of a run asks it of the same model."""
+    if not overrides:
+        key = (model, rate)
+        if key not in _LISTED:
+            if len(_LISTED) >= 1024:  # names a server reports are many at worst: bounded
+                _LISTED.clear()
+            price = price_for(model)
+            _LISTED[key] = None if price is None else rates(price, rate)
+        return _LISTED[key]
     price = price_for(model, overrides)
     return None if price is None else rates(price, rate)
 
