@@ -23,14 +23,14 @@ assertion with the schema and a ``javascript`` one for ``urgency in [medium, hig
 2. ``promptfoo eval`` runs once against a testing server to fill its cache (disk cache,
    ``PROMPTFOO_CACHE_PATH`` and ``PROMPTFOO_CONFIG_DIR``, i.e. its database, in the temp folder);
 3. the server is stopped, so a cache miss fails visibly (as an error, after promptfoo's
-   retries: minutes); ``promptfoo eval`` runs ``--repeat`` times, each whole process timed
-   (wall, CPU of the child from ``os.wait4``, peak RSS), and each run is checked in
-   promptfoo's database: every case cached and passed;
-4. ``evalkit run`` replays the same cases ``--repeat`` times the same way, each run checked in
-   its results file: every case from its recording and passed.
+   retries: minutes); ``promptfoo eval`` and ``evalkit run`` then run in turn, ``--repeat``
+   times each, each whole process timed (wall, CPU of the child from ``os.wait4``, peak RSS):
+   each promptfoo run is checked in promptfoo's database (every case cached and passed),
+   each evalkit run in its results file (every case from its recording and passed).
+   Alternating keeps a shared machine's drifting load from falling on one side only.
 
-It prints both medians (with their spread), the ratio, and the implied goal for evalkit on
-this machine: promptfoo's median / 20. promptfoo runs with its defaults otherwise (its table,
+It prints both medians (with their spread), the ratio, each alternated pair's ratio, and
+the implied goal for evalkit on this machine: promptfoo's median / 20. promptfoo runs with its defaults otherwise (its table,
 4 at a time, results written to its database) and with telemetry, update checks and sharing
 off (``PROMPTFOO_DISABLE_TELEMETRY``, ``PROMPTFOO_DISABLE_UPDATE``, ``PROMPTFOO_DISABLE_SHARING``,
 ``PROMPTFOO_DISABLE_REMOTE_GENERATION``). The load average is printed before and after: the
@@ -304,20 +304,24 @@ def main() -> int:
             raise SystemExit(code)
         folder, root = tmp / "promptfoo", tmp / "replay"  # prepare's, recorded_project's
         before = load()
-        theirs = repeat(
-            args.repeat,
-            promptfoo_cmd(binary, folder),
-            folder,
-            lambda results: promptfoo_env(folder, results),
-            lambda results, out: check_promptfoo(folder, n, None, cached=True),
-        )
-        ours = repeat(
-            args.repeat,
-            evalkit_cmd("run"),
-            root,
-            lambda results: env_for(None, results),
-            check_replay(n),
-        )
+        # alternated, one run of each in turn: a shared machine's load drifts over the
+        # minutes a promptfoo run takes, and a drift then weighs on both sides alike
+        theirs: dict[str, list[float]] = {"wall": [], "cpu": [], "rss": []}
+        ours: dict[str, list[float]] = {"wall": [], "cpu": [], "rss": []}
+        for _ in range(args.repeat):
+            one = repeat(
+                1,
+                promptfoo_cmd(binary, folder),
+                folder,
+                lambda results: promptfoo_env(folder, results),
+                lambda results, out: check_promptfoo(folder, n, None, cached=True),
+            )
+            mine = repeat(
+                1, evalkit_cmd("run"), root, lambda results: env_for(None, results), check_replay(n)
+            )
+            for key in theirs:
+                theirs[key] += one[key]
+                ours[key] += mine[key]
         after = load()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -340,6 +344,11 @@ def main() -> int:
         f"{med(theirs, 'cpu') / med(ours, 'cpu'):.1f}x CPU (goal >= {GOAL}x); implied goal for "
         f"the replay on this machine: <= {med(theirs, 'wall') / GOAL:.2f} s wall, "
         f"{med(theirs, 'cpu') / GOAL:.2f} s CPU"
+    )
+    pairs = [t / o for t, o in zip(theirs["wall"], ours["wall"], strict=True)]
+    print(
+        f"ratio of each alternated pair (wall): {', '.join(f'{r:.1f}x' for r in pairs)}; "
+        f"median {statistics.median(pairs):.1f}x"
     )
     print(f"{before} before the timed runs, {after} after")
     return 0

@@ -159,7 +159,9 @@ class Check:
     replaced_by: ClassVar[tuple[str, ...]] = ()
 
     def refuse(self, spec: AssertionSpec, request: Request) -> str | None:
-        """Why ``request`` should not be sent at all (it could only fail this check)."""
+        """Why ``request`` should not be sent at all (it could only fail this check). Asked
+        only of a request that would be sent: one answered from a recording is judged on
+        what it recorded (so a refusal must be one that judging could not overturn)."""
         return None
 
     def needs(self, spec: AssertionSpec, obs: Observation, ctx: CheckContext) -> list[Request]:
@@ -232,8 +234,8 @@ class _FunctionCheck(Check):
         return self.fn(spec.args, obs, spec)
 
     def models(self, spec: AssertionSpec) -> list[str]:
-        """None: a pure check calls no model (its arguments need no walk for one, which
-        ``evalkit check`` and collection would otherwise do for every case's ``expect``)."""
+        """A pure check calls no model, so its arguments are not walked for one (``evalkit
+        check`` and collection ask this of every case's ``expect``)."""
         return []
 
 
