@@ -185,7 +185,12 @@ class Check:
 
     def models(self, spec: AssertionSpec) -> list[str]:
         """The models this assertion calls itself (a judge's, an embeddings model), so
-        ``evalkit models`` and ``evalkit check`` know every pin that can retire."""
+        ``evalkit models`` and ``evalkit check`` know every pin that can retire. A check
+        makes calls only through :meth:`needs`: one that keeps the default calls none, and
+        its arguments are not walked for a model (collection and ``evalkit check`` ask this
+        of every case's assertions)."""
+        if type(self).needs is Check.needs:
+            return []
         return models_in(spec.args)
 
 
@@ -232,11 +237,6 @@ class _FunctionCheck(Check):
         ctx: CheckContext | None,
     ) -> Outcome:
         return self.fn(spec.args, obs, spec)
-
-    def models(self, spec: AssertionSpec) -> list[str]:
-        """A pure check calls no model, so its arguments are not walked for one (``evalkit
-        check`` and collection ask this of every case's ``expect``)."""
-        return []
 
 
 class Registry(MutableMapping[str, Check]):

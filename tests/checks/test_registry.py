@@ -52,14 +52,19 @@ def test_a_fresh_process_imports_a_family_when_its_name_is_looked_up() -> None:
     assert done.stdout == "ok\n"
 
 
-def test_pure_checks_name_no_model_and_model_graders_name_theirs() -> None:
+def test_only_checks_that_make_calls_name_models() -> None:
     """`evalkit check` and collection ask every assertion which models it calls (a model
-    that retires must be found where it is pinned): a pure function check calls none, so it
-    answers without walking its arguments; a judge still names its model."""
-    from evalkit.checks import AssertionSpec, _FunctionCheck
+    that retires must be found where it is pinned). A check calls only through needs():
+    one that keeps the default answers [] without walking its arguments, and every check
+    whose arguments can name a model has needs() of its own, so none is missed."""
+    from evalkit.checks import AssertionSpec, Check
 
-    pure = [c for c in REGISTRY.loaded() if isinstance(c, _FunctionCheck)]
-    assert {c.name for c in pure} >= {"equals", "one_of", "contains", "cost_usd", "python"}
+    for family in LAZY:
+        import_module(f"evalkit.checks.{family}")
+    for name in REGISTRY:
+        check, args = REGISTRY[name], REGISTRY[name].args
+        names_a_model = "model" in args.model_fields or hasattr(args, "called_models")
+        assert not names_a_model or type(check).needs is not Check.needs, name
     value = REGISTRY["equals"].args(value={"model": "gpt-4o-2024-08-06"})
     assert REGISTRY["equals"].models(AssertionSpec(type="equals", args=value)) == []
     judge = REGISTRY["judge"]
