@@ -189,9 +189,12 @@ class Check:
         makes calls only through :meth:`needs`: one that keeps the default calls none, and
         its arguments are not walked for a model (collection and ``evalkit check`` ask this
         of every case's assertions)."""
-        if type(self).needs is Check.needs:
-            return []
-        return models_in(spec.args)
+        return models_in(spec.args) if self.calls else []
+
+    @property
+    def calls(self) -> bool:
+        """Whether this check can make calls of its own (it has :meth:`needs`)."""
+        return type(self).needs is not Check.needs
 
 
 def models_in(args: Any, depth: int = 0) -> list[str]:

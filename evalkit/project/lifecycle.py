@@ -32,6 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..checks import REGISTRY
 from ..config import Server, Settings
 from ..errors import ConfigError, display_path
 from ..io.files import atomic_write, read_text
@@ -185,6 +186,9 @@ def used_models(project: Project, suites: Iterable[Suite] | None = None) -> list
                 line = line_of(data, ["variants", name, "model"])
                 add(target.model, Use(kind="variant", variant=name, line=line, **common))
         seen: set[tuple[Path, int | None, str]] = set()
+        known = suite.check_types
+        if known is not None and not any(REGISTRY[t].calls for t in known):
+            continue  # no check of it calls a model: its cases need not be read for one
         for case in suite.cases:
             for spec in case.asserts:
                 key = (case.file, spec.line or case.line, spec.type)

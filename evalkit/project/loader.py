@@ -48,6 +48,7 @@ class SuiteLoader:
         self.settings = settings
         self.prompts = PromptStore(settings.prompts_dir)
         self._implicit: list[tuple[frozenset[str], AssertionSpec]] | None = None
+        self._types: set[str] = set()  # the check types the cases hold
 
     def implicit(self) -> list[tuple[frozenset[str], AssertionSpec]]:
         """The assertions evalkit adds to a case (with the written types that replace
@@ -130,6 +131,7 @@ class SuiteLoader:
             confidence=raw.confidence,
             on_inconclusive=raw.on_inconclusive,
             cases=cases,
+            check_types=frozenset(self._types),
             prompts=self.prompts,
         )
 
@@ -394,6 +396,7 @@ class SuiteLoader:
                         file,
                     )
                 seen[case.id] = (file, row_line)
+                self._types.update(a.type for a in case.asserts)
                 out.add(case, row if as_rows else None)
         return out
 

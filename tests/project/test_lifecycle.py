@@ -53,6 +53,40 @@ def test_every_pin_is_found_with_its_line(project: Project) -> None:
     assert (judge.kind, judge.check, judge.line) == ("check", "judge", lines_of(project, JUDGE))
 
 
+def test_a_judge_in_a_row_held_as_json_is_found_and_pure_suites_are_not_reread(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A suite knows its cases' check types, so the search for pinned models rebuilds the
+    cases held as rows only when one of those types makes calls; a judge in such a row is
+    still found, at its line."""
+    from evalkit.project.caselist import CaseList
+
+    monkeypatch.setattr(CaseList, "HOLD", 1)
+    rows = [{"id": f"r{i}", "vars": {"body": f"ticket {i}"}} for i in range(3)]
+    rows[2]["assert"] = [{"type": "judge", "path": "summary", "rubric": "ok", "model": JUDGE}]
+    project.write("suites/rows.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    text = SUITE.replace("cases:\n", "cases:\n  - cases_from: rows.jsonl\n", 1)
+    project.write("suites/triage.yaml", text)
+    suite = open_project([]).suites[0]
+    assert suite.check_types is not None and "judge" in suite.check_types
+    assert {"schema", "equals", "not_truncated"} <= suite.check_types
+    found = {u.model: u for u in used_models(open_project([]))}
+    (judge,) = found[JUDGE].uses
+    assert (judge.check, judge.file.name, judge.line) == ("judge", "rows.jsonl", 3)
+
+    rows[2].pop("assert")
+    project.write("suites/rows.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    pure = open_project([])
+    assert pure.suites[0].check_types is not None
+    assert "judge" not in pure.suites[0].check_types
+
+    def reread(self: CaseList[object]) -> None:
+        raise AssertionError("the cases were rebuilt to look for models")
+
+    monkeypatch.setattr(CaseList, "__iter__", reread)
+    assert [u.model for u in used_models(pure)] == [MODEL]
+
+
 @pytest.mark.parametrize(
     ("day", "level", "said"),
     [
