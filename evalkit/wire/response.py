@@ -7,6 +7,7 @@ needs neither the network nor the SDK's types.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -18,6 +19,9 @@ BODY_LIST = {"chat.completions": "choices", "responses": "output", "embeddings":
 
 
 class Response(BaseModel):
+    """One answer. Its text, finish reason and token counts are read from the body once
+    (checks, costs, budgets and the result each ask): nothing changes a body once answered."""
+
     endpoint: str
     body: dict[str, Any]
     request_id: str | None = None
@@ -48,7 +52,7 @@ class Response(BaseModel):
         choices = _list(self.body.get("choices"))
         return _dict(_dict(choices[0] if choices else None).get("message"))
 
-    @property
+    @cached_property
     def text(self) -> str:
         """The answer's text (the refusal when the model refused); "" when there is none.
         Bodies are untrusted (recordings are hand-editable): odd shapes read as empty."""
@@ -67,7 +71,7 @@ class Response(BaseModel):
             )
         return ""
 
-    @property
+    @cached_property
     def finish_reason(self) -> str | None:
         if self.endpoint == "chat.completions":
             choices = _list(self.body.get("choices"))
@@ -124,17 +128,17 @@ class Response(BaseModel):
     def _usage(self) -> dict[str, Any]:
         return _dict(self.body.get("usage"))
 
-    @property
+    @cached_property
     def input_tokens(self) -> int:
         usage = self._usage
         return _int(usage.get("prompt_tokens", usage.get("input_tokens")))
 
-    @property
+    @cached_property
     def output_tokens(self) -> int:
         usage = self._usage
         return _int(usage.get("completion_tokens", usage.get("output_tokens")))
 
-    @property
+    @cached_property
     def cached_tokens(self) -> int:
         usage = self._usage
         details = _dict(usage.get("prompt_tokens_details") or usage.get("input_tokens_details"))
