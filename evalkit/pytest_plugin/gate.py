@@ -20,10 +20,12 @@ class Gate:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        if report.when == "call" and OUTCOME in props:
-            self.verdicts.add(CaseOutcome.model_validate_json(str(props[OUTCOME])))
-        elif report.failed:
+        if report.when == "call":  # setup and teardown reports carry no outcome
+            outcome = next((v for k, v in report.user_properties if k == OUTCOME), None)
+            if outcome is not None:
+                self.verdicts.add(CaseOutcome.model_validate_json(str(outcome)))
+                return
+        if report.failed:
             self.other_failures += 1
 
     @pytest.hookimpl(trylast=True)
