@@ -48,7 +48,6 @@ class SuiteLoader:
         self.settings = settings
         self.prompts = PromptStore(settings.prompts_dir)
         self._implicit: list[tuple[frozenset[str], AssertionSpec]] | None = None
-        self._types: set[str] = set()  # the check types the cases hold
 
     def implicit(self) -> list[tuple[frozenset[str], AssertionSpec]]:
         """The assertions evalkit adds to a case (with the written types that replace
@@ -116,7 +115,7 @@ class SuiteLoader:
                     raise self.fail(f"budget {key}: {exc}", line) from None
                 suite_asserts.append(spec)
 
-        cases = self.cases(raw, data, suite_asserts)
+        cases, check_types = self.cases(raw, data, suite_asserts)
         return Suite(
             name=name,
             description=raw.description,
@@ -131,7 +130,7 @@ class SuiteLoader:
             confidence=raw.confidence,
             on_inconclusive=raw.on_inconclusive,
             cases=cases,
-            check_types=frozenset(self._types),
+            check_types=check_types,
             prompts=self.prompts,
         )
 
@@ -368,11 +367,13 @@ class SuiteLoader:
 
     def cases(
         self, raw: RawSuite, data: LineDict, suite_asserts: list[AssertionSpec]
-    ) -> CaseList[Case]:
+    ) -> tuple[CaseList[Case], frozenset[str]]:
+        """The suite's cases, and every check type they hold."""
         out: CaseList[Case] = CaseList(
             lambda row, file, line: self.case(row, file, line, suite_asserts)
         )
         seen: dict[str, tuple[Path, int | None]] = {}
+        types: set[str] = set()
         case_nodes: LineList = data["cases"]
         for index, node in enumerate(case_nodes):
             line = case_nodes.item_lines[index]
@@ -396,9 +397,9 @@ class SuiteLoader:
                         file,
                     )
                 seen[case.id] = (file, row_line)
-                self._types.update(a.type for a in case.asserts)
+                types.update(a.type for a in case.asserts)
                 out.add(case, row if as_rows else None)
-        return out
+        return out, frozenset(types)
 
     def case(
         self, row: Any, file: Path, line: int | None, suite_asserts: list[AssertionSpec]
