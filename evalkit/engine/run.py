@@ -275,8 +275,8 @@ class Engine:
 
         self.preflight(cases)
         workers = self.settings.concurrency
-        if self.mode is Mode.BATCH and isinstance(cases, Sized):
-            workers = max(workers, len(cases))
+        if isinstance(cases, Sized):  # no more workers than cases (pytest under xdist: one)
+            workers = len(cases) if self.mode is Mode.BATCH else min(workers, len(cases))
         if check_cost and self.guard is not None and isinstance(cases, Sequence):
             self.check_cost(cases)
         try:

@@ -240,3 +240,29 @@ def test_python_api_run(project: Project, server: TestingServer) -> None:
     results = evalkit.run(mode="record")
     assert sorted(r.item_id for r in results) == ["triage::outage", "triage::refund"]
     assert all(r.passed for r in evalkit.run([project.suite]))
+
+
+def test_a_run_of_fewer_cases_than_its_concurrency_starts_a_worker_per_case(
+    project: Project, server: TestingServer
+) -> None:
+    """pytest under xdist hands the engine one case at a time: each such run starts one
+    worker task, not ``concurrency`` (64 by default) of which all but one find nothing."""
+    import asyncio
+
+    from evalkit.engine.run import Engine
+    from evalkit.project.open import open_project
+
+    assert main(["record"]) == 0
+    opened = open_project(None)
+    planned = list(opened.plan())
+    assert len(planned) == 2 and opened.settings.concurrency > 2
+    tasks: list[int] = []
+
+    def seen(result: object) -> None:
+        tasks.append(len(asyncio.all_tasks()))
+
+    for cases in (planned[:1], planned):
+        tasks.clear()
+        results = asyncio.run(Engine(opened.settings).run(cases, seen))
+        assert results == [] and len(tasks) == len(cases)
+        assert max(tasks) <= 1 + len(cases)  # the run itself and a worker per case
