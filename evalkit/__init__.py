@@ -18,7 +18,6 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Mode, Settings
 from .errors import (
     ApiCallError,
     CaseError,
@@ -34,6 +33,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .config import Settings
+    from .options import Mode
     from .project.loader import load_suite
     from .project.suite import Case, Suite
     from .results import CaseResult, CheckResult, SampleResult, SuiteSummary, Verdicts
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 # Imported when first used (PEP 562), so `evalkit` on the command line and the pytest plugin
 # load only the layers a command needs: start-up is a per-run cost every CI job pays.
 _LAZY = {
+    "Mode": ".options",
+    "Settings": ".config",
     "load_suite": ".project.loader",
     "Case": ".project.suite",
     "Suite": ".project.suite",

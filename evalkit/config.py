@@ -1,9 +1,10 @@
 """Settings: ``[tool.evalkit]`` in pyproject.toml, then ``EVALKIT_*`` variables, then flags.
 
-Each setting is defined once, here: its type and bounds (:class:`Settings`), its
-environment variable and its flag (:data:`OPTIONS`). The CLI builds its arguments and the
-pytest plugin its options from :data:`OPTIONS`, so names, choices and help cannot drift;
-:func:`load_settings` applies the precedence, and fronts never read the environment.
+Each setting is defined once: its type and bounds here (:class:`Settings`), its
+environment variable and its flag in :mod:`evalkit.options` (:data:`OPTIONS`, with
+:class:`Mode`; re-exported here). The CLI builds its arguments and the pytest plugin its
+options from :data:`OPTIONS`, so names, choices and help cannot drift; :func:`load_settings`
+applies the precedence, and fronts never read the environment.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import importlib
 import os
 import sys
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -26,35 +24,18 @@ from .errors import ConfigError
 from .io.files import read_text
 from .io.redaction import remember as remember_secret_names
 from .io.yamlfile import located_error
+from .options import MAX_CONCURRENCY, MAX_RETRIES
+from .options import OPTIONS as OPTIONS  # re-exported: the settings' one import
+from .options import Mode as Mode
 from .wire.pricing import Price
 from .wire.request import Structured
 
 # Bounds on what a user may ask for: beyond them a typo hangs a run or exhausts memory.
-MAX_CONCURRENCY = 1024
-MAX_RETRIES = 20
 MAX_TIMEOUT_S = 3600.0
 MAX_RATE = 1_000_000_000
 BATCH_MAX_REQUESTS = 50_000  # the Batch API's limits per batch
 BATCH_MAX_BYTES = 200 * 1024 * 1024
 BatchFallback = Literal["batch", "live", "fail"]
-
-
-class Mode(StrEnum):
-    """How requests are answered (see engine/answerers.py for what each one does)."""
-
-    REPLAY = "replay"
-    RECORD = "record"
-    RERECORD = "rerecord"
-    LIVE = "live"
-    BATCH = "batch"  # record what is not recorded yet through the Batch API (engine/batch.py)
-
-    @property
-    def calls_api(self) -> bool:
-        return self is not Mode.REPLAY
-
-    @classmethod
-    def choices(cls) -> list[str]:
-        return [m.value for m in cls]
 
 
 class Server(BaseModel):
@@ -166,81 +147,6 @@ class Settings(BaseModel):
         return tuple(s.api_key_env for s in self.servers.values() if s.api_key_env)
 
 
-@dataclass(frozen=True)
-class Option:
-    """A setting a user can give as a flag (and through the environment)."""
-
-    setting: str
-    flag: str  # the CLI's; pytest's is --evalkit-<flag without dashes>
-    help: str
-    type: Callable[[str], Any] = str
-    env: str | None = None
-    choices: tuple[str, ...] | None = None
-    metavar: str | None = None
-
-    @property
-    def pytest_flag(self) -> str:
-        return "--evalkit-" + self.flag.removeprefix("--")
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option(
-        "mode",
-        "--mode",
-        "replay (default), record, rerecord, live or batch",
-        env="EVALKIT_MODE",
-        choices=tuple(Mode.choices()),
-    ),
-    Option(
-        "concurrency",
-        "--concurrency",
-        f"requests in flight at most (default 16, at most {MAX_CONCURRENCY})",
-        int,
-        "EVALKIT_CONCURRENCY",
-    ),
-    Option("timeout_s", "--timeout", "seconds per request (default 60)", float, "EVALKIT_TIMEOUT"),
-    Option(
-        "max_retries",
-        "--max-retries",
-        f"retries per request (default 6, at most {MAX_RETRIES})",
-        int,
-        "EVALKIT_MAX_RETRIES",
-    ),
-    Option(
-        "rpm", "--rpm", "requests per minute (default: learned from the API)", int, "EVALKIT_RPM"
-    ),
-    Option("tpm", "--tpm", "tokens per minute (default: learned from the API)", int, "EVALKIT_TPM"),
-    Option(
-        "max_cost_usd",
-        "--max-cost",
-        "stop before the run's spend could cross this many USD (a run whose upper-bound "
-        "estimate is over it does not start)",
-        float,
-        "EVALKIT_MAX_COST",
-        metavar="USD",
-    ),
-    Option(
-        "batch_fallback",
-        "--batch-fallback",
-        "batch mode: failed or expired requests go into a follow-up batch (default), live, or fail",
-        env="EVALKIT_BATCH_FALLBACK",
-        choices=("batch", "live", "fail"),
-    ),
-    Option(
-        "batch_rounds",
-        "--batch-rounds",
-        "batch mode: follow-up batches for failed or expired requests at most (default 3)",
-        int,
-        "EVALKIT_BATCH_ROUNDS",
-    ),
-    Option(
-        "results",
-        "--results",
-        "folder for run results (default .evalkit/runs)",
-        env="EVALKIT_RESULTS",
-        metavar="DIR",
-    ),
-)
 _FOLDER_ENV = {
     "suites": "EVALKIT_SUITES",
     "prompts": "EVALKIT_PROMPTS",

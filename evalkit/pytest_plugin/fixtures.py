@@ -13,8 +13,9 @@ import pytest
 
 from ..errors import ConfigError
 from ..io.redaction import redact
-from .items import REMEDIES
-from .state import overrides
+
+# what the fixtures need of the plugin's state and items is imported when a test asks for
+# one: the plugin module (and so this one) is loaded by every pytest run, --evalkit or not
 
 
 @pytest.fixture
@@ -22,6 +23,8 @@ def evalkit_suite(request: pytest.FixtureRequest) -> Iterator[Any]:
     """``evalkit_suite("suites/triage.yaml")`` → a handle whose ``run(id, vars)`` answers the
     suite's prompt under the session's mode and recordings (see evalkit.runs.handwritten)."""
     from ..runs.handwritten import open_suite
+    from .items import REMEDIES
+    from .state import overrides
 
     runner = asyncio.Runner()
     handles: list[Any] = []
@@ -63,6 +66,8 @@ def evalkit_openai(
     from ``OPENAI_BASE_URL``) whose calls are recorded and replayed under the session's
     mode (see evalkit.apprecord)."""
     from ..apprecord import open_app_recorder
+    from .items import REMEDIES
+    from .state import overrides
 
     try:
         name = request.node.nodeid.split("::", 1)[-1]

@@ -1,7 +1,10 @@
 """pytest front: ``pytest --evalkit [PATH...]`` collects YAML suites as items.
 
-This is the module pytest loads (entry point ``evalkit``). Thin by design: options come
-from :data:`evalkit.config.OPTIONS`, collection opens the project and plans suites through
+This is the module pytest loads (entry point ``evalkit``), in every pytest run of a project
+that has evalkit installed, so it imports nothing heavy: its options come from
+:data:`evalkit.options.OPTIONS`, and the rest of evalkit is imported only under
+``--evalkit`` (a run without it loads no settings, pydantic, YAML or Jinja from here).
+Thin by design: collection opens the project and plans suites through
 :class:`~evalkit.project.open.Project`, items run through the project's run
 :class:`~evalkit.runs.session.Session` (:mod:`.items`), and the session gate folds the items'
 outcomes with the results layer's verdicts (:mod:`.gate`). The fixtures live in
@@ -12,21 +15,29 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..config import OPTIONS, find_root, load_settings
 from ..errors import ConfigError
 from ..io.redaction import redact
-from ..project.discover import is_suite_file
+from ..options import OPTIONS
 from ..project.shard import HELP as SHARD_HELP
 from ..project.shard import METAVAR as SHARD_METAVAR
 from ..project.shard import PYTEST_FLAG as SHARD_FLAG
 from .fixtures import evalkit_openai, evalkit_suite, pytest_runtest_makereport
-from .gate import Gate
-from .items import SuiteFile
-from .state import STATE, State
+
+if TYPE_CHECKING:
+    from .state import State
+
+
+def _state(config: pytest.Config) -> State | None:
+    """The session's evalkit state; None without ``--evalkit`` (nothing else imported)."""
+    if not config.getoption("evalkit"):
+        return None
+    from .state import STATE
+
+    return config.stash.get(STATE, None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +71,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("evalkit"):
         return
+    from ..config import find_root, load_settings
+    from .gate import Gate
+    from .state import STATE, State
+
     invocation = Path(config.invocation_params.dir)
     explicit = (
         {(invocation / arg.split("::")[0]).resolve() for arg in config.args}
@@ -78,7 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(STATE, None)
+    state = _state(config)
     if state is not None:
         state.close()
         if state.froze:
@@ -88,6 +103,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _wanted(state: State, path: Path) -> bool:
     """Named on the command line, or inside a named folder other than the project root,
     or inside the project's suites folder."""
+    from ..config import find_root
+
     resolved = path.resolve()
     if resolved in state.explicit:
         return True
@@ -102,7 +119,7 @@ def _wanted(state: State, path: Path) -> bool:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A variant no collected suite defines is a usage error (exit 2), as in the CLI."""
-    state = session.config.stash.get(STATE, None)
+    state = _state(session.config)
     if state is None:
         return
     try:
@@ -119,7 +136,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
     """Under the collection line: the suites a run of a variant skipped."""
-    state = config.stash.get(STATE, None)
+    state = _state(config)
     if state is None:
         return []
     try:
@@ -143,6 +160,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _holds_suites(path: Path) -> bool:
+    from ..project.discover import is_suite_file
+
     if path.is_file():
         return is_suite_file(path, named=True)
     if path.is_dir():
@@ -151,9 +170,12 @@ def _holds_suites(path: Path) -> bool:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    state = parent.config.stash.get(STATE, None)
+    state = _state(parent.config)
     if state is None:
         return None
+    from ..project.discover import is_suite_file
+    from .items import SuiteFile
+
     named = file_path.resolve() in state.explicit
     if not is_suite_file(file_path, named=named) or not _wanted(state, file_path):
         return None

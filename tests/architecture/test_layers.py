@@ -19,7 +19,7 @@ LAYERS = [
     {"io"},
     {"stats"},
     {"wire"},
-    {"config"},
+    {"config", "options"},
     {"prompts"},
     {"results"},
     {"checks"},

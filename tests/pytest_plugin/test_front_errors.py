@@ -50,3 +50,27 @@ def test_no_hint_for_a_folder_without_suites(
     monkeypatch.chdir(pytester.path)
     result = pytester.runpytest("empty/", "-p", "no:cacheprovider")
     assert "hint: evalkit" not in result.stdout.str()
+
+
+def test_a_pytest_run_without_evalkit_loads_none_of_its_engine(pytester: pytest.Pytester) -> None:
+    """pytest loads the plugin in every run of a project that has evalkit installed: without
+    ``--evalkit`` it costs that run nothing beyond its options (no settings, no pydantic
+    models, YAML or Jinja from evalkit), while the fixtures stay available."""
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_modules():
+            loaded = {m for m in sys.modules if m.split(".")[0] == "evalkit"}
+            assert "evalkit.pytest_plugin.hooks" in loaded
+            layers = {m.split(".")[1] for m in loaded if "." in m}
+            heavy = layers & {"config", "prompts", "results", "checks", "engine", "runs",
+                              "wire", "stats", "apprecord"}
+            assert not heavy, sorted(loaded)
+            assert not {"evalkit.project.loader", "evalkit.project.open"} & loaded
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fixtures")
+    assert "evalkit_openai" in result.stdout.str() and "evalkit_suite" in result.stdout.str()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
