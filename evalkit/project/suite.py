@@ -81,9 +81,9 @@ class Suite(BaseModel):
     case_threshold: float
     threshold: float
     cases: CaseList[Case]  # big case files are held as rows (caselist.py)
-    # every check type its cases hold (None: not known), so a question about the checks
-    # (which models do they call?) need not rebuild the cases held as rows to ask it
-    check_types: frozenset[str] | None = None
+    # every check type its cases hold, so a question about the checks (which models do
+    # they call?) need not rebuild the cases held as rows to ask it
+    check_types: frozenset[str]
     repeat_min: int = 0  # an adaptive repeat's min (0: a fixed ``repeat: N``)
     confidence: float = 0.95
     on_inconclusive: OnInconclusive = "fail"

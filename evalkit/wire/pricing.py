@@ -12,6 +12,7 @@ models) override or add entries under ``[tool.evalkit.prices."model-name"]`` wit
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -98,7 +99,11 @@ def rates(price: Price, rate: Rate = "standard") -> Rates:
     return Rates(batch_input, batch_cached, half(price.batch_output, price.output))
 
 
-_LISTED: dict[tuple[str, Rate], Rates | None] = {}  # by list price only: PRICES is fixed
+@functools.lru_cache(maxsize=1024)  # names a server reports are many at worst: bounded
+def _listed(model: str, rate: Rate) -> Rates | None:
+    """A model's rates by list price alone (PRICES is fixed, so the answer is kept)."""
+    price = price_for(model)
+    return None if price is None else rates(price, rate)
 
 
 def rates_for(
@@ -107,13 +112,7 @@ def rates_for(
     """The model's rates, with ``overrides`` (a project's ``prices``) over the list. Without
     overrides, the answer is kept: every sample of a run asks it of the same model."""
     if not overrides:
-        key = (model, rate)
-        if key not in _LISTED:
-            if len(_LISTED) >= 1024:  # names a server reports are many at worst: bounded
-                _LISTED.clear()
-            price = price_for(model)
-            _LISTED[key] = None if price is None else rates(price, rate)
-        return _LISTED[key]
+        return _listed(model, rate)
     price = price_for(model, overrides)
     return None if price is None else rates(price, rate)
 

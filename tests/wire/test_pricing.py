@@ -25,5 +25,5 @@ def test_list_rates_are_kept_and_overrides_are_read_each_time() -> None:
 def test_the_kept_answers_stay_bounded_whatever_names_a_server_reports() -> None:
     for i in range(5000):
         rates_for(f"model-{i}")
-    assert len(pricing._LISTED) <= 1024
+    assert pricing._listed.cache_info().currsize <= 1024
     assert rates_for("gpt-4o-2024-08-06") == pricing.Rates(2.50, 1.25, 10.00)
