@@ -24,7 +24,7 @@ from .errors import ConfigError
 from .io.files import read_text
 from .io.redaction import remember as remember_secret_names
 from .io.yamlfile import located_error
-from .options import MAX_CONCURRENCY, MAX_RETRIES
+from .options import MAX_CONCURRENCY, MAX_PROCESSES, MAX_RETRIES
 from .options import OPTIONS as OPTIONS  # re-exported: the settings' one import
 from .options import Mode as Mode
 from .wire.pricing import Price
@@ -99,6 +99,7 @@ class Settings(BaseModel):
     prices: dict[str, Price] = {}
     servers: dict[str, Server] = {}
     update_snapshots: bool = False  # --snapshot-update: accept changed output snapshots
+    processes: int | None = Field(None, ge=1, le=MAX_PROCESSES)  # replay; None: by size
     # -- batch runs and cost control (engine/batch.py, engine/costcap.py) --
     max_cost_usd: float | None = Field(None, gt=0, allow_inf_nan=False)
     batch_fallback: BatchFallback = "batch"  # failed/expired lines: a follow-up batch, live, fail

@@ -17,6 +17,11 @@ from typing import Any
 # Bounds on what a user may ask for: beyond them a typo hangs a run or exhausts memory.
 MAX_CONCURRENCY = 1024
 MAX_RETRIES = 20
+MAX_PROCESSES = 64
+# A replay of this many cases or more is shared by up to this many processes by default
+# (runs/forked.py): below it, forking costs more than it saves.
+AUTO_PROCESSES = 4
+AUTO_PROCESSES_FROM = 1000
 
 
 class Mode(StrEnum):
@@ -48,6 +53,7 @@ class Option:
     env: str | None = None
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
+    pytest: bool = True  # also an option of the pytest plugin (False: `evalkit run` only)
 
     @property
     def pytest_flag(self) -> str:
@@ -103,6 +109,16 @@ OPTIONS: tuple[Option, ...] = (
         "batch mode: follow-up batches for failed or expired requests at most (default 3)",
         int,
         "EVALKIT_BATCH_ROUNDS",
+    ),
+    Option(
+        "processes",
+        "--processes",
+        "replay: processes that share the cases (default: one per CPU, at most "
+        f"{AUTO_PROCESSES}, for {AUTO_PROCESSES_FROM:,} cases or more on Linux; 1: one process)",
+        int,
+        "EVALKIT_PROCESSES",
+        metavar="N",
+        pytest=False,  # pytest shares its items with pytest-xdist's -n
     ),
     Option(
         "results",

@@ -28,7 +28,7 @@ def add_parser(subparsers: Any) -> None:
         "like every call) and write its calibration under snapshots/calibrations/.",
     )
     parser.add_argument("suites", nargs="*", metavar="SUITE")
-    settings_flags(parser)
+    settings_flags(parser, skip=("processes",))  # calibration sets are small
 
 
 def _interval(pair: tuple[float, float] | None) -> str:

@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if session.skipped_lines:
         display.say(f"warning: skipped unreadable lines {session.skipped_lines} of the results")
+    session.share()  # a big replay: helper processes, forked before the display's thread
     with display:
         if session.batch_progress is not None:
             watch(display, session.batch_progress)
@@ -134,6 +135,13 @@ def run(args: argparse.Namespace) -> int:
         )
         print_note(interrupted_note(session))
         return EXIT_INTERRUPTED
+    if failed := session.helpers_failed:
+        codes = ", ".join(str(c) for c in sorted(set(failed)))
+        print(
+            f"warning: {len(failed)} helper process(es) stopped early (exit {codes}); "
+            "the cases they had not finished ran in the run's own process",
+            file=sys.stderr,
+        )
     display.close(session.summaries(), session.figures)
     if note := summary_note(session):
         display.say(note)

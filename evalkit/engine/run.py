@@ -46,8 +46,13 @@ def repeats_of(suite: Suite) -> Repeats:
     )
 
 
+_CASES_PER_TURN = 16  # finished cases between turns the engine gives the event loop
+
+
 class Engine:
     """Answers planned cases under one mode."""
+
+    _since_turn = 0
 
     def __init__(
         self, settings: Settings, mode: Mode | None = None, store: RecordingStore | None = None
@@ -272,9 +277,18 @@ class Engine:
                     emit(self.not_run(planned, why))
                 else:
                     emit(await self.run_case(planned))
+                # A replayed case never waits on I/O, so without this a replay would never
+                # hand the loop a turn: Ctrl-C (a signal handler on the loop) would wait for
+                # the whole run.
+                self._since_turn += 1
+                if self._since_turn >= _CASES_PER_TURN:
+                    self._since_turn = 0
+                    await asyncio.sleep(0)
 
         self.preflight(cases)
-        workers = self.settings.concurrency
+        # A replay waits on nothing, so more workers would only interleave: one runs the
+        # cases in order and hands the loop a turn every few cases (so Ctrl-C is seen soon).
+        workers = 1 if self.mode is Mode.REPLAY else self.settings.concurrency
         if isinstance(cases, Sized):  # no more workers than cases (pytest under xdist: one)
             workers = len(cases) if self.mode is Mode.BATCH else min(workers, len(cases))
         if check_cost and self.guard is not None and isinstance(cases, Sequence):

@@ -27,7 +27,7 @@ from ..runs.session import Session, remembered
 def overrides(config: pytest.Config) -> dict[str, Any]:
     """Settings given as options; a bad choice is a ConfigError (a collection error, exit 2)."""
     values: dict[str, Any] = {}
-    for option in OPTIONS:
+    for option in (o for o in OPTIONS if o.pytest):
         value = config.getoption(f"evalkit_{option.setting}")
         if option.choices and value is not None and value not in option.choices:
             raise ConfigError(

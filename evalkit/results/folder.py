@@ -189,8 +189,17 @@ class RunWriter:
             ) from None
 
     def write(self, result: CaseResult) -> None:
+        self.write_line(self.encode(result))
+
+    def encode(self, result: CaseResult) -> str:
+        """The line ``result`` is kept as (secrets masked): what a helper process of a
+        shared replay sends the run's own process to write (runs/forked.py)."""
+        return self.redact(result.model_dump_json())
+
+    def write_line(self, line: str) -> None:
+        """Append a line made by :meth:`encode` (here or in a helper process)."""
         try:
-            self._log.write(self.redact(result.model_dump_json()))
+            self._log.write(line)
         except OSError as exc:  # a full disk, a file-size limit: the run cannot keep results
             raise ConfigError(
                 f"cannot write results: {exc.strerror or exc}; the cases written before are "

@@ -43,6 +43,7 @@ from ..results.folder import (
     read_meta,
     results_file,
 )
+from .forked import Deliver, Helpers, processes_for
 
 if TYPE_CHECKING:
     from ..engine.batch import BatchProgress  # what a display follows in a batch run
@@ -87,6 +88,8 @@ class Session:
     keep: bool = True  # False: nothing is written (a diff's two sides, a hand-written test)
     _writer: RunWriter | None = None
     _replace: bool = False
+    _helpers: Helpers | None = None  # forked by share(), used by the next run()
+    helpers_failed: list[int] = field(default_factory=list)  # exit codes of helpers that died
 
     # -- opening ---------------------------------------------------------------------
 
@@ -225,23 +228,50 @@ class Session:
         todo = self.planned if cases is None else cases
         if cases is not None and isinstance(cases, Sequence):
             self.check_cost(cases)
-        if self.keep and self._writer is None:
-            self._writer = RunWriter(self.ensure_folder(), self.settings.secret_names())
-        writer = self._writer
+        writer = self._open_writer()
 
-        def finished(result: CaseResult) -> None:
-            if writer is not None:
-                writer.write(result)  # at once: an interrupted run loses no finished case
+        def kept(result: CaseResult, line: str | None = None) -> None:
+            if writer is not None:  # at once: an interrupted run loses no finished case
+                writer.write_line(line if line is not None else writer.encode(result))
             self.fold(result)
             self.done += 1
             if on_result is not None:
                 on_result(result)
 
+        helpers, self._helpers = self._helpers, None
         try:
-            await self.engine.run(todo, finished, close=close, check_cost=False)
+            if helpers is None or cases is not None:
+                await self.engine.run(todo, kept, close=close, check_cost=False)
+            else:
+                await self._run_shared(helpers, kept, close=close)
         finally:
+            if helpers is not None:
+                helpers.stop(kept)  # an interrupt or an error: keep what the helpers sent
             if close:
                 self.close_writer()
+
+    def share(self) -> int:
+        """Before a display starts its threads: fork helper processes to share a big
+        replay of what was planned (runs/forked.py says when, and how). The number of
+        processes that will run cases."""
+        count = processes_for(self.settings, self.engine.mode, len(self.planned))
+        writer = self._open_writer()
+        if count > 1 and writer is not None:
+            self._helpers = Helpers.fork(self.engine, self.planned, writer, count)
+            return count
+        return 1
+
+    async def _run_shared(self, helpers: Helpers, kept: Deliver, *, close: bool) -> None:
+        await self.engine.run(helpers.own_share(kept), kept, close=False, check_cost=False)
+        missing = await helpers.finish(kept)  # what a helper that died left: run here
+        self.helpers_failed = helpers.failed
+        helpers.merge_snapshots(self.engine.snapshots)
+        await self.engine.run(missing, kept, close=close, check_cost=False)
+
+    def _open_writer(self) -> RunWriter | None:
+        if self.keep and self._writer is None:
+            self._writer = RunWriter(self.ensure_folder(), self.settings.secret_names())
+        return self._writer
 
     def run_sync(self, on_result: Callable[[CaseResult], None] | None = None) -> None:
         asyncio.run(self.run(on_result))

@@ -27,6 +27,7 @@ VALUES = {  # a value to give each setting's flag, and what the library must rec
     "max_cost_usd": ("0.5", 0.5),
     "batch_fallback": ("fail", "fail"),
     "batch_rounds": ("2", 2),
+    "processes": ("3", 3),
     "results": ("out/runs", "out/runs"),
 }
 

@@ -180,6 +180,7 @@ INTERNAL = {
     "evalkit/project/caselist.py",  # rows it serialised itself a moment earlier
     "evalkit/importers/sources.py",  # json.loads(json.dumps(...)) to make data plain
     "evalkit/checks/graders/sandbox.py",  # its own child process's protocol
+    "evalkit/runs/forked.py",  # its own helper processes' snapshot state
     "evalkit/testing/server.py",
     "evalkit/testing/batches.py",
 }
