@@ -28,6 +28,9 @@ assertion with the schema and a ``javascript`` one for ``urgency in [medium, hig
    each promptfoo run is checked in promptfoo's database (every case cached and passed),
    each evalkit run in its results file (every case from its recording and passed).
    Alternating keeps a shared machine's drifting load from falling on one side only.
+   ``evalkit run`` runs as a user runs it: a replay this size is shared by one process per
+   CPU (at most 4), and its CPU time counts every process (``os.wait4`` includes the
+   helpers it reaped).
 
 It prints both medians (with their spread), the ratio, each alternated pair's ratio, and
 the implied goal for evalkit on this machine: promptfoo's median / 20. promptfoo runs with its defaults otherwise (its table,

@@ -5,7 +5,8 @@ time and of CPU time (user + system of the child, from ``os.wait4``). The machin
 is shared, so CPU time is the steadier figure; wall time is what a user waits.
 
 (r) replay of 5,000 recorded cases: ``evalkit run`` (goal <= ~0.8 s; floor: reading 5,000
-    small JSON files and writing 5,000 result lines);
+    small JSON files and writing 5,000 result lines), shared by its helper processes as
+    by default, and again in one process (``--processes 1``); CPU includes the helpers';
 (p) ``pytest --evalkit`` over the same 5,000 cases against bare pytest over 5,000 trivial
     items (goal: within 1.3x);
 (l) live, no limit, 30 ms latency, concurrency 64, 3,000 cases: ``evalkit run --mode live``
@@ -106,13 +107,17 @@ def profiled(cmd: list[str], dump: Path) -> list[str]:
 def goal_replay(root: Path, times: int, profile: Path | None, n: int) -> list[str]:
     cmd = evalkit_cmd("run")
     m = repeat(times, cmd, root, lambda results: env_for(None, results))
+    one = repeat(times, [*cmd, "--processes", "1"], root, lambda results: env_for(None, results))
     if profile:
-        child(profiled(cmd, profile / "replay.prof"), root, env_for(None, root / "prof"))
+        one_cmd = [*cmd, "--processes", "1"]  # cProfile sees one process only
+        child(profiled(one_cmd, profile / "replay.prof"), root, env_for(None, root / "prof"))
         shutil.rmtree(root / "prof", ignore_errors=True)
     return [
         f"(r) replay of {n:,} recorded cases, evalkit run: wall {fig(m['wall'])}, "
         f"CPU {fig(m['cpu'])}, peak RSS {statistics.median(m['rss']):.0f} MB "
-        f"(goal <= ~0.8 s)"
+        f"(goal <= ~0.8 s; {min(len(os.sched_getaffinity(0)), 4)} processes: one per CPU, at most 4)",
+        f"    the same in one process (--processes 1): wall {fig(one['wall'])}, "
+        f"CPU {fig(one['cpu'])}, peak RSS {statistics.median(one['rss']):.0f} MB",
     ]
 
 

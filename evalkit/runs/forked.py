@@ -53,8 +53,11 @@ if TYPE_CHECKING:
     from ..results.folder import RunWriter
 
 TICKET = 4  # bytes of one ticket: a big-endian run number
-MAX_TICKETS = 8192  # 32 KiB of tickets: fits a pipe's buffer, written whole before the fork
+# 4 KiB of tickets: one page, the least buffer any pipe has (a user over the system's pipe
+# quota gets one-page pipes), so the tickets are written whole before the fork.
+MAX_TICKETS = 1024
 PIPE_SIZE = 1 << 20  # results pipes are widened to this where the system allows it
+READ_SIZE = 1 << 16  # bytes read from a results pipe at a time
 STOP_WAIT_S = 10.0  # after an interrupt: how long helpers get to close before a SIGKILL
 
 
@@ -104,25 +107,42 @@ class Helpers:
     # -- forking ---------------------------------------------------------------------
 
     @classmethod
-    def fork(cls, engine: Engine, plan: Plan, writer: RunWriter, count: int) -> Helpers:
-        """Fork ``count - 1`` helpers that run ``plan``'s cases with (their copy of)
-        ``engine`` and send their results' lines, encoded by ``writer``."""
+    def fork(cls, engine: Engine, plan: Plan, writer: RunWriter, count: int) -> Helpers | None:
+        """Fork up to ``count - 1`` helpers that run ``plan``'s cases with (their copy of)
+        ``engine`` and send their results' lines, encoded by ``writer``; ``None`` when the
+        system refuses the pipes or the first fork (the run then takes one process)."""
         chunk = max(1, -(-len(plan) // MAX_TICKETS))
         tickets = -(-len(plan) // chunk)
-        read_tickets, write_tickets = os.pipe()
+        try:
+            read_tickets, write_tickets = os.pipe()
+        except OSError:  # out of file descriptors
+            return None
         data = b"".join(n.to_bytes(TICKET, "big") for n in range(tickets))
-        view = memoryview(data)
-        while view:  # nobody reads yet: all of it fits the pipe's buffer
-            view = view[os.write(write_tickets, view) :]
+        try:
+            os.set_blocking(write_tickets, False)
+            written = os.write(write_tickets, data)  # nobody reads yet: never wait
+        except OSError:
+            written = 0
         os.close(write_tickets)  # a read past the last ticket is the end
+        if written != len(data):
+            os.close(read_tickets)
+            return None
         helpers: list[_Helper] = []
         for _ in range(count - 1):
-            read_results, write_results = os.pipe()
+            try:
+                read_results, write_results = os.pipe()
+            except OSError:
+                break
             with contextlib.suppress(OSError, AttributeError):
                 import fcntl
 
                 fcntl.fcntl(write_results, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # a process limit: share with the helpers forked so far
+                os.close(read_results)
+                os.close(write_results)
+                break
             if pid == 0:  # the helper: it never returns into the caller's frames
                 code = 1
                 try:
@@ -138,6 +158,9 @@ class Helpers:
             os.close(write_results)
             os.set_blocking(read_results, False)
             helpers.append(_Helper(pid, read_results))
+        if not helpers:
+            os.close(read_tickets)
+            return None
         return cls(plan, chunk, read_tickets, helpers)
 
     # -- the run's own share -----------------------------------------------------------
@@ -213,7 +236,7 @@ class Helpers:
     def _read(self, helper: _Helper, deliver: Deliver) -> None:
         while True:
             try:
-                data = os.read(helper.fd, PIPE_SIZE)
+                data = os.read(helper.fd, READ_SIZE)
             except BlockingIOError:
                 return
             if not data:  # the helper closed its end: it is done (or dead)

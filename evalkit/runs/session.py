@@ -258,8 +258,7 @@ class Session:
         writer = self._open_writer()
         if count > 1 and writer is not None:
             self._helpers = Helpers.fork(self.engine, self.planned, writer, count)
-            return count
-        return 1
+        return 1 + len(self._helpers.helpers) if self._helpers is not None else 1
 
     async def _run_shared(self, helpers: Helpers, kept: Deliver, *, close: bool) -> None:
         await self.engine.run(helpers.own_share(kept), kept, close=False, check_cost=False)

@@ -218,3 +218,37 @@ def test_a_bad_process_count_is_a_usage_error(
     assert main(["run", "--processes", "0"]) == 2
     err = capsys.readouterr().err
     assert "processes" in err and "greater than or equal to 1" in err and "Traceback" not in err
+
+
+def test_only_whole_results_from_a_helper_are_kept() -> None:
+    """What a helper sends is checked before it is kept: a line that is not a result, an
+    index out of the plan, a case already kept, a malformed snapshot state."""
+    from evalkit.results import CaseResult, SampleResult
+    from evalkit.runs.forked import Helpers
+
+    plan = ["a", "b", "c"]  # only its length is read here
+    helpers = Helpers(plan, 1, -1, [])  # type: ignore[arg-type]
+    kept_here: list[tuple[str, str | None]] = []
+
+    def deliver(result: CaseResult, line: str | None = None) -> None:
+        kept_here.append((result.case, line))
+
+    good = CaseResult(suite="s", case="b", passed=True, samples=[SampleResult(passed=True)])
+    text = good.model_dump_json()
+    for line in [
+        b"R1\t" + text.encode(),
+        b"R1\t" + text.encode(),  # the same case again
+        b"R7\t" + text.encode(),  # not in the plan
+        b"R-1\t" + text.encode(),
+        b"R0\t" + text.encode()[:40],  # torn
+        b"R0\tnot json",
+        b"X0\t" + text.encode(),  # not a result line
+        b'S{"used": "abc", "written": [], "held": []}',
+        b'S{"used": [], "written": [], "held": [["only-one"]]}',
+        b'S{"used": ["snapshots/outputs/s/b.json"], "written": [], "held": [["f", "c"]]}',
+    ]:
+        helpers._line(line, deliver)
+    assert kept_here == [("b", text)]
+    assert list(helpers.taken) == [0, 1, 0]  # a and c: still to run here
+    assert helpers.dropped == 8
+    assert len(helpers.snapshot_states) == 1
