@@ -278,7 +278,9 @@ def main() -> int:
         if "r" in wanted or "p" in wanted:
             root = recorded_project(tmp, args.cases)
             if "r" in wanted:
-                print(*goal_replay(root, args.repeat, args.profile, args.cases), flush=True)
+                print(
+                    *goal_replay(root, args.repeat, args.profile, args.cases), sep="\n", flush=True
+                )
             if "p" in wanted:
                 print(*goal_pytest(root, args.repeat, args.profile, args.cases), flush=True)
         if "l" in wanted:

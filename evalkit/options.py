@@ -53,7 +53,6 @@ class Option:
     env: str | None = None
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
-    pytest: bool = True  # also an option of the pytest plugin (False: `evalkit run` only)
 
     @property
     def pytest_flag(self) -> str:
@@ -118,7 +117,6 @@ OPTIONS: tuple[Option, ...] = (
         int,
         "EVALKIT_PROCESSES",
         metavar="N",
-        pytest=False,  # pytest shares its items with pytest-xdist's -n
     ),
     Option(
         "results",

@@ -18,7 +18,13 @@ from ..config import Mode
 from ..errors import ConfigError
 from ..io.redaction import redact
 from ..project import shard
-from ..runs.notes import breaker_note, cost_cap_note, interrupted_note, summary_note
+from ..runs.notes import (
+    breaker_note,
+    cost_cap_note,
+    helpers_note,
+    interrupted_note,
+    summary_note,
+)
 from ..runs.session import Session
 from .common import (
     EXIT_FAILED,
@@ -135,13 +141,8 @@ def run(args: argparse.Namespace) -> int:
         )
         print_note(interrupted_note(session))
         return EXIT_INTERRUPTED
-    if failed := session.helpers_failed:
-        codes = ", ".join(str(c) for c in sorted(set(failed)))
-        print(
-            f"warning: {len(failed)} helper process(es) stopped early (exit {codes}); "
-            "the cases they had not finished ran in the run's own process",
-            file=sys.stderr,
-        )
+    if helpers := helpers_note(session):
+        print(helpers, file=sys.stderr)
     display.close(session.summaries(), session.figures)
     if note := summary_note(session):
         display.say(note)

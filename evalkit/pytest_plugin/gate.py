@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ..results import CaseOutcome, Verdicts
+from ..runs.notes import helpers_note
 from .items import OUTCOME
 from .state import STATE
 
@@ -53,6 +54,8 @@ class Gate:
                 if run.folder is not None:
                     terminalreporter.write_line(f"results: {run.results_path}")
             for run in state.sessions.values():
+                if helpers := helpers_note(run):
+                    terminalreporter.write_line(helpers)
                 if run.ran_suites:
                     for line in run.snapshots().lines():
                         terminalreporter.write_line(line)

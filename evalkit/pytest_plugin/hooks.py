@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="collect evalkit YAML suites from the paths given (default: the suites folder); "
         "only suites are collected unless test paths are given too",
     )
-    for option in (o for o in OPTIONS if o.pytest):
+    for option in OPTIONS:
         group.addoption(
             option.pytest_flag,
             dest=f"evalkit_{option.setting}",

@@ -94,7 +94,16 @@ class SuiteNode(pytest.Collector):
         session = state.session_for(self.project)
         if len(mine) == len(self.planned) and state.shard is None and self.planned:
             session.whole_suite_ran(self.suite.name, self.planned[0].target.variant)
-        state.run(self.project, mine)
+        state.start(self.project, mine)
+
+    def teardown(self) -> None:
+        """After the suite's last item, or when the session stops early (Ctrl-C, ``-x``,
+        ``pytest.exit``: then shared helpers are stopped, not waited for)."""
+        if hasattr(self.config, "workerinput"):
+            return
+        session = self.session
+        early = session.exitstatus != 0 or bool(session.shouldstop or session.shouldfail)
+        self.config.stash[STATE].end(self.project, stop=early)
 
 
 class CaseItem(pytest.Item):
@@ -110,10 +119,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]
-        key = self.planned.item_id
-        if key not in state.results:
-            state.run(self.project, [self.planned])
-        result = state.results.pop(key)
+        result = state.result_for(self.project, self.planned)
         properties: list[tuple[str, object]] = [
             ("evalkit_suite", result.suite),
             ("evalkit_variant", result.variant or ""),

@@ -27,7 +27,7 @@ from ..runs.session import Session, remembered
 def overrides(config: pytest.Config) -> dict[str, Any]:
     """Settings given as options; a bad choice is a ConfigError (a collection error, exit 2)."""
     values: dict[str, Any] = {}
-    for option in (o for o in OPTIONS if o.pytest):
+    for option in OPTIONS:
         value = config.getoption(f"evalkit_{option.setting}")
         if option.choices and value is not None and value not in option.choices:
             raise ConfigError(
@@ -51,6 +51,7 @@ class State:
     defining: int = 0  # suites collected that define it
     said: set[str] = field(default_factory=set)  # lifecycle warnings given (once each)
     froze: bool = False  # collection's objects moved out of the collector (hooks.py)
+    shared_index: dict[str, int] = field(default_factory=dict)  # item -> its shared case
 
     def variant_lines(self) -> list[str]:
         """What ``--evalkit-variant`` skipped; a ConfigError when no suite defines it."""
@@ -98,21 +99,60 @@ class State:
             self.sessions[root] = Session.open(project.settings, meta)
         return self.sessions[root]
 
+    def keep(self, result: CaseResult) -> None:
+        self.results[result.item_id] = result
+
     def run(self, project: Project, cases: list[PlannedCase]) -> None:
         """Run ``cases`` now; each result waits in ``results`` for its item."""
         if self.runner is None:
             self.runner = asyncio.Runner()
         session = self.session_for(project)
-
-        def keep(result: CaseResult) -> None:
-            self.results[result.item_id] = result
-
         try:
-            self.runner.run(session.run(keep, cases, close=False))
+            self.runner.run(session.run(self.keep, cases, close=False))
         except EvalkitError as exc:  # the cost cap, or the user's input found at run time
             pytest.exit(redact(str(exc)), returncode=2)
 
+    # -- a big replay shared with helper processes (evalkit/runs/forked.py) --------------
+
+    def start(self, project: Project, cases: list[PlannedCase]) -> None:
+        """A suite's selected cases, before its first item: shared with helper processes
+        when they are a big replay (each item then waits for its own case, so pytest's
+        own work overlaps the helpers'), else run now."""
+        session = self.session_for(project)
+        try:
+            session.check_cost(cases)
+            shared = session.share(cases) > 1
+        except EvalkitError as exc:  # the cost cap, or a results folder that cannot be made
+            pytest.exit(redact(str(exc)), returncode=2)
+        if shared:
+            self.shared_index = {p.item_id: i for i, p in enumerate(cases)}
+        else:
+            self.run(project, cases)
+
+    def result_for(self, project: Project, planned: PlannedCase) -> CaseResult:
+        """The result of an item's case: kept already, from the helpers, or run now."""
+        key = planned.item_id
+        session = self.session_for(project)
+        helpers = session.shared
+        if key not in self.results and helpers is not None and key in self.shared_index:
+            kept = session.keeper(self.keep)
+            helpers.until(self.shared_index[key], kept, lambda c: self.run(project, c))
+        if key not in self.results:
+            self.run(project, [planned])
+        return self.results.pop(key)
+
+    def end(self, project: Project, *, stop: bool = False) -> None:
+        """After a suite's last item: the helpers' run ends (``stop``: interrupted)."""
+        session = self.session_for(project)
+        if session.shared is not None:
+            kept = session.keeper(self.keep)
+            session.end_shared(kept, lambda c: self.run(project, c), stop=stop)
+            self.shared_index = {}
+
     def close(self) -> None:
+        for project in self.projects.values():
+            if project.settings.root in self.sessions:
+                self.end(project, stop=True)  # an interrupted session: stop the helpers
         if self.runner is not None:
             for session in self.sessions.values():
                 self.runner.run(session.aclose())

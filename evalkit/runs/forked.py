@@ -36,7 +36,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -49,7 +49,6 @@ from ..results import CaseResult
 if TYPE_CHECKING:
     from ..checks.snapshot_store import SnapshotStore
     from ..engine.run import Engine
-    from ..project.plan import Plan
     from ..results.folder import RunWriter
 
 TICKET = 4  # bytes of one ticket: a big-endian run number
@@ -95,7 +94,9 @@ class _Helper:
 class Helpers:
     """The helper processes of one run, seen from the run's own process."""
 
-    def __init__(self, plan: Plan, chunk: int, tickets: int, helpers: list[_Helper]):
+    def __init__(
+        self, plan: Sequence[PlannedCase], chunk: int, tickets: int, helpers: list[_Helper]
+    ):
         self.plan = plan
         self.chunk = chunk
         self.tickets = tickets  # the read end of the tickets pipe
@@ -107,7 +108,9 @@ class Helpers:
     # -- forking ---------------------------------------------------------------------
 
     @classmethod
-    def fork(cls, engine: Engine, plan: Plan, writer: RunWriter, count: int) -> Helpers | None:
+    def fork(
+        cls, engine: Engine, plan: Sequence[PlannedCase], writer: RunWriter, count: int
+    ) -> Helpers | None:
         """Fork up to ``count - 1`` helpers that run ``plan``'s cases with (their copy of)
         ``engine`` and send their results' lines, encoded by ``writer``; ``None`` when the
         system refuses the pipes or the first fork (the run then takes one process)."""
@@ -179,6 +182,45 @@ class Helpers:
         for helper in self.helpers:
             if not helper.closed:
                 self._read(helper, deliver)
+
+    def until(
+        self, index: int, deliver: Deliver, run_here: Callable[[list[PlannedCase]], None]
+    ) -> None:
+        """Until case ``index`` is kept (pytest: its item reports): keep what the helpers
+        sent; while tickets are left, run the next one's cases here (helping, not idling);
+        else wait for a helper. A case no helper can report any more runs here."""
+        while not self.taken[index]:
+            self.collect(deliver)
+            if self.taken[index]:
+                return
+            if self.tickets >= 0 and (claimed := _claim(self.tickets, self.chunk, len(self.plan))):
+                self._run_here(claimed, run_here)
+                continue
+            open_ = [h for h in self.helpers if not h.closed]
+            if not open_:
+                self._run_here(range(index, index + 1), run_here)
+                return
+            with contextlib.suppress(InterruptedError):
+                select.select([h.fd for h in open_], [], [])
+
+    def finish_here(self, deliver: Deliver, run_here: Callable[[list[PlannedCase]], None]) -> None:
+        """:meth:`finish` for a caller without an event loop (pytest): wait for the
+        helpers, keep what they sent, and run here what nobody reported."""
+        while open_ := [h for h in self.helpers if not h.closed]:
+            with contextlib.suppress(InterruptedError):
+                select.select([h.fd for h in open_], [], [])
+            self.collect(deliver)
+        self._reap()
+        missing = [i for i, done in enumerate(self.taken) if not done]
+        if missing:
+            self._run_here(missing, run_here)
+
+    def _run_here(
+        self, indices: Sequence[int], run_here: Callable[[list[PlannedCase]], None]
+    ) -> None:
+        for i in indices:
+            self.taken[i] = 1
+        run_here([self.plan[i] for i in indices])
 
     async def finish(self, deliver: Deliver) -> list[PlannedCase]:
         """Wait for every helper to finish and keep what each sent; then the cases nobody
@@ -301,18 +343,28 @@ def _snapshot_state(state: Any) -> bool:
     )
 
 
+def _claim(fd: int, chunk: int, total: int) -> range | None:
+    """The case indices of the next ticket, or None: every ticket is taken."""
+    ticket = os.read(fd, TICKET)
+    if len(ticket) < TICKET:
+        return None
+    start = int.from_bytes(ticket, "big") * chunk
+    return range(start, min(start + chunk, total))
+
+
 def _claims(fd: int, chunk: int, total: int) -> Iterator[int]:
     """The case indices of the tickets this process takes, until none are left."""
-    while fd >= 0:
-        ticket = os.read(fd, TICKET)
-        if len(ticket) < TICKET:
-            return
-        start = int.from_bytes(ticket, "big") * chunk
-        yield from range(start, min(start + chunk, total))
+    while fd >= 0 and (claimed := _claim(fd, chunk, total)) is not None:
+        yield from claimed
 
 
 def _serve(
-    engine: Engine, plan: Plan, chunk: int, tickets: int, out: int, writer: RunWriter
+    engine: Engine,
+    plan: Sequence[PlannedCase],
+    chunk: int,
+    tickets: int,
+    out: int,
+    writer: RunWriter,
 ) -> None:
     """A helper's life: run the cases of the tickets it takes, send each result's line as
     it finishes, then its snapshot state."""

@@ -1,5 +1,6 @@
 """What a finished or interrupted run says about itself beyond its verdicts: the circuit
-breaker, the batches it left running, what its batches did, the cost cap that stopped it.
+breaker, the batches it left running, what its batches did, the cost cap that stopped it,
+helper processes of a shared replay that died.
 Each note names the command that goes on from there; the fronts only print them."""
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ def breaker_note(session: Session, not_run: int) -> str | None:
     return (
         f"circuit breaker open: {breaker.describe()}; stopped sending to save quota, "
         f"{not_run} cases not run.\nfix the cause, then: evalkit run --resume {session.meta.run_id}"
+    )
+
+
+def helpers_note(session: Session) -> str | None:
+    """Helper processes of a shared replay that died: their cases ran in the run's own."""
+    failed = session.helpers_failed
+    if not failed:
+        return None
+    codes = ", ".join(str(c) for c in sorted(set(failed)))
+    return (
+        f"warning: {len(failed)} helper process(es) stopped early (exit {codes}); "
+        "the cases they had not finished ran in the run's own process"
     )
 
 

@@ -228,6 +228,24 @@ class Session:
         todo = self.planned if cases is None else cases
         if cases is not None and isinstance(cases, Sequence):
             self.check_cost(cases)
+        kept = self.keeper(on_result)
+        helpers = self._helpers if cases is None else None  # a run of the plan shares it
+        if helpers is not None:
+            self._helpers = None
+        try:
+            if helpers is None:
+                await self.engine.run(todo, kept, close=close, check_cost=False)
+            else:
+                await self._run_shared(helpers, kept, close=close)
+        finally:
+            if helpers is not None:
+                helpers.stop(kept)  # an interrupt or an error: keep what the helpers sent
+            if close:
+                self.close_writer()
+
+    def keeper(self, on_result: Callable[[CaseResult], None] | None = None) -> Deliver:
+        """What keeps a finished case: written to the results file at once (a line a
+        helper process encoded is written as sent), folded, then handed to ``on_result``."""
         writer = self._open_writer()
 
         def kept(result: CaseResult, line: str | None = None) -> None:
@@ -238,32 +256,45 @@ class Session:
             if on_result is not None:
                 on_result(result)
 
-        helpers, self._helpers = self._helpers, None
-        try:
-            if helpers is None or cases is not None:
-                await self.engine.run(todo, kept, close=close, check_cost=False)
-            else:
-                await self._run_shared(helpers, kept, close=close)
-        finally:
-            if helpers is not None:
-                helpers.stop(kept)  # an interrupt or an error: keep what the helpers sent
-            if close:
-                self.close_writer()
+        return kept
 
-    def share(self) -> int:
-        """Before a display starts its threads: fork helper processes to share a big
-        replay of what was planned (runs/forked.py says when, and how). The number of
-        processes that will run cases."""
-        count = processes_for(self.settings, self.engine.mode, len(self.planned))
-        writer = self._open_writer()
-        if count > 1 and writer is not None:
-            self._helpers = Helpers.fork(self.engine, self.planned, writer, count)
+    # -- a replay shared with helper processes (runs/forked.py) --------------------------
+
+    def share(self, cases: Sequence[PlannedCase] | None = None) -> int:
+        """Before any thread starts (a display's): fork helper processes to share a big
+        replay of ``cases`` (default: what was planned; runs/forked.py says when, and how).
+        The number of processes that will run cases."""
+        todo = self.planned if cases is None else cases
+        count = processes_for(self.settings, self.engine.mode, len(todo))
+        if count > 1 and self._helpers is None and (writer := self._open_writer()) is not None:
+            self._helpers = Helpers.fork(self.engine, todo, writer, count)
         return 1 + len(self._helpers.helpers) if self._helpers is not None else 1
+
+    @property
+    def shared(self) -> Helpers | None:
+        """The helpers :meth:`share` forked, until a run of them ends."""
+        return self._helpers
+
+    def end_shared(
+        self, kept: Deliver, run_here: Callable[[list[PlannedCase]], None], *, stop: bool = False
+    ) -> None:
+        """End a shared replay driven case by case (pytest): wait for the helpers and run
+        here what none reported, or (``stop``: an interrupt) stop them; either way keep what
+        they sent and fold in their snapshot state."""
+        helpers, self._helpers = self._helpers, None
+        if helpers is None:
+            return
+        if stop:
+            helpers.stop(kept)
+        else:
+            helpers.finish_here(kept, run_here)
+        self.helpers_failed += helpers.failed
+        helpers.merge_snapshots(self.engine.snapshots)
 
     async def _run_shared(self, helpers: Helpers, kept: Deliver, *, close: bool) -> None:
         await self.engine.run(helpers.own_share(kept), kept, close=False, check_cost=False)
         missing = await helpers.finish(kept)  # what a helper that died left: run here
-        self.helpers_failed = helpers.failed
+        self.helpers_failed += helpers.failed
         helpers.merge_snapshots(self.engine.snapshots)
         await self.engine.run(missing, kept, close=close, check_cost=False)
 

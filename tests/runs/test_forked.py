@@ -161,16 +161,27 @@ def test_a_helper_that_dies_loses_no_case(copy: Project) -> None:
     assert sum(not r.passed for r in results) == len(FAILING)
 
 
-@pytest.mark.parametrize("processes", ["1", "3"])
+FRONTS = {  # the command, its flag for the process count, its exit code when interrupted
+    "run": ([sys.executable, "-m", "evalkit.cli", "run"], "--processes", 130),
+    "pytest": (
+        [sys.executable, "-m", "pytest", "--evalkit", "suites/", "-p", "no:cacheprovider"],
+        "--evalkit-processes",
+        2,
+    ),
+}
+
+
+@pytest.mark.parametrize(("front", "processes"), [("run", "1"), ("run", "3"), ("pytest", "3")])
 def test_ctrl_c_keeps_what_finished_and_resume_runs_the_rest(
-    copy: Project, tmp_path: Path, processes: str
+    copy: Project, tmp_path: Path, front: str, processes: str
 ) -> None:
     """A replay never waits on I/O: Ctrl-C must still stop it (one process or several)."""
     flags = tmp_path / "flags"
     flags.mkdir()
+    command, flag, interrupted = FRONTS[front]
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EVALKIT_"))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "evalkit.cli", "run", "--processes", processes],
+        [*command, flag, processes],
         cwd=copy.root,
         env={**environ, "EVALKIT_TODAY": "2026-06-01", "BLOCK_IN": str(flags)},
         stdout=subprocess.PIPE,
@@ -184,13 +195,14 @@ def test_ctrl_c_keeps_what_finished_and_resume_runs_the_rest(
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGINT)
     (flags / "go").touch()
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == interrupted, out[-2000:] + err
     assert "Traceback" not in err
-    folder = next((copy.root / ".evalkit" / "runs").iterdir())
+    folder = only_run(copy)
     before = kept(folder)
     assert len(before) < CASES
-    assert f"resume with: evalkit run --resume {folder.name}" in err
+    if front == "run":
+        assert f"resume with: evalkit run --resume {folder.name}" in err
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # no helper outlives the run
     resumed = evalkit_run(copy, "--resume", folder.name, "--processes", processes)
@@ -252,3 +264,52 @@ def test_only_whole_results_from_a_helper_are_kept() -> None:
     assert list(helpers.taken) == [0, 1, 0]  # a and c: still to run here
     assert helpers.dropped == 8
     assert len(helpers.snapshot_states) == 1
+
+
+def evalkit_pytest(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EVALKIT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--evalkit", "suites/", "-p", "no:cacheprovider", *args],
+        cwd=project.root,
+        env={**environ, "EVALKIT_TODAY": "2026-06-01", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def only_run(project: Project) -> Path:
+    (folder,) = (project.root / ".evalkit" / "runs").iterdir()
+    return folder
+
+
+def test_pytest_shares_a_big_replay_and_reports_each_item_as_one_process_does(
+    copy: Project,
+) -> None:
+    one = evalkit_pytest(copy, "--evalkit-processes", "1", "-rf")
+    alone = kept(only_run(copy))
+    shutil.rmtree(copy.root / ".evalkit")
+    three = evalkit_pytest(copy, "--evalkit-processes", "3", "-rf")
+    assert one.returncode == three.returncode == 1, three.stdout[-3000:]
+    assert kept(only_run(copy)) == alone and len(alone) == CASES
+    passed = f"{CASES - len(FAILING)} passed"
+    assert f"{len(FAILING)} failed, {passed}" in three.stdout
+    failed = sorted(line for line in three.stdout.splitlines() if line.startswith("FAILED"))
+    assert failed == sorted(line for line in one.stdout.splitlines() if line.startswith("FAILED"))
+    assert len(failed) == len(FAILING)
+
+
+def test_pytest_a_helper_that_dies_loses_no_item(copy: Project) -> None:
+    ran = evalkit_pytest(copy, "--evalkit-processes", "3", DIE_UNLESS_CHILD_OF=str(os.getpid()))
+    assert ran.returncode == 1, ran.stdout[-3000:]
+    assert f"{len(FAILING)} failed, {CASES - len(FAILING)} passed" in ran.stdout
+    assert "2 helper process(es) stopped early (exit 3)" in ran.stdout
+    assert sorted(kept(only_run(copy))) == [f"c{i:03d}" for i in range(CASES)]
+
+
+def test_pytest_snapshots_read_by_helpers_count_as_used(copy: Project) -> None:
+    outputs = copy.root / "snapshots" / "outputs" / "triage"
+    (outputs / "gone.json").write_text("{}")
+    ran = evalkit_pytest(copy, "--evalkit-processes", "3", "--snapshot-update")
+    assert "1 unused snapshot(s) deleted: snapshots/outputs/triage/gone.json" in ran.stdout
+    assert sorted(p.stem for p in outputs.glob("*.json")) == [f"c{i:03d}" for i in range(CASES)]
