@@ -154,6 +154,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingServer]:
 # browser, a model server): they stay together, in their order.
 LONG: dict[str, float] = {
     "tests/view/test_browser.py::": 29,
+    "tests/runs/test_forked.py::": 11,  # one worker records its project once
     "tests/integration/test_gate_workflow.py::test_a_pr_that_regresses_": 17,
     "tests/integration/test_gate_workflow.py::test_a_harmless_pr_": 14,
     "tests/integration/test_init.py::test_init_project_installs_evalkit_by_its_own_name": 20,

@@ -1,11 +1,14 @@
-"""A big replay shared with helper processes forked from ``evalkit run``.
+"""A big replay shared with helper processes forked from the run (both fronts).
 
 A replay waits on nothing: reading recordings, rendering, checking and writing results is
 CPU work, and one Python process uses one core. So a replay of many cases (``processes``;
 by default one process per CPU, at most 4, from 1,000 cases, on Linux) forks helpers that
 take cases from the same plan and send back each finished case's result line. The run's
 own process stays the only writer of ``results.jsonl``, the only display, and the one that
-folds verdicts; it runs cases too.
+folds verdicts. Under ``evalkit run`` it runs cases too (:meth:`Helpers.own_share`, then
+:meth:`Helpers.finish`); under pytest each item waits for its own case
+(:meth:`Helpers.until`, which runs the next ticket here rather than wait idle), and the
+suite's teardown ends the helpers (:meth:`Helpers.finish_here`).
 
 - **Sharing.** The plan is cut into tickets (runs of consecutive cases) written into a pipe
   before the fork; every process reads one ticket at a time (a read of 4 bytes from a pipe
