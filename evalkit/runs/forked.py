@@ -203,15 +203,13 @@ class Helpers:
             if not open_:
                 self._run_here(range(index, index + 1), run_here)
                 return
-            with contextlib.suppress(InterruptedError):
-                select.select([h.fd for h in open_], [], [])
+            _wait(open_)
 
     def finish_here(self, deliver: Deliver, run_here: Callable[[list[PlannedCase]], None]) -> None:
         """:meth:`finish` for a caller without an event loop (pytest): wait for the
         helpers, keep what they sent, and run here what nobody reported."""
         while open_ := [h for h in self.helpers if not h.closed]:
-            with contextlib.suppress(InterruptedError):
-                select.select([h.fd for h in open_], [], [])
+            _wait(open_)
             self.collect(deliver)
         self._reap()
         missing = [i for i, done in enumerate(self.taken) if not done]
@@ -253,8 +251,7 @@ class Helpers:
         while (open_ := [h for h in self.helpers if not h.closed]) and (
             left := deadline - time.monotonic()
         ) > 0:
-            with contextlib.suppress(InterruptedError):
-                select.select([h.fd for h in open_], [], [], left)
+            _wait(open_, left)
             self.collect(deliver)
         for helper in self.helpers:
             if not helper.closed:
@@ -330,6 +327,16 @@ class Helpers:
         with contextlib.suppress(OSError):
             os.close(self.tickets)
         self.tickets = -1
+
+
+def _wait(helpers: list[_Helper], timeout_s: float | None = None) -> None:
+    """Until one of ``helpers`` has sent something (or closed), or ``timeout_s`` passed
+    (``poll``, not ``select``: a busy process may hold descriptors past 1024)."""
+    poller = select.poll()
+    for helper in helpers:
+        poller.register(helper.fd, select.POLLIN)
+    with contextlib.suppress(InterruptedError):
+        poller.poll(None if timeout_s is None else max(0, int(timeout_s * 1000)))
 
 
 def _snapshot_state(state: Any) -> bool:
