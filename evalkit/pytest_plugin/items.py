@@ -81,7 +81,8 @@ class SuiteNode(pytest.Collector):
             yield CaseItem.from_parent(self, name=name, planned=planned)
 
     def setup(self) -> None:
-        """Run this suite's selected cases concurrently before its first item reports.
+        """Run this suite's selected cases concurrently before its first item reports, or,
+        a big replay, hand them to helper processes (each item then waits for its own).
         Under xdist each worker runs only its own items, one at a time."""
         if hasattr(self.config, "workerinput"):
             return

@@ -12,6 +12,11 @@ or are unused (a snapshot is only ever deleted when every case of its suite ran)
   first runs a case, and calls :meth:`run` once per suite (or per item under xdist);
 - ``evalkit diff v1 v2`` runs both variants in one session (:func:`run_both`).
 
+A big replay is shared with helper processes (runs/forked.py): ``evalkit run`` calls
+:meth:`share` before its display starts, then :meth:`run`; pytest calls :meth:`share` with a
+suite's cases, waits for each item's case through :attr:`shared`, and ends with
+:meth:`end_shared`.
+
 Fronts read what they show from the session (``stats``, ``stopped``, ``summaries``,
 ``snapshots``); they never touch the engine or the SDK.
 """
@@ -88,7 +93,7 @@ class Session:
     keep: bool = True  # False: nothing is written (a diff's two sides, a hand-written test)
     _writer: RunWriter | None = None
     _replace: bool = False
-    _helpers: Helpers | None = None  # forked by share(), used by the next run()
+    _helpers: Helpers | None = None  # forked by share(); ended by run() or end_shared()
     helpers_failed: list[int] = field(default_factory=list)  # exit codes of helpers that died
 
     # -- opening ---------------------------------------------------------------------
