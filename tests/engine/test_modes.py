@@ -266,3 +266,26 @@ def test_a_run_of_fewer_cases_than_its_concurrency_starts_a_worker_per_case(
         results = asyncio.run(Engine(opened.settings).run(cases, seen))
         assert results == [] and len(tasks) == len(cases)
         assert max(tasks) <= 1 + len(cases)  # the run itself and a worker per case
+
+
+@pytest.mark.parametrize("api", ["chat.completions", "responses"])
+def test_the_server_receives_the_planned_body_as_is(
+    project: Project, server: TestingServer, api: str
+) -> None:
+    """What is sent is exactly the body the recordings are keyed by: the body reaches the
+    SDK as JSON (``extra_body``), not as typed params for it to rewrite."""
+    from evalkit.project.open import open_project
+
+    if api == "responses":
+        project.write(
+            "suites/triage.yaml",
+            SUITE.replace(
+                "params: {temperature: 0, max_tokens: 200}",
+                "api: responses\nparams: {max_output_tokens: 200}",
+            ),
+        )
+    assert main(["record"]) == 0
+    planned = [r.body for p in open_project(None, {}).plan() for r in p.requests]
+    assert {r.endpoint for p in open_project(None, {}).plan() for r in p.requests} == {api}
+    canonical = lambda bodies: sorted(json.dumps(b, sort_keys=True) for b in bodies)  # noqa: E731
+    assert canonical(server.stats.bodies) == canonical(planned) and len(planned) == 2
