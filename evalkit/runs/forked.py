@@ -76,13 +76,22 @@ def processes_for(settings: Settings, mode: Mode, cases: int, *, threads: int | 
     per CPU (at most :data:`AUTO_PROCESSES`) from :data:`AUTO_PROCESSES_FROM` cases."""
     if mode is not Mode.REPLAY or cases < 2 or sys.platform != "linux":
         return 1
-    if (threads if threads is not None else threading.active_count()) > 1:
+    if (threads if threads is not None else _threads()) > 1:
         return 1
     if settings.processes is not None:
         return min(settings.processes, cases)
     if cases < AUTO_PROCESSES_FROM:
         return 1
     return max(1, min(len(os.sched_getaffinity(0)), AUTO_PROCESSES))
+
+
+def _threads() -> int:
+    """The process's threads, native ones too (a library's thread pool holds locks a fork
+    would copy as held): the kernel's count, else Python's."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
 
 
 @dataclass
