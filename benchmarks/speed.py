@@ -8,7 +8,8 @@ is shared, so CPU time is the steadier figure; wall time is what a user waits.
     small JSON files and writing 5,000 result lines), shared by its helper processes as
     by default, and again in one process (``--processes 1``); CPU includes the helpers';
 (p) ``pytest --evalkit`` over the same 5,000 cases against bare pytest over 5,000 trivial
-    items (goal: within 1.3x);
+    items (goal: within 1.3x), shared by helper processes as by default, and again in one
+    process (``--evalkit-processes 1``);
 (l) live, no limit, 30 ms latency, concurrency 64, 3,000 cases: ``evalkit run --mode live``
     against a plain AsyncOpenAI + semaphore loop making the same calls, both whole
     processes, start-up included (goal: throughput >= 0.90 of the plain loop);
@@ -16,7 +17,7 @@ is shared, so CPU time is the steadier figure; wall time is what a user waits.
     against the ideal 15 s (goal: >= 0.96 of the ideal).
 
 ``--only r`` (and p, l, q) runs one; ``--profile DIR`` also writes cProfile dumps of (r)
-and (p) to DIR (``python -m pstats DIR/replay.prof``).
+and (p), each in one process, to DIR (``python -m pstats DIR/replay.prof``).
 
 A child's bytecode is cached as on a user's machine (``PYTHONDONTWRITEBYTECODE`` is dropped
 from its environment).
@@ -134,13 +135,15 @@ def goal_pytest(root: Path, times: int, profile: Path | None, n: int) -> list[st
     flags = ["-q", "-p", "no:cacheprovider"]
     cmd = [sys.executable, "-m", "pytest", "--evalkit", "suites/", *flags]
     ours = repeat(times, cmd, root, lambda results: env_for(None, results))
+    one_cmd = [*cmd, "--evalkit-processes", "1"]
+    one = repeat(times, one_cmd, root, lambda results: env_for(None, results))
     bare_dir = root.parent / "bare"
     bare_dir.mkdir(exist_ok=True)
     (bare_dir / "test_trivial.py").write_text(TRIVIAL.replace("{n}", str(n)))
     bare_cmd = [sys.executable, "-m", "pytest", "test_trivial.py", *flags]
     bare = repeat(times, bare_cmd, bare_dir, lambda results: env_for(None, results))
     if profile:
-        child(profiled(cmd, profile / "pytest.prof"), root, env_for(None, root / "prof"))
+        child(profiled(one_cmd, profile / "pytest.prof"), root, env_for(None, root / "prof"))
         shutil.rmtree(root / "prof", ignore_errors=True)
     ratio_wall = statistics.median(ours["wall"]) / statistics.median(bare["wall"])
     ratio_cpu = statistics.median(ours["cpu"]) / statistics.median(bare["cpu"])
@@ -148,7 +151,10 @@ def goal_pytest(root: Path, times: int, profile: Path | None, n: int) -> list[st
         f"(p) pytest --evalkit over {n:,} recorded cases: wall {fig(ours['wall'])}, CPU "
         f"{fig(ours['cpu'])}, peak RSS {statistics.median(ours['rss']):.0f} MB; bare pytest over "
         f"{n:,} trivial items: wall {fig(bare['wall'])}, CPU {fig(bare['cpu'])}; ratio "
-        f"{ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (goal <= 1.3x)"
+        f"{ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (goal <= 1.3x)",
+        f"    in one process (--evalkit-processes 1): wall {fig(one['wall'])}, CPU "
+        f"{fig(one['cpu'])}, peak RSS {statistics.median(one['rss']):.0f} MB; ratio "
+        f"{statistics.median(one['wall']) / statistics.median(bare['wall']):.2f}x wall",
     ]
 
 
@@ -282,7 +288,9 @@ def main() -> int:
                     *goal_replay(root, args.repeat, args.profile, args.cases), sep="\n", flush=True
                 )
             if "p" in wanted:
-                print(*goal_pytest(root, args.repeat, args.profile, args.cases), flush=True)
+                print(
+                    *goal_pytest(root, args.repeat, args.profile, args.cases), sep="\n", flush=True
+                )
         if "l" in wanted:
             print(*goal_live(tmp, args.repeat, 3000), flush=True)
         if "q" in wanted:
