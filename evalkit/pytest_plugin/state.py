@@ -5,6 +5,8 @@ event loop items run on, and finished results waiting for their item to report."
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +138,8 @@ class State:
         helpers = session.shared
         if key not in self.results and helpers is not None and key in self.shared_index:
             kept = session.keeper(self.keep)
-            helpers.until(self.shared_index[key], kept, lambda c: self.run(project, c))
+            with _plain_interrupt():
+                helpers.until(self.shared_index[key], kept, lambda c: self.run(project, c))
         if key not in self.results:
             self.run(project, [planned])
         return self.results.pop(key)
@@ -146,7 +149,8 @@ class State:
         session = self.session_for(project)
         if session.shared is not None:
             kept = session.keeper(self.keep)
-            session.end_shared(kept, lambda c: self.run(project, c), stop=stop)
+            with _plain_interrupt():
+                session.end_shared(kept, lambda c: self.run(project, c), stop=stop)
             self.shared_index = {}
 
     def close(self) -> None:
@@ -160,6 +164,18 @@ class State:
             self.runner = None
         for session in self.sessions.values():
             session.close_writer()
+
+
+@contextlib.contextmanager
+def _plain_interrupt() -> Iterator[None]:
+    """Ctrl-C while waiting on helper processes surfaces here, as a KeyboardInterrupt of
+    this frame: raised at any instruction of the waiting loop, it can land on one with no
+    line number (CPython 3.11), and pytest's interrupt report then fails to render it,
+    ending the session with an internal error instead of exit 2."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt from None
 
 
 STATE = pytest.StashKey[State]()
