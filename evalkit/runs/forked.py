@@ -389,6 +389,8 @@ def _serve(
     it finishes, then its snapshot state."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    store = engine.snapshots  # its state is sent back: only what this helper's cases did
+    store.used, store.written, store.held = set(), [], set()
     waiting: dict[str, int] = {}
 
     def mine() -> Iterator[PlannedCase]:
@@ -402,7 +404,6 @@ def _serve(
         _send(out, b"R%d\t" % index + writer.encode(result).encode("utf-8") + b"\n")
 
     asyncio.run(engine.run(mine(), send, check_cost=False))
-    store = engine.snapshots
     state = {
         "used": [str(p) for p in store.used],
         "written": [str(p) for p in store.written],

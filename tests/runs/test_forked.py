@@ -320,3 +320,22 @@ def test_pytest_snapshots_read_by_helpers_count_as_used(copy: Project) -> None:
     ran = evalkit_pytest(copy, "--evalkit-processes", "3", "--snapshot-update")
     assert "1 unused snapshot(s) deleted: snapshots/outputs/triage/gone.json" in ran.stdout
     assert sorted(p.stem for p in outputs.glob("*.json")) == [f"c{i:03d}" for i in range(CASES)]
+
+
+def test_pytest_counts_each_written_snapshot_once_across_suites(copy: Project) -> None:
+    """A suite run before the shared one wrote snapshots: the helpers forked later inherit
+    that state and must not report it again."""
+    triage = copy.suite.read_text()
+    head, _, _ = triage.partition("cases:\n")
+    copy.write(
+        "suites/mini.yaml",
+        head.replace("suite: triage", "suite: mini")
+        + "cases:\n"
+        + "".join(triage.partition("cases:\n")[2].splitlines(keepends=True)[:6]),
+    )
+    recordings = copy.root / "snapshots" / "recordings"
+    shutil.copytree(recordings / "triage", recordings / "mini")
+    ran = evalkit_pytest(copy, "--evalkit-processes", "3", "--snapshot-update")
+    assert f"{CASES + 2 - len(FAILING)} passed" in ran.stdout, ran.stdout[-3000:]
+    assert "2 snapshot(s) written or updated" in ran.stdout
+    assert len(list((copy.root / "snapshots" / "outputs" / "mini").glob("*.json"))) == 2
