@@ -257,18 +257,20 @@ class Helpers:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(helper.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_WAIT_S
-        while (open_ := [h for h in self.helpers if not h.closed]) and (
-            left := deadline - time.monotonic()
-        ) > 0:
-            _wait(open_, left)
-            self.collect(deliver)
-        for helper in self.helpers:
-            if not helper.closed:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(helper.pid, signal.SIGKILL)
-                os.close(helper.fd)
-                helper.closed = True
-        self._reap()
+        try:
+            while (open_ := [h for h in self.helpers if not h.closed]) and (
+                left := deadline - time.monotonic()
+            ) > 0:
+                _wait(open_, left)
+                self.collect(deliver)
+        finally:  # keeping a line can fail (a full disk): the helpers are still reaped
+            for helper in self.helpers:
+                if not helper.closed:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(helper.pid, signal.SIGKILL)
+                    os.close(helper.fd)
+                    helper.closed = True
+            self._reap()
 
     def merge_snapshots(self, store: SnapshotStore) -> None:
         """Fold what the helpers' snapshot checks read, wrote and held into ``store``."""

@@ -339,3 +339,31 @@ def test_pytest_counts_each_written_snapshot_once_across_suites(copy: Project) -
     assert f"{CASES + 2 - len(FAILING)} passed" in ran.stdout, ran.stdout[-3000:]
     assert "2 snapshot(s) written or updated" in ran.stdout
     assert len(list((copy.root / "snapshots" / "outputs" / "mini").glob("*.json"))) == 2
+
+
+def test_a_results_file_that_cannot_grow_stops_a_shared_run_cleanly(copy: Project) -> None:
+    """The run's own process cannot keep a helper's line (a file-size limit, as a full disk):
+    exit 2 with the reason, whole lines only, and no helper left behind."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EVALKIT_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalkit.cli", "run", "--processes", "3"],
+        cwd=copy.root,
+        env={**environ, "EVALKIT_TODAY": "2026-06-01"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limited,  # the limit, set in the child before it starts
+        start_new_session=True,
+    )
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert "cannot write results: File too large" in err and "Traceback" not in err
+    text = (only_run(copy) / "results.jsonl").read_text()
+    assert text.endswith("\n") and 0 < len(kept(only_run(copy))) < CASES
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no helper outlives the run
