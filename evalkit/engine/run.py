@@ -52,8 +52,6 @@ _CASES_PER_TURN = 16  # finished cases between turns the engine gives the event 
 class Engine:
     """Answers planned cases under one mode."""
 
-    _since_turn = 0
-
     def __init__(
         self, settings: Settings, mode: Mode | None = None, store: RecordingStore | None = None
     ):
@@ -271,7 +269,8 @@ class Engine:
         queue = iter(cases)
 
         async def worker() -> None:
-            for planned in queue:  # the workers share one iterator: each case runs once
+            # the workers share one iterator: each case runs once
+            for done, planned in enumerate(queue, 1):
                 why = self.stopped()
                 if why:
                     emit(self.not_run(planned, why))
@@ -280,9 +279,7 @@ class Engine:
                 # A replayed case never waits on I/O, so without this a replay would never
                 # hand the loop a turn: Ctrl-C (a signal handler on the loop) would wait for
                 # the whole run.
-                self._since_turn += 1
-                if self._since_turn >= _CASES_PER_TURN:
-                    self._since_turn = 0
+                if done % _CASES_PER_TURN == 0:
                     await asyncio.sleep(0)
 
         self.preflight(cases)

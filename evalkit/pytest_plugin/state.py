@@ -23,6 +23,7 @@ from ..project.shard import Shard
 from ..project.suite import Suite
 from ..results import CaseResult
 from ..results.folder import RunMeta, new_run_id
+from ..runs.forked import Deliver
 from ..runs.session import Session, remembered
 
 
@@ -54,6 +55,7 @@ class State:
     said: set[str] = field(default_factory=set)  # lifecycle warnings given (once each)
     froze: bool = False  # collection's objects moved out of the collector (hooks.py)
     shared_index: dict[str, int] = field(default_factory=dict)  # item -> its shared case
+    shared_keep: Deliver | None = None  # keeps what the shared suite's helpers send
 
     def variant_lines(self) -> list[str]:
         """What ``--evalkit-variant`` skipped; a ConfigError when no suite defines it."""
@@ -122,12 +124,12 @@ class State:
         own work overlaps the helpers'), else run now."""
         session = self.session_for(project)
         try:
-            session.check_cost(cases)
             shared = session.share(cases) > 1
         except EvalkitError as exc:  # the cost cap, or a results folder that cannot be made
             pytest.exit(redact(str(exc)), returncode=2)
         if shared:
             self.shared_index = {p.item_id: i for i, p in enumerate(cases)}
+            self.shared_keep = session.keeper(self.keep)
         else:
             self.run(project, cases)
 
@@ -137,9 +139,11 @@ class State:
         session = self.session_for(project)
         helpers = session.shared
         if key not in self.results and helpers is not None and key in self.shared_index:
-            kept = session.keeper(self.keep)
+            assert self.shared_keep is not None  # set with shared_index
             with _plain_interrupt():
-                helpers.until(self.shared_index[key], kept, lambda c: self.run(project, c))
+                helpers.until(
+                    self.shared_index[key], self.shared_keep, lambda c: self.run(project, c)
+                )
         if key not in self.results:
             self.run(project, [planned])
         return self.results.pop(key)
@@ -148,10 +152,10 @@ class State:
         """After a suite's last item: the helpers' run ends (``stop``: interrupted)."""
         session = self.session_for(project)
         if session.shared is not None:
-            kept = session.keeper(self.keep)
+            kept = self.shared_keep or session.keeper(self.keep)
             with _plain_interrupt():
                 session.end_shared(kept, lambda c: self.run(project, c), stop=stop)
-            self.shared_index = {}
+            self.shared_index, self.shared_keep = {}, None
 
     def close(self) -> None:
         for project in self.projects.values():

@@ -181,8 +181,8 @@ class Helpers:
     # -- the run's own share -----------------------------------------------------------
 
     def own_share(self, deliver: Deliver) -> Iterator[PlannedCase]:
-        """The cases this process runs, a ticket at a time; at each ticket, the helpers'
-        finished results are kept first (so their pipes never stay full)."""
+        """The cases this process runs, a ticket at a time; before each case, the helpers'
+        finished results are kept (so their pipes never stay full)."""
         for index in _claims(self.tickets, self.chunk, len(self.plan)):
             self.collect(deliver)
             self.taken[index] = 1
@@ -221,8 +221,7 @@ class Helpers:
             _wait(open_)
             self.collect(deliver)
         self._reap()
-        missing = [i for i, done in enumerate(self.taken) if not done]
-        if missing:
+        if missing := self._unreported():
             self._run_here(missing, run_here)
 
     def _run_here(
@@ -247,7 +246,11 @@ class Helpers:
                     loop.remove_reader(helper.fd)
             self.collect(deliver)
         self._reap()
-        return [self.plan[i] for i, done in enumerate(self.taken) if not done]
+        return [self.plan[i] for i in self._unreported()]
+
+    def _unreported(self) -> list[int]:
+        """Cases nobody ran here or reported (a helper died holding them)."""
+        return [i for i, done in enumerate(self.taken) if not done]
 
     def stop(self, deliver: Deliver) -> None:
         """After an interrupt or an error: stop the helpers, keep every whole line they

@@ -272,6 +272,8 @@ class Session:
         todo = self.planned if cases is None else cases
         count = processes_for(self.settings, self.engine.mode, len(todo))
         if count > 1 and self._helpers is None and (writer := self._open_writer()) is not None:
+            if cases is not None:  # a plan was checked when it was made (start, resume)
+                self.check_cost(cases)  # before any fork: a run over the cap does not start
             self._helpers = Helpers.fork(self.engine, todo, writer, count)
         return 1 + len(self._helpers.helpers) if self._helpers is not None else 1
 

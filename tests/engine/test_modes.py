@@ -127,7 +127,8 @@ def test_env_var_sets_mode(
     assert len(project.recordings()) == 2
 
 
-def test_responses_api_end_to_end(project: Project, server: TestingServer) -> None:
+def use_responses_api(project: Project) -> None:
+    """The conftest suite, sent to the Responses API."""
     project.write(
         "suites/triage.yaml",
         SUITE.replace(
@@ -135,6 +136,10 @@ def test_responses_api_end_to_end(project: Project, server: TestingServer) -> No
             "api: responses\nparams: {max_output_tokens: 200}",
         ),
     )
+
+
+def test_responses_api_end_to_end(project: Project, server: TestingServer) -> None:
+    use_responses_api(project)
     assert main(["record"]) == 0
     assert server.stats.by_path == {"/v1/responses": 2}
     assert main(["run"]) == 0
@@ -277,15 +282,9 @@ def test_the_server_receives_the_planned_body_as_is(
     from evalkit.project.open import open_project
 
     if api == "responses":
-        project.write(
-            "suites/triage.yaml",
-            SUITE.replace(
-                "params: {temperature: 0, max_tokens: 200}",
-                "api: responses\nparams: {max_output_tokens: 200}",
-            ),
-        )
+        use_responses_api(project)
     assert main(["record"]) == 0
-    planned = [r.body for p in open_project(None, {}).plan() for r in p.requests]
-    assert {r.endpoint for p in open_project(None, {}).plan() for r in p.requests} == {api}
+    requests = [r for p in open_project(None, {}).plan() for r in p.requests]
+    assert {r.endpoint for r in requests} == {api} and len(requests) == 2
     canonical = lambda bodies: sorted(json.dumps(b, sort_keys=True) for b in bodies)  # noqa: E731
-    assert canonical(server.stats.bodies) == canonical(planned) and len(planned) == 2
+    assert canonical(server.stats.bodies) == canonical(r.body for r in requests)
