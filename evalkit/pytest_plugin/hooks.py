@@ -96,6 +96,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = _state(config)
     if state is not None:
         state.close()
+        state.release()
         if state.froze:
             # After pytest's own unconfigure, which collects garbage to report unraisable
             # exceptions: frozen, the collected items are not walked again (5,000 replayed

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ class State:
     froze: bool = False  # collection's objects moved out of the collector (hooks.py)
     shared_index: dict[str, int] = field(default_factory=dict)  # item -> its shared case
     shared_keep: Deliver | None = None  # keeps what the shared suite's helpers send
+    let_go: list[Callable[[], None]] = field(default_factory=list)  # each suite node's
 
     def variant_lines(self) -> list[str]:
         """What ``--evalkit-variant`` skipped; a ConfigError when no suite defines it."""
@@ -168,6 +169,19 @@ class State:
             self.runner = None
         for session in self.sessions.values():
             session.close_writer()
+
+    def release(self) -> None:
+        """After the session (its summary printed, its writers closed): let go of every
+        project, session, result and planned case, so the interpreter's garbage
+        collections at exit walk only what pytest itself keeps."""
+        for let_go in self.let_go:
+            let_go()
+        self.let_go.clear()
+        self.projects.clear()
+        self.sessions.clear()
+        self.results.clear()
+        self.lacking.clear()
+        self.shared_index, self.shared_keep = {}, None
 
 
 @contextlib.contextmanager

@@ -50,6 +50,34 @@ def test_an_in_process_session_leaves_nothing_frozen(recorded: pytest.Pytester) 
     assert gc.get_freeze_count() == 0
 
 
+def test_a_session_lets_go_of_its_plans_when_it_ends(recorded: pytest.Pytester) -> None:
+    """pytest keeps its items until the process exits; evalkit's planned cases and run
+    sessions go when the session ends, so the interpreter's last collections at exit walk
+    only what pytest itself keeps."""
+    import gc
+
+    from evalkit.project.plan import PlannedCase
+    from evalkit.runs.session import Session
+
+    result = recorded.runpytest_inprocess("--evalkit", "suites/", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    gc.collect()
+    mine = [
+        o
+        for o in gc.get_objects()
+        if (isinstance(o, PlannedCase) and recorded.path in o.case.file.parents)
+        or (isinstance(o, Session) and o.settings.root == recorded.path)
+    ]
+    assert mine == []
+    items = [
+        o
+        for o in gc.get_objects()
+        if type(o).__name__ == "CaseItem" and recorded.path in o.reportinfo()[0].parents
+    ]
+    assert len(items) == 2  # pytester keeps the items: the plans went, the items stay
+    assert sorted(item.reportinfo()[2] for item in items) == ["triage::outage", "triage::refund"]
+
+
 def test_only_suites_are_collected_unless_test_paths_are_given(recorded: pytest.Pytester) -> None:
     recorded.makepyfile(test_other="def test_other():\n    assert True\n")
     recorded.runpytest("--evalkit", "suites/").assert_outcomes(passed=2)
