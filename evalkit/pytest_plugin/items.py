@@ -87,10 +87,12 @@ class SuiteNode(pytest.Collector):
     def let_go(self) -> None:
         """At the session's end, the suite, its project and its planned cases go: pytest
         keeps its items until the process exits, and the interpreter's last garbage
-        collections would walk all of them (5,000 replayed cases: about 0.2 s)."""
+        collections would walk all of them (with the state's sessions, 5,000 replayed
+        cases: 0.4 s). Safe to call twice; an item keeps its ``reportinfo()``."""
         for item in self.cases:
-            del item.planned
-        del self.project, self.suite, self.planned
+            vars(item).pop("planned", None)
+        for name in ("project", "suite", "planned"):
+            vars(self).pop(name, None)
         self.cases = []
 
     def setup(self) -> None:
